@@ -1,0 +1,111 @@
+using System.Text;
+using System.Text.Json;
+using Apertur.Server.Destinations;
+using Apertur.Server.Encryption;
+using Apertur.Server.Keys;
+using Apertur.Server.Projects;
+using Apertur.Server.Sessions;
+using Apertur.Server.Uploads;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.ChangeTracking;
+using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
+
+namespace Apertur.Server.Data;
+
+/// <summary>The one DbContext. The schema itself lives in the versioned SQL scripts under Data/Migrations.</summary>
+public sealed class AperturDb(DbContextOptions<AperturDb> options) : DbContext(options)
+{
+    public DbSet<Project> Projects => Set<Project>();
+    public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
+    public DbSet<Destination> Destinations => Set<Destination>();
+    public DbSet<Session> Sessions => Set<Session>();
+    public DbSet<SessionDestination> SessionDestinations => Set<SessionDestination>();
+    public DbSet<Image> Images => Set<Image>();
+    public DbSet<Delivery.Delivery> Deliveries => Set<Delivery.Delivery>();
+    public DbSet<ServerKey> ServerKeys => Set<ServerKey>();
+    public DbSet<DataProtectionKeyRow> DataProtectionKeys => Set<DataProtectionKeyRow>();
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        modelBuilder.Entity<Project>().ToTable("projects");
+        modelBuilder.Entity<ApiKey>().ToTable("api_keys");
+        modelBuilder.Entity<Destination>().ToTable("destinations");
+        modelBuilder.Entity<Session>(e =>
+        {
+            e.ToTable("sessions");
+            e.HasMany(s => s.Destinations).WithOne().HasForeignKey(d => d.SessionId);
+        });
+        modelBuilder.Entity<SessionDestination>(e =>
+        {
+            e.ToTable("session_destinations");
+            e.HasKey(d => new { d.SessionId, d.DestinationId });
+        });
+        modelBuilder.Entity<Image>().ToTable("images");
+        modelBuilder.Entity<Delivery.Delivery>().ToTable("deliveries");
+        modelBuilder.Entity<ServerKey>().ToTable("server_keys");
+        modelBuilder.Entity<DataProtectionKeyRow>().ToTable("data_protection_keys");
+
+        var isSqlite = Database.IsSqlite();
+        foreach (var entity in modelBuilder.Model.GetEntityTypes())
+        {
+            foreach (var property in entity.GetProperties())
+            {
+                property.SetColumnName(ToSnakeCase(property.Name));
+                var type = property.ClrType;
+                if (type == typeof(string[]))
+                {
+                    property.SetValueConverter(JsonArrayConverter);
+                    property.SetValueComparer(JsonArrayComparer);
+                }
+                else if (isSqlite && type == typeof(DateTimeOffset))
+                {
+                    property.SetValueConverter(UnixMillisConverter);
+                }
+                else if (isSqlite && type == typeof(DateTimeOffset?))
+                {
+                    property.SetValueConverter(NullableUnixMillisConverter);
+                }
+            }
+        }
+    }
+
+    internal static string ToSnakeCase(string name)
+    {
+        var sb = new StringBuilder(name.Length + 8);
+        for (var i = 0; i < name.Length; i++)
+        {
+            var c = name[i];
+            if (char.IsUpper(c) && i > 0)
+            {
+                sb.Append('_');
+            }
+            sb.Append(char.ToLowerInvariant(c));
+        }
+        return sb.ToString();
+    }
+
+    private static readonly ValueConverter<string[], string> JsonArrayConverter = new(
+        v => JsonSerializer.Serialize(v, (JsonSerializerOptions?)null),
+        v => JsonSerializer.Deserialize<string[]>(v, (JsonSerializerOptions?)null) ?? Array.Empty<string>());
+
+    private static readonly ValueComparer<string[]> JsonArrayComparer = new(
+        (a, b) => a != null && b != null ? a.SequenceEqual(b) : a == b,
+        v => v.Aggregate(0, (h, s) => HashCode.Combine(h, s.GetHashCode(StringComparison.Ordinal))),
+        v => v.ToArray());
+
+    private static readonly ValueConverter<DateTimeOffset, long> UnixMillisConverter = new(
+        v => v.ToUnixTimeMilliseconds(),
+        v => DateTimeOffset.FromUnixTimeMilliseconds(v));
+
+    private static readonly ValueConverter<DateTimeOffset?, long?> NullableUnixMillisConverter = new(
+        v => v.HasValue ? v.Value.ToUnixTimeMilliseconds() : null,
+        v => v.HasValue ? DateTimeOffset.FromUnixTimeMilliseconds(v.Value) : null);
+}
+
+/// <summary>One ASP.NET Data Protection key ring element, kept in the database so every replica shares it.</summary>
+public sealed class DataProtectionKeyRow
+{
+    public int Id { get; set; }
+    public string? FriendlyName { get; set; }
+    public required string Xml { get; set; }
+}

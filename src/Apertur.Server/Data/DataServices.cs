@@ -1,0 +1,54 @@
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+
+namespace Apertur.Server.Data;
+
+public static class DataServices
+{
+    /// <summary>Registers the DbContext for the configured provider. The only place the provider is switched on.</summary>
+    public static IServiceCollection AddAperturData(this IServiceCollection services, IConfiguration configuration)
+    {
+        var options = configuration.GetSection(DatabaseOptions.Section).Get<DatabaseOptions>() ?? new DatabaseOptions();
+        var dataDirectory = AperturOptions.ResolveDataDirectory(configuration);
+        var connectionString = ResolveConnectionString(options, dataDirectory);
+        services.AddSingleton(new DatabaseSettings(options.Provider, connectionString));
+        services.AddDbContextPool<AperturDb>(db =>
+        {
+            switch (options.Provider)
+            {
+                case DatabaseProvider.Sqlite:
+                    db.UseSqlite(connectionString);
+                    break;
+                case DatabaseProvider.Postgres:
+                    db.UseNpgsql(connectionString);
+                    break;
+                default:
+                    throw new InvalidOperationException($"Unknown database provider '{options.Provider}'.");
+            }
+        });
+        services.AddSingleton<MigrationRunner>();
+        return services;
+    }
+
+    private static string ResolveConnectionString(DatabaseOptions options, string dataDirectory)
+    {
+        if (!string.IsNullOrWhiteSpace(options.ConnectionString))
+        {
+            return options.ConnectionString;
+        }
+        if (options.Provider == DatabaseProvider.Postgres)
+        {
+            throw new InvalidOperationException("Apertur:Database:ConnectionString is required when Provider is Postgres.");
+        }
+        Directory.CreateDirectory(dataDirectory);
+        return new SqliteConnectionStringBuilder
+        {
+            DataSource = Path.Combine(dataDirectory, "apertur.db"),
+            Pooling = true,
+            DefaultTimeout = 30,
+        }.ToString();
+    }
+}
+
+/// <summary>The resolved provider and connection string.</summary>
+public sealed record DatabaseSettings(DatabaseProvider Provider, string ConnectionString);

@@ -1,0 +1,27 @@
+namespace Apertur.Server.Delivery;
+
+/// <summary>One image to one destination: the durable outbox row the delivery worker drains.</summary>
+public sealed class Delivery
+{
+    public Guid Id { get; set; }
+    public Guid ImageId { get; set; }
+    public Guid SessionId { get; set; }
+    public Guid DestinationId { get; set; }
+    public string Status { get; set; } = DeliveryStatus.Pending;
+    public int Attempts { get; set; }
+    public string? LastError { get; set; }
+    public DateTimeOffset NextAttemptAt { get; set; }
+    public Guid? LeaseToken { get; set; }
+    public DateTimeOffset? LeaseExpiresAt { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset UpdatedAt { get; set; }
+}
+
+public static class DeliveryStatus
+{
+    public const string Pending = "pending";
+    public const string Sending = "sending";
+    public const string Sent = "sent";
+    public const string Failed = "failed";
+    public const string Retrying = "retrying";
+}

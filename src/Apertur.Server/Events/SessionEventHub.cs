@@ -1,0 +1,74 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using System.Threading.Channels;
+
+namespace Apertur.Server.Events;
+
+/// <summary>One thing that happened to a session, as SSE sends it: an event name and a single-line JSON payload.</summary>
+public sealed record SessionEvent(string Name, string DataJson);
+
+/// <summary>
+/// In-process fan-out of session changes to SSE streams and delivery-status long-polls. Publishing never blocks:
+/// a subscriber that falls far behind loses its oldest events (it can re-read the snapshot).
+/// Scale-out replaces the transport (PostgreSQL LISTEN/NOTIFY), not this seam.
+/// </summary>
+public sealed class SessionEventHub
+{
+    private readonly ConcurrentDictionary<Guid, ConcurrentDictionary<Channel<SessionEvent>, byte>> _subscribers = new();
+
+    public void Publish(Guid sessionId, string name, object payload)
+    {
+        if (!_subscribers.TryGetValue(sessionId, out var channels))
+        {
+            return;
+        }
+        var evt = new SessionEvent(name, JsonSerializer.Serialize(payload, JsonOptions));
+        foreach (var channel in channels.Keys)
+        {
+            channel.Writer.TryWrite(evt);
+        }
+    }
+
+    /// <summary>Receives every event of the session published after this call until disposed.</summary>
+    public Subscription Subscribe(Guid sessionId)
+    {
+        var channel = Channel.CreateBounded<SessionEvent>(new BoundedChannelOptions(256)
+        {
+            FullMode = BoundedChannelFullMode.DropOldest,
+            SingleReader = true,
+        });
+        var channels = _subscribers.GetOrAdd(sessionId, _ => new());
+        channels.TryAdd(channel, 0);
+        return new Subscription(channel.Reader, () =>
+        {
+            channels.TryRemove(channel, out _);
+            if (channels.IsEmpty)
+            {
+                _subscribers.TryRemove(new KeyValuePair<Guid, ConcurrentDictionary<Channel<SessionEvent>, byte>>(sessionId, channels));
+            }
+            channel.Writer.TryComplete();
+        });
+    }
+
+    private static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web);
+
+    public sealed class Subscription(ChannelReader<SessionEvent> reader, Action dispose) : IDisposable
+    {
+        public ChannelReader<SessionEvent> Reader { get; } = reader;
+
+        public void Dispose() => dispose();
+    }
+}
+
+/// <summary>The SSE event names of contract §2.12.</summary>
+public static class SessionEventNames
+{
+    public const string Connected = "connected";
+    public const string ImageReady = "image:ready";
+    public const string ImageDelivering = "image:delivering";
+    public const string ImageDelivered = "image:delivered";
+    public const string ImageFailed = "image:failed";
+    public const string SessionCompleted = "session:completed";
+    /// <summary>Not in the contract's list: tells the upload page and long-polls that settings changed.</summary>
+    public const string SessionUpdated = "session:updated";
+}

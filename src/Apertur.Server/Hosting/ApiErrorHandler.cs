@@ -1,0 +1,56 @@
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace Apertur.Server.Hosting;
+
+/// <summary>The one place exceptions become HTTP answers: contract errors as-is, bad input as 400, anything else 500.</summary>
+public sealed partial class ApiErrorHandler(ILogger<ApiErrorHandler> logger) : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
+    {
+        var context = httpContext;
+        if (context.Response.HasStarted)
+        {
+            return false;
+        }
+        switch (exception)
+        {
+            case ApiException api:
+                await ApiException.WriteAsync(context, api.Status, api.Code, api.Message, api.RetryAfterSeconds);
+                return true;
+            case BadHttpRequestException bad when bad.StatusCode == StatusCodes.Status413PayloadTooLarge:
+                await ApiException.WriteAsync(context, 413, "FILE_TOO_LARGE", "The request body is too large.");
+                return true;
+            case BadHttpRequestException bad:
+                await ApiException.WriteAsync(context, bad.StatusCode, "VALIDATION_ERROR", bad.Message);
+                return true;
+            case System.Text.Json.JsonException:
+                await ApiException.WriteAsync(context, 400, "VALIDATION_ERROR", "The request body is not valid JSON.");
+                return true;
+            case OperationCanceledException when context.RequestAborted.IsCancellationRequested:
+                return true;
+            default:
+                LogUnhandled(logger, exception, context.Request.Method, context.Request.Path);
+                await ApiException.WriteAsync(context, 500, "INTERNAL_ERROR", "An unexpected error occurred.");
+                return true;
+        }
+    }
+
+    /// <summary>Gives unmatched routes and bare status codes (404, 405) the contract's JSON error body.</summary>
+    public static async Task WriteStatusCodeBodyAsync(StatusCodeContext statusContext)
+    {
+        var context = statusContext.HttpContext;
+        var status = context.Response.StatusCode;
+        var (code, message) = status switch
+        {
+            404 => ("NOT_FOUND", "Not found."),
+            405 => ("METHOD_NOT_ALLOWED", "Method not allowed."),
+            415 => ("UNSUPPORTED_MEDIA_TYPE", "Unsupported content type."),
+            _ => ("HTTP_" + status, Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(status)),
+        };
+        await ApiException.WriteAsync(context, status, code, message);
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Unhandled error on {Method} {Path}")]
+    private static partial void LogUnhandled(ILogger logger, Exception exception, string method, string path);
+}

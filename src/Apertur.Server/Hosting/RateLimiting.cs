@@ -1,0 +1,174 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using Apertur.Server.Keys;
+using Microsoft.Extensions.Options;
+
+namespace Apertur.Server.Hosting;
+
+/// <summary>The named limits of contract decision 11. Numbers are settings (<c>Apertur:RateLimits:&lt;Name&gt;</c>, per minute).</summary>
+public static class RateLimitPolicies
+{
+    /// <summary>POST /upload-sessions: 60/min per key.</summary>
+    public const string SessionCreate = nameof(SessionCreate);
+    /// <summary>Session reads and listings: 120/min per key.</summary>
+    public const string SessionRead = nameof(SessionRead);
+    /// <summary>Every other keyed call: 200/min per key.</summary>
+    public const string Api = nameof(Api);
+    /// <summary>Uploads: 30/min per session, and per client IP.</summary>
+    public const string Upload = nameof(Upload);
+    /// <summary>Public session reads, QR, SSE: per client IP.</summary>
+    public const string PublicSession = nameof(PublicSession);
+    /// <summary>verify-password: per session and client IP, low, against guessing.</summary>
+    public const string PasswordCheck = nameof(PasswordCheck);
+}
+
+/// <summary>Settings section <c>Apertur:RateLimits</c>: permits per minute for each policy; 0 turns a policy off.</summary>
+public sealed class RateLimitOptions
+{
+    public const string Section = "Apertur:RateLimits";
+
+    public int SessionCreate { get; set; } = 60;
+    public int SessionRead { get; set; } = 120;
+    public int Api { get; set; } = 200;
+    public int Upload { get; set; } = 30;
+    public int UploadPerIp { get; set; } = 120;
+    public int PublicSession { get; set; } = 600;
+    public int PasswordCheck { get; set; } = 10;
+
+    public int PermitsFor(string policy) => policy switch
+    {
+        RateLimitPolicies.SessionCreate => SessionCreate,
+        RateLimitPolicies.SessionRead => SessionRead,
+        RateLimitPolicies.Api => Api,
+        RateLimitPolicies.Upload => Upload,
+        RateLimitPolicies.PublicSession => PublicSession,
+        RateLimitPolicies.PasswordCheck => PasswordCheck,
+        _ => throw new ArgumentOutOfRangeException(nameof(policy), policy, "Unknown rate-limit policy."),
+    };
+}
+
+/// <summary>
+/// Fixed one-minute windows counted in memory. Chosen over ASP.NET's limiter because every limited answer must carry
+/// <c>X-RateLimit-Limit/Remaining/Reset</c>, and a 429 needs <c>Retry-After</c> and a JSON body (the built-in answers 503).
+/// </summary>
+public sealed class RateLimiter(TimeProvider time)
+{
+    private static readonly TimeSpan Window = TimeSpan.FromMinutes(1);
+    private readonly ConcurrentDictionary<string, Counter> _counters = new(StringComparer.Ordinal);
+    private long _calls;
+
+    private sealed class Counter(long windowStart)
+    {
+        public long WindowStart = windowStart;
+        public int Count;
+    }
+
+    public readonly record struct Decision(bool Allowed, int Limit, int Remaining, DateTimeOffset Reset);
+
+    public Decision Acquire(string partition, int limit)
+    {
+        var now = time.GetUtcNow();
+        var windowStart = now.ToUnixTimeMilliseconds() / (long)Window.TotalMilliseconds * (long)Window.TotalMilliseconds;
+        var counter = _counters.GetOrAdd(partition, _ => new Counter(windowStart));
+        int count;
+        lock (counter)
+        {
+            if (counter.WindowStart != windowStart)
+            {
+                counter.WindowStart = windowStart;
+                counter.Count = 0;
+            }
+            count = ++counter.Count;
+        }
+        if (Interlocked.Increment(ref _calls) % 4096 == 0)
+        {
+            Sweep(windowStart);
+        }
+        var reset = DateTimeOffset.FromUnixTimeMilliseconds(windowStart) + Window;
+        return new Decision(count <= limit, limit, Math.Max(0, limit - count), reset);
+    }
+
+    private void Sweep(long currentWindow)
+    {
+        foreach (var (key, counter) in _counters)
+        {
+            if (counter.WindowStart < currentWindow)
+            {
+                _counters.TryRemove(new KeyValuePair<string, Counter>(key, counter));
+            }
+        }
+    }
+}
+
+/// <summary>Applies one policy to an endpoint; keyed policies partition by API key, public ones by session and client IP.</summary>
+public sealed class RateLimitFilter(string policy) : IEndpointFilter
+{
+    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var http = context.HttpContext;
+        var options = http.RequestServices.GetRequiredService<IOptionsMonitor<RateLimitOptions>>().CurrentValue;
+        var limiter = http.RequestServices.GetRequiredService<RateLimiter>();
+        var permits = options.PermitsFor(policy);
+        if (permits <= 0)
+        {
+            return await next(context);
+        }
+        var ip = http.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+        var session = http.Request.RouteValues.TryGetValue("uuid", out var uuid) ? uuid?.ToString() : null;
+        var checks = new List<(string Partition, int Limit)>();
+        if (http.Features.Get<Caller>() is { } caller)
+        {
+            checks.Add(($"{policy}|key|{caller.KeyId}", permits));
+        }
+        else if (policy == RateLimitPolicies.Upload)
+        {
+            checks.Add(($"{policy}|session|{session}", permits));
+            if (options.UploadPerIp > 0)
+            {
+                checks.Add(($"{policy}|ip|{ip}", options.UploadPerIp));
+            }
+        }
+        else if (policy == RateLimitPolicies.PasswordCheck)
+        {
+            checks.Add(($"{policy}|{session}|{ip}", permits));
+        }
+        else
+        {
+            checks.Add(($"{policy}|ip|{ip}", permits));
+        }
+
+        RateLimiter.Decision? tightest = null;
+        foreach (var (partition, limit) in checks)
+        {
+            var decision = limiter.Acquire(partition, limit);
+            if (tightest is null || !decision.Allowed || decision.Remaining < tightest.Value.Remaining)
+            {
+                tightest = decision;
+            }
+            if (!decision.Allowed)
+            {
+                break;
+            }
+        }
+        var d = tightest!.Value;
+        var headers = http.Response.Headers;
+        headers["X-RateLimit-Limit"] = d.Limit.ToString(CultureInfo.InvariantCulture);
+        headers["X-RateLimit-Remaining"] = d.Remaining.ToString(CultureInfo.InvariantCulture);
+        headers["X-RateLimit-Reset"] = d.Reset.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
+        if (!d.Allowed)
+        {
+            var now = http.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow();
+            var retryAfter = Math.Max(1, (int)Math.Ceiling((d.Reset - now).TotalSeconds));
+            // Written here rather than thrown: the exception handler would clear the X-RateLimit-* headers.
+            await ApiException.WriteAsync(http, 429, "RATE_LIMIT", $"Rate limit exceeded: {d.Limit} requests per minute. Retry in {retryAfter} s.", retryAfter);
+            return Results.Empty;
+        }
+        return await next(context);
+    }
+}
+
+public static class RateLimitExtensions
+{
+    public static TBuilder WithRateLimit<TBuilder>(this TBuilder builder, string policy) where TBuilder : IEndpointConventionBuilder =>
+        builder.AddEndpointFilter(new RateLimitFilter(policy));
+}

@@ -1,0 +1,72 @@
+using Apertur.Server.Data;
+using Apertur.Server.Keys;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Apertur.Server.Hosting;
+
+/// <summary>What runs before the server listens: migrate the database, then seed the first project and keys.</summary>
+public static partial class Startup
+{
+    public const string DefaultProjectName = "Default";
+
+    public static async Task PrepareAsync(IServiceProvider services, CancellationToken ct)
+    {
+        await services.GetRequiredService<MigrationRunner>().MigrateAsync(ct);
+        await using var scope = services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<AperturDb>();
+        var issuer = scope.ServiceProvider.GetRequiredService<KeyIssuer>();
+        var options = scope.ServiceProvider.GetRequiredService<IOptions<BootstrapOptions>>().Value;
+        var logger = scope.ServiceProvider.GetRequiredService<ILoggerFactory>().CreateLogger("Apertur.Bootstrap");
+
+        var firstStart = !await db.Projects.AnyAsync(ct);
+        var project = await issuer.GetOrCreateProjectAsync(DefaultProjectName, ct);
+        if (firstStart)
+        {
+            project.WebhookSecret = options.WebhookSecret ?? Projects.WebhookSecrets.Generate();
+            project.NotificationEmail = options.NotificationEmail;
+            await db.SaveChangesAsync(ct);
+        }
+
+        var printed = new List<string>();
+        foreach (var (configured, env) in new[] { (options.ApiKey, ApiKeyTokens.Live), (options.TestApiKey, ApiKeyTokens.Test) })
+        {
+            if (!string.IsNullOrEmpty(configured))
+            {
+                if (!ApiKeyTokens.IsWellFormed(configured) || ApiKeyTokens.EnvOf(configured) != env)
+                {
+                    throw new InvalidOperationException(
+                        $"Apertur:Bootstrap:{(env == ApiKeyTokens.Live ? "ApiKey" : "TestApiKey")} must look like aptr_{env}_ followed by 20-64 letters or digits.");
+                }
+                if (!await issuer.KeyExistsAsync(configured, ct))
+                {
+                    await issuer.CreateKeyAsync(project.Id, env, $"Bootstrap {env} key", configured, ct);
+                    LogSeeded(logger, env);
+                }
+            }
+            else if (firstStart)
+            {
+                var (_, plain) = await issuer.CreateKeyAsync(project.Id, env, $"Default {env} key", null, ct);
+                printed.Add($"  {env,-4}  {plain}");
+            }
+        }
+
+        if (printed.Count > 0)
+        {
+            // Printed straight to the console, once, so it never lands in structured log sinks.
+            Console.Out.WriteLine($"""
+
+                ==================================================================
+                 Apertur: first start. Project "{DefaultProjectName}" was created with these
+                 API keys. They are shown ONCE and stored only as hashes: copy them now.
+                {string.Join(Environment.NewLine, printed)}
+                 Create more with:  Apertur.Server keys create --project <name> [--test]
+                ==================================================================
+
+                """);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Seeded the configured bootstrap {Env} API key")]
+    private static partial void LogSeeded(ILogger logger, string env);
+}

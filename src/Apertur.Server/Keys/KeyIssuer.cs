@@ -1,0 +1,48 @@
+using Apertur.Server.Data;
+using Apertur.Server.Hosting;
+using Apertur.Server.Projects;
+using Microsoft.EntityFrameworkCore;
+
+namespace Apertur.Server.Keys;
+
+/// <summary>Creates projects and keys: shared by the first-start bootstrap, the <c>keys create</c> command and the keys API.</summary>
+public sealed class KeyIssuer(AperturDb db, TimeProvider time)
+{
+    public async Task<Project> GetOrCreateProjectAsync(string name, CancellationToken ct)
+    {
+        var project = await db.Projects.FirstOrDefaultAsync(p => p.Name == name, ct);
+        if (project is not null)
+        {
+            return project;
+        }
+        project = new Project { Id = Ids.New(time), Name = name, CreatedAt = time.GetUtcNow() };
+        db.Projects.Add(project);
+        await db.SaveChangesAsync(ct);
+        return project;
+    }
+
+    /// <summary>Stores a key for the project. With <paramref name="plainKey"/> null a new key is generated.</summary>
+    public async Task<(ApiKey Key, string PlainKey)> CreateKeyAsync(Guid projectId, string env, string label, string? plainKey, CancellationToken ct)
+    {
+        plainKey ??= ApiKeyTokens.Generate(env);
+        var key = new ApiKey
+        {
+            Id = Ids.New(time),
+            ProjectId = projectId,
+            Env = ApiKeyTokens.EnvOf(plainKey),
+            Prefix = ApiKeyTokens.PrefixOf(plainKey),
+            KeyHash = ApiKeyTokens.Hash(plainKey),
+            Label = label,
+            CreatedAt = time.GetUtcNow(),
+        };
+        db.ApiKeys.Add(key);
+        await db.SaveChangesAsync(ct);
+        return (key, plainKey);
+    }
+
+    public Task<bool> KeyExistsAsync(string plainKey, CancellationToken ct)
+    {
+        var hash = ApiKeyTokens.Hash(plainKey);
+        return db.ApiKeys.AnyAsync(k => k.KeyHash == hash, ct);
+    }
+}

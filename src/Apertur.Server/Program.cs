@@ -1,0 +1,66 @@
+using Apertur.Server;
+using Apertur.Server.Data;
+using Apertur.Server.Encryption;
+using Apertur.Server.Events;
+using Apertur.Server.Hosting;
+using Apertur.Server.Keys;
+using Apertur.Server.Sessions;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
+using Microsoft.Extensions.Options;
+
+var builder = WebApplication.CreateBuilder(args);
+
+// Settings: one options class per section, validated at start-up.
+builder.Services.AddOptions<AperturOptions>().BindConfiguration(AperturOptions.Section);
+builder.Services.AddOptions<BootstrapOptions>().BindConfiguration(BootstrapOptions.Section);
+builder.Services.AddOptions<UploadSessionOptions>().BindConfiguration(UploadSessionOptions.Section).ValidateOnStart();
+builder.Services.AddOptions<UploadOptions>().BindConfiguration(UploadOptions.Section).ValidateOnStart();
+builder.Services.AddOptions<RateLimitOptions>().BindConfiguration(RateLimitOptions.Section);
+
+// Time is a dependency.
+builder.Services.AddSingleton(TimeProvider.System);
+
+// Persistence: SQLite by default, PostgreSQL by setting; schema from versioned SQL scripts.
+builder.Services.AddAperturData(builder.Configuration);
+
+// Secrets at rest: Data Protection with its key ring in the database, shared by every replica.
+builder.Services.AddDataProtection().SetApplicationName("Apertur");
+builder.Services.AddSingleton<DbXmlRepository>();
+builder.Services.AddOptions<KeyManagementOptions>()
+    .Configure<DbXmlRepository>((o, repository) => o.XmlRepository = repository);
+
+// Errors: one JSON error shape for every failure.
+builder.Services.AddExceptionHandler<ApiErrorHandler>();
+builder.Services.AddProblemDetails();
+
+// API pieces.
+builder.Services.AddSingleton<PublicUrls>();
+builder.Services.AddSingleton<RateLimiter>();
+builder.Services.AddScoped<ApiKeyAuth>();
+builder.Services.AddScoped<KeyIssuer>();
+builder.Services.AddSingleton<ServerKeys>();
+builder.Services.AddSingleton<SessionEventHub>();
+
+var app = builder.Build();
+
+// `keys create …` prints a key and exits without serving.
+if (KeysCommand.Matches(args))
+{
+    return await KeysCommand.RunAsync(args, app.Services);
+}
+
+// Migrate and seed before listening: /healthz answering means the database is ready.
+await Startup.PrepareAsync(app.Services, app.Lifetime.ApplicationStopping);
+
+app.UseExceptionHandler();
+app.UseStatusCodePages(ApiErrorHandler.WriteStatusCodeBodyAsync);
+
+app.MapGet("/healthz", () => TypedResults.Ok(new { status = "ok" }));
+app.MapSessionsApi();
+
+await app.RunAsync();
+return 0;
+
+/// <summary>Entry point, visible to the integration tests' WebApplicationFactory.</summary>
+public partial class Program;

@@ -1,0 +1,11 @@
+namespace Apertur.Server.Projects;
+
+/// <summary>A tenant: owns keys, destinations, sessions and images.</summary>
+public sealed class Project
+{
+    public Guid Id { get; set; }
+    public required string Name { get; set; }
+    public string? WebhookSecret { get; set; }
+    public string? NotificationEmail { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+}

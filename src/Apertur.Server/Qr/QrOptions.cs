@@ -1,0 +1,19 @@
+namespace Apertur.Server.Qr;
+
+/// <summary>What the QR endpoint serves, as advertised in <c>qr_specs</c> of a new session.</summary>
+public static class QrOptions
+{
+    /// <summary>Formats actually served. JPEG is refused with a clear 400 (no JPEG encoder is bundled).</summary>
+    public static readonly IReadOnlyList<string> Formats = ["png", "svg"];
+
+    /// <summary>The defaults, as strings (contract: <c>params</c> is a map of string to string).</summary>
+    public static readonly IReadOnlyDictionary<string, string> DefaultParams = new Dictionary<string, string>
+    {
+        ["size"] = "300",
+        ["style"] = "square",
+        ["fg"] = "000000",
+        ["bg"] = "ffffff",
+        ["borderSize"] = "4",
+        ["borderColor"] = "ffffff",
+    };
+}

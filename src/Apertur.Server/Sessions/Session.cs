@@ -1,0 +1,43 @@
+namespace Apertur.Server.Sessions;
+
+/// <summary>An upload session: the capability behind one QR code.</summary>
+public sealed class Session
+{
+    public Guid Id { get; set; }
+    public Guid ProjectId { get; set; }
+    public Guid? ApiKeyId { get; set; }
+    public required string Env { get; set; }
+    /// <summary><c>active</c> or <c>completed</c>; <c>expired</c> is derived from <see cref="ExpiresAt"/> when read.</summary>
+    public string Status { get; set; } = SessionStatus.Active;
+    public DateTimeOffset ExpiresAt { get; set; }
+    public int MaxImages { get; set; }
+    public string[] AllowedMimeTypes { get; set; } = [];
+    public int? MaxImageDimension { get; set; }
+    public long MaxImageBytes { get; set; }
+    public string? PasswordHash { get; set; }
+    public string[] Tags { get; set; } = [];
+    public string? Metadata { get; set; }
+    public string? Label { get; set; }
+    public bool LongPolling { get; set; }
+    /// <summary>Images accepted so far; also the next image's 0-based index.</summary>
+    public int ImageCount { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+    /// <summary>Last time anything observable about the session changed (delivery-status <c>lastChanged</c>).</summary>
+    public DateTimeOffset LastChangedAt { get; set; }
+    public List<SessionDestination> Destinations { get; set; } = [];
+}
+
+/// <summary>A destination chosen for a session at creation, in order.</summary>
+public sealed class SessionDestination
+{
+    public Guid SessionId { get; set; }
+    public Guid DestinationId { get; set; }
+    public int Position { get; set; }
+}
+
+public static class SessionStatus
+{
+    public const string Active = "active";
+    public const string Completed = "completed";
+    public const string Expired = "expired";
+}

@@ -1,0 +1,28 @@
+using Apertur.Server.Data;
+using Apertur.Server.Hosting;
+using Microsoft.EntityFrameworkCore;
+
+namespace Apertur.Server.Sessions;
+
+/// <summary>Finding a session by its public UUID and reading its effective status.</summary>
+public static class SessionState
+{
+    /// <summary><c>completed</c> stays completed; an active session past its expiry reads as <c>expired</c>.</summary>
+    public static string StatusOf(Session session, DateTimeOffset now) =>
+        session.Status == SessionStatus.Completed ? SessionStatus.Completed
+        : now >= session.ExpiresAt ? SessionStatus.Expired
+        : session.Status;
+
+    /// <summary>The session, or 404 <c>SESSION_NOT_FOUND</c>. With <paramref name="projectId"/> another project's session is also 404.</summary>
+    public static async Task<Session> FindAsync(AperturDb db, string uuid, CancellationToken ct, Guid? projectId = null, bool track = false)
+    {
+        var notFound = ApiException.NotFound("Session not found.", "SESSION_NOT_FOUND");
+        if (!Guid.TryParse(uuid, out var id))
+        {
+            throw notFound;
+        }
+        var query = track ? db.Sessions : db.Sessions.AsNoTracking();
+        var session = await query.FirstOrDefaultAsync(s => s.Id == id, ct);
+        return session is null || (projectId is { } p && session.ProjectId != p) ? throw notFound : session;
+    }
+}

@@ -1,0 +1,187 @@
+using Apertur.Server.Data;
+using Apertur.Server.Delivery;
+using Apertur.Server.Encryption;
+using Apertur.Server.Events;
+using Apertur.Server.Hosting;
+using Apertur.Server.Keys;
+using Apertur.Server.Qr;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Apertur.Server.Sessions;
+
+/// <summary>Upload sessions (contract §2.1, §2.4): create, read, change, password check, list.</summary>
+public static class SessionsApi
+{
+    public static IEndpointRouteBuilder MapSessionsApi(this IEndpointRouteBuilder app)
+    {
+        var keyed = app.MapGroup("/api/v1").AddEndpointFilter<ApiKeyAuth>();
+        keyed.MapPost("/upload-sessions", CreateAsync).WithRateLimit(RateLimitPolicies.SessionCreate);
+        keyed.MapPatch("/upload-sessions/{uuid}", PatchAsync).WithRateLimit(RateLimitPolicies.Api);
+        keyed.MapGet("/sessions", ListAsync).WithRateLimit(RateLimitPolicies.SessionRead);
+        keyed.MapGet("/sessions/recent", RecentAsync).WithRateLimit(RateLimitPolicies.SessionRead);
+
+        var open = app.MapGroup("/api/v1/upload");
+        open.MapGet("/{uuid}/session", DetailAsync).WithRateLimit(RateLimitPolicies.PublicSession);
+        open.MapPost("/{uuid}/verify-password", VerifyPasswordAsync).WithRateLimit(RateLimitPolicies.PasswordCheck);
+        return app;
+    }
+
+    private static async Task<IResult> CreateAsync(HttpContext http, AperturDb db, TimeProvider time, PublicUrls urls,
+        IOptions<UploadSessionOptions> sessions, IOptions<UploadOptions> uploads, CancellationToken ct)
+    {
+        var caller = http.GetCaller();
+        var body = await JsonBody.ReadAsync(http.Request, ct);
+        var now = Iso.Millis(time.GetUtcNow());
+        var session = SessionRequests.Create(body, caller, sessions.Value, uploads.Value, now, Ids.New(time));
+
+        var requested = body.TextArray("destination_ids", "destinationIds");
+        var destinations = await ResolveDestinationsAsync(db, caller, requested, ct);
+        session.Destinations = destinations.Select((d, i) => new SessionDestination { SessionId = session.Id, DestinationId = d.Id, Position = i }).ToList();
+
+        db.Sessions.Add(session);
+        await db.SaveChangesAsync(ct);
+
+        var created = new SessionCreated(
+            Id: session.Id.ToString(),
+            Uuid: session.Id.ToString(),
+            UploadUrl: urls.UploadPage(http.Request, session.Id),
+            QrUrl: urls.Qr(http.Request, session.Id),
+            QrSpecs: new QrSpecs(PublicUrls.QrPath(session.Id), QrOptions.Formats, QrOptions.DefaultParams),
+            Destinations: destinations.Select(d => new SessionDestinationView(d.Id.ToString(), d.Type, d.Name)).ToList(),
+            LongPolling: session.LongPolling,
+            ExpiresAt: Iso.Format(session.ExpiresAt),
+            PasswordProtected: session.PasswordHash is not null,
+            Env: session.Env,
+            MaxImages: session.MaxImages,
+            Tags: session.Tags,
+            Label: session.Label);
+        return TypedResults.Created($"/api/v1/upload/{session.Id}/session", created);
+    }
+
+    /// <summary>Explicit ids must be this project's destinations; otherwise the key's active defaults, in order.</summary>
+    private static async Task<List<Destinations.Destination>> ResolveDestinationsAsync(AperturDb db, Caller caller, string[]? requested, CancellationToken ct)
+    {
+        if (requested is not null)
+        {
+            var ids = new List<Guid>();
+            foreach (var raw in requested.Distinct())
+            {
+                ids.Add(Guid.TryParse(raw, out var g) ? g : throw ApiException.BadRequest($"Unknown destination id '{raw}'.", "DESTINATION_NOT_FOUND"));
+            }
+            var found = await db.Destinations.AsNoTracking().Where(d => d.ProjectId == caller.ProjectId && ids.Contains(d.Id)).ToListAsync(ct);
+            var missing = ids.Where(id => found.All(d => d.Id != id)).ToList();
+            if (missing.Count > 0)
+            {
+                throw ApiException.BadRequest($"Unknown destination id '{missing[0]}'.", "DESTINATION_NOT_FOUND");
+            }
+            return ids.Select(id => found.First(d => d.Id == id)).ToList();
+        }
+        var defaults = caller.Key.DefaultDestinations.Select(s => Guid.TryParse(s, out var g) ? g : Guid.Empty).ToList();
+        if (defaults.Count == 0)
+        {
+            return [];
+        }
+        var rows = await db.Destinations.AsNoTracking()
+            .Where(d => d.ProjectId == caller.ProjectId && d.IsActive && defaults.Contains(d.Id)).ToListAsync(ct);
+        return defaults.Select(id => rows.FirstOrDefault(d => d.Id == id)).OfType<Destinations.Destination>().ToList();
+    }
+
+    private static async Task<IResult> DetailAsync(string uuid, AperturDb db, TimeProvider time, ServerKeys keys, CancellationToken ct)
+    {
+        var session = await SessionState.FindAsync(db, uuid, ct);
+        return TypedResults.Ok(await ToDetailAsync(session, time.GetUtcNow(), keys, ct));
+    }
+
+    private static async Task<IResult> PatchAsync(string uuid, HttpContext http, AperturDb db, TimeProvider time, ServerKeys keys,
+        SessionEventHub events, IOptions<UploadSessionOptions> sessions, IOptions<UploadOptions> uploads, CancellationToken ct)
+    {
+        var caller = http.GetCaller();
+        var body = await JsonBody.ReadAsync(http.Request, ct);
+        var session = await SessionState.FindAsync(db, uuid, ct, caller.ProjectId, track: true);
+        var now = Iso.Millis(time.GetUtcNow());
+        SessionRequests.Patch(session, body, caller, sessions.Value, uploads.Value, now);
+        await db.SaveChangesAsync(ct);
+        events.Publish(session.Id, SessionEventNames.SessionUpdated, new { sessionId = session.Id });
+        return TypedResults.Ok(await ToDetailAsync(session, now, keys, ct));
+    }
+
+    private static async Task<IResult> VerifyPasswordAsync(string uuid, HttpContext http, AperturDb db, CancellationToken ct)
+    {
+        var session = await SessionState.FindAsync(db, uuid, ct);
+        var body = await JsonBody.ReadAsync(http.Request, ct);
+        var password = body.Text("password") ?? "";
+        var valid = session.PasswordHash is null || SessionPasswords.Verify(password, session.PasswordHash);
+        return TypedResults.Ok(new PasswordCheck(valid));
+    }
+
+    private static async Task<IResult> ListAsync(HttpContext http, AperturDb db, TimeProvider time, int? page, int? pageSize, CancellationToken ct)
+    {
+        var caller = http.GetCaller();
+        var (number, size) = Paging.Normalise(page, pageSize);
+        var query = db.Sessions.AsNoTracking().Where(s => s.ProjectId == caller.ProjectId);
+        var total = await query.CountAsync(ct);
+        var sessions = await query.OrderByDescending(s => s.CreatedAt).ThenByDescending(s => s.Id)
+            .Skip((number - 1) * size).Take(size).ToListAsync(ct);
+        var rows = await ToRowsAsync(db, caller, sessions, time.GetUtcNow(), ct);
+        return TypedResults.Ok(new Page<SessionRow>(rows, total, number, size, Paging.TotalPages(total, size)));
+    }
+
+    private static async Task<IResult> RecentAsync(HttpContext http, AperturDb db, TimeProvider time, int? limit, CancellationToken ct)
+    {
+        var caller = http.GetCaller();
+        var take = Paging.Limit(limit);
+        var sessions = await db.Sessions.AsNoTracking().Where(s => s.ProjectId == caller.ProjectId)
+            .OrderByDescending(s => s.CreatedAt).ThenByDescending(s => s.Id).Take(take).ToListAsync(ct);
+        return TypedResults.Ok(await ToRowsAsync(db, caller, sessions, time.GetUtcNow(), ct));
+    }
+
+    internal static async Task<SessionDetail> ToDetailAsync(Session s, DateTimeOffset now, ServerKeys keys, CancellationToken ct) => new(
+        Id: s.Id.ToString(),
+        Status: SessionState.StatusOf(s, now),
+        ExpiresAt: Iso.Format(s.ExpiresAt),
+        CreatedAt: Iso.Format(s.CreatedAt),
+        Tags: s.Tags,
+        Label: s.Label,
+        ImagesPerSession: s.MaxImages,
+        ImagesCount: s.ImageCount,
+        EffectiveMaxImages: s.MaxImages,
+        EffectiveAllowedMimeTypes: s.AllowedMimeTypes,
+        EffectiveMaxImageDimension: s.MaxImageDimension,
+        EffectiveMaxImageSizeBytes: s.MaxImageBytes,
+        PasswordProtected: s.PasswordHash is not null,
+        LongPolling: s.LongPolling,
+        Env: s.Env,
+        ServerPublicKey: await keys.GetPublicKeyPemAsync(ct),
+        E2eEnabled: false,
+        E2ePublicKey: null,
+        E2eDowngraded: false);
+
+    private static async Task<List<SessionRow>> ToRowsAsync(AperturDb db, Caller caller, List<Session> sessions, DateTimeOffset now, CancellationToken ct)
+    {
+        var ids = sessions.Select(s => s.Id).ToList();
+        var destinationCounts = await db.SessionDestinations.Where(d => ids.Contains(d.SessionId))
+            .GroupBy(d => d.SessionId).Select(g => new { g.Key, Count = g.Count() }).ToDictionaryAsync(x => x.Key, x => x.Count, ct);
+        var delivered = await db.Deliveries.Where(d => ids.Contains(d.SessionId) && d.Status == DeliveryStatus.Sent)
+            .GroupBy(d => d.SessionId).Select(g => new { g.Key, Count = g.Select(d => d.ImageId).Distinct().Count() })
+            .ToDictionaryAsync(x => x.Key, x => x.Count, ct);
+        var failed = await db.Deliveries.Where(d => ids.Contains(d.SessionId) && d.Status == DeliveryStatus.Failed)
+            .GroupBy(d => d.SessionId).Select(g => new { g.Key, Count = g.Select(d => d.ImageId).Distinct().Count() })
+            .ToDictionaryAsync(x => x.Key, x => x.Count, ct);
+        return sessions.Select(s => new SessionRow(
+            Id: s.Id.ToString(),
+            CreatedAt: Iso.Format(s.CreatedAt),
+            ExpiresAt: Iso.Format(s.ExpiresAt),
+            Status: SessionState.StatusOf(s, now),
+            ProjectId: s.ProjectId.ToString(),
+            ProjectName: caller.ProjectName,
+            ImagesCount: s.ImageCount,
+            ImagesDelivered: delivered.GetValueOrDefault(s.Id),
+            ImagesFailed: failed.GetValueOrDefault(s.Id),
+            DestinationsCount: destinationCounts.GetValueOrDefault(s.Id),
+            Tags: s.Tags,
+            LongPollingEnabled: s.LongPolling,
+            Label: s.Label,
+            Env: s.Env)).ToList();
+    }
+}

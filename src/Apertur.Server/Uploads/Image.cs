@@ -1,0 +1,22 @@
+namespace Apertur.Server.Uploads;
+
+/// <summary>An accepted image. Its bytes live in the image store under <see cref="Id"/>.</summary>
+public sealed class Image
+{
+    public Guid Id { get; set; }
+    public Guid SessionId { get; set; }
+    public Guid ProjectId { get; set; }
+    public required string Env { get; set; }
+    public int ImageIndex { get; set; }
+    public required string Filename { get; set; }
+    public required string MimeType { get; set; }
+    public long SizeBytes { get; set; }
+    public int Width { get; set; }
+    public int Height { get; set; }
+    public required string Source { get; set; }
+    public bool IsEncrypted { get; set; }
+    /// <summary>Set when a long-polling client acknowledged the image; null while it is in the poll queue or polling is off.</summary>
+    public DateTimeOffset? AcknowledgedAt { get; set; }
+    public bool InPollQueue { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+}
