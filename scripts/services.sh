@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Installs and starts, on loopback, the real servers the tests and benchmarks use. Idempotent: what is already
+# installed or running is left alone. State lives under .services/ in the project (ignored by git).
+#   scripts/services.sh start [postgres ...]   install if needed, start, wait until ready (default: all)
+#   scripts/services.sh stop  [postgres ...]   stop what this script started
+#   scripts/services.sh status
+set -euo pipefail
+
+root="$(cd "$(dirname "$0")/.." && pwd)"
+state="$root/.services"
+mkdir -p "$state"
+
+PG_PORT="${APERTUR_PG_PORT:-55432}"
+PG_BIN=/usr/lib/postgresql/15/bin
+
+log() { printf '[services] %s\n' "$*"; }
+
+wait_for() { # wait_for <seconds> <description> <command...>
+  local seconds=$1 what=$2; shift 2
+  for _ in $(seq 1 $((seconds * 10))); do
+    if "$@" >/dev/null 2>&1; then return 0; fi
+    sleep 0.1
+  done
+  log "$what did not become ready in ${seconds}s"; return 1
+}
+
+apt_install() { # apt_install <package...>: installs the missing ones only
+  local missing=()
+  for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  log "installing ${missing[*]}"
+  if [ ! -f "$state/apt-updated" ]; then apt-get update -qq && touch "$state/apt-updated"; fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# --- PostgreSQL 15 on 127.0.0.1:$PG_PORT, trust auth, user postgres --------------------------------------------
+postgres_start() {
+  apt_install postgresql
+  local dir="$state/postgres"
+  if [ ! -f "$dir/PG_VERSION" ]; then
+    mkdir -p "$dir" && chown postgres:postgres "$dir" && chmod 700 "$dir"
+    su postgres -c "$PG_BIN/initdb -D '$dir' -U postgres --auth=trust -E UTF8 --locale=C.UTF-8" >/dev/null
+  fi
+  if "$PG_BIN/pg_isready" -h 127.0.0.1 -p "$PG_PORT" >/dev/null 2>&1; then log "postgres already running on $PG_PORT"; return 0; fi
+  # Fast, disposable test server: durability settings off.
+  su postgres -c "$PG_BIN/pg_ctl -D '$dir' -l '$dir/server.log' -w start -o \"-c listen_addresses=127.0.0.1 -p $PG_PORT -k /tmp -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300\"" >/dev/null
+  wait_for 30 postgres "$PG_BIN/pg_isready" -h 127.0.0.1 -p "$PG_PORT"
+  log "postgres ready on 127.0.0.1:$PG_PORT"
+}
+postgres_stop() {
+  [ -f "$state/postgres/postmaster.pid" ] && su postgres -c "$PG_BIN/pg_ctl -D '$state/postgres' -m fast -w stop" >/dev/null || true
+}
+postgres_status() { "$PG_BIN/pg_isready" -h 127.0.0.1 -p "$PG_PORT" 2>/dev/null || echo "postgres: not running"; }
+
+ALL=(postgres)
+cmd="${1:-start}"; shift || true
+targets=("$@"); [ ${#targets[@]} -eq 0 ] && targets=("${ALL[@]}")
+for t in "${targets[@]}"; do
+  case "$cmd" in
+    start) "${t}_start" ;;
+    stop) "${t}_stop" ;;
+    status) "${t}_status" ;;
+    *) echo "usage: $0 start|stop|status [${ALL[*]}]"; exit 2 ;;
+  esac
+done

@@ -1,0 +1,154 @@
+using System.Net.Http.Headers;
+using Apertur.Server.Keys;
+using Apertur.Tests;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Npgsql;
+
+namespace Apertur.IntegrationTests.Infrastructure;
+
+/// <summary>The databases every persistence test runs on.</summary>
+public sealed class Databases : TheoryData<string>
+{
+    public const string Sqlite = "Sqlite";
+    public const string Postgres = "Postgres";
+
+    public Databases()
+    {
+        Add(Sqlite);
+        Add(Postgres);
+    }
+}
+
+/// <summary>
+/// The real server in memory, on a database of its own: a fresh SQLite file in a temp directory, or a fresh PostgreSQL
+/// database on the test server started by scripts/services.sh (APERTUR_TEST_POSTGRES). Seeds one live and one test key.
+/// </summary>
+public sealed class TestApp : IAsyncDisposable
+{
+    private readonly WebApplicationFactory<Program> _factory;
+    private readonly string _dataDirectory;
+    private readonly string? _postgresDatabase;
+
+    public string LiveKey { get; }
+    public string TestKey { get; }
+    public string Database { get; }
+    public string DataDirectory => _dataDirectory;
+    public ManualClock? Clock { get; }
+
+    /// <summary>A client that sends the live key.</summary>
+    public HttpClient Client { get; }
+
+    public IServiceProvider Services => _factory.Services;
+
+    private TestApp(WebApplicationFactory<Program> factory, string database, string dataDirectory, string? postgresDatabase,
+        string liveKey, string testKey, ManualClock? clock)
+    {
+        _factory = factory;
+        Database = database;
+        _dataDirectory = dataDirectory;
+        _postgresDatabase = postgresDatabase;
+        LiveKey = liveKey;
+        TestKey = testKey;
+        Clock = clock;
+        Client = CreateClient(liveKey);
+    }
+
+    /// <summary>Starts a server. <paramref name="settings"/> adds configuration (e.g. <c>Apertur:RateLimits:Upload</c>).</summary>
+    public static async Task<TestApp> StartAsync(string database, IDictionary<string, string?>? settings = null, ManualClock? clock = null)
+    {
+        var dataDirectory = Path.Combine(Path.GetTempPath(), "apertur-tests", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dataDirectory);
+        var liveKey = ApiKeyTokens.Generate(ApiKeyTokens.Live);
+        var testKey = ApiKeyTokens.Generate(ApiKeyTokens.Test);
+        var config = new Dictionary<string, string?>
+        {
+            ["Apertur:DataDirectory"] = dataDirectory,
+            ["Apertur:Database:Provider"] = database,
+            ["Apertur:Bootstrap:ApiKey"] = liveKey,
+            ["Apertur:Bootstrap:TestApiKey"] = testKey,
+        };
+        string? postgresDatabase = null;
+        if (database == Databases.Postgres)
+        {
+            postgresDatabase = "apertur_t_" + Guid.NewGuid().ToString("N");
+            config["Apertur:Database:ConnectionString"] = await CreatePostgresDatabaseAsync(postgresDatabase);
+        }
+        foreach (var (k, v) in settings ?? new Dictionary<string, string?>())
+        {
+            config[k] = v;
+        }
+
+        var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(web =>
+        {
+            foreach (var (k, v) in config)
+            {
+                web.UseSetting(k, v);
+            }
+            web.ConfigureTestServices(services =>
+            {
+                if (clock is not null)
+                {
+                    services.RemoveAll<TimeProvider>();
+                    services.AddSingleton<TimeProvider>(clock);
+                }
+            });
+        });
+        var app = new TestApp(factory, database, dataDirectory, postgresDatabase, liveKey, testKey, clock);
+        // Touch the server so start-up (migrations, bootstrap) has run before the test.
+        using var health = await app.Client.GetAsync("/healthz");
+        health.EnsureSuccessStatusCode();
+        return app;
+    }
+
+    /// <summary>A client with the given bearer key, or none.</summary>
+    public HttpClient CreateClient(string? key = null)
+    {
+        var client = _factory.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        if (key is not null)
+        {
+            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        }
+        return client;
+    }
+
+    public static string PostgresAdminConnectionString =>
+        Environment.GetEnvironmentVariable("APERTUR_TEST_POSTGRES")
+        ?? "Host=127.0.0.1;Port=55432;Username=postgres;Database=postgres";
+
+    private static async Task<string> CreatePostgresDatabaseAsync(string name)
+    {
+        await using var connection = new NpgsqlConnection(PostgresAdminConnectionString);
+        await connection.OpenAsync();
+        await using var cmd = connection.CreateCommand();
+        cmd.CommandText = $"CREATE DATABASE \"{name}\"";
+        await cmd.ExecuteNonQueryAsync();
+        return new NpgsqlConnectionStringBuilder(PostgresAdminConnectionString) { Database = name }.ToString();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Client.Dispose();
+        await _factory.DisposeAsync();
+        if (_postgresDatabase is not null)
+        {
+            NpgsqlConnection.ClearAllPools();
+            await using var connection = new NpgsqlConnection(PostgresAdminConnectionString);
+            await connection.OpenAsync();
+            await using var cmd = connection.CreateCommand();
+            cmd.CommandText = $"DROP DATABASE IF EXISTS \"{_postgresDatabase}\" WITH (FORCE)";
+            await cmd.ExecuteNonQueryAsync();
+        }
+        try
+        {
+            Directory.Delete(_dataDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A file still open by a background writer; the temp directory is cleaned by the OS.
+        }
+    }
+}
