@@ -90,7 +90,11 @@ public sealed class ApiKeyAuth(AperturDb db, TimeProvider time) : IEndpointFilte
         }
         http.Request.Body.Position = 0;
         // The SDK signs the path it appended to its base URL, so a deployment path prefix is stripped.
-        var target = http.Features.Get<IHttpRequestFeature>()?.RawTarget ?? (http.Request.PathBase + http.Request.Path + http.Request.QueryString);
+        var target = http.Features.Get<IHttpRequestFeature>()?.RawTarget;
+        if (string.IsNullOrEmpty(target))
+        {
+            target = http.Request.PathBase + http.Request.Path + http.Request.QueryString;
+        }
         var pathBase = http.Request.PathBase.Value;
         if (!string.IsNullOrEmpty(pathBase) && target.StartsWith(pathBase, StringComparison.Ordinal))
         {

@@ -1,0 +1,59 @@
+using System.Diagnostics;
+using Apertur.Server.Keys;
+using Shouldly;
+
+namespace Apertur.IntegrationTests.Keys;
+
+/// <summary>Runs the real executable: <c>keys create</c> prints a key and exits without serving.</summary>
+public sealed class KeysCommandTests
+{
+    private static async Task<(int Exit, string Out, string Err)> RunAsync(string dataDirectory, params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Apertur.Server.dll"));
+        foreach (var a in args)
+        {
+            start.ArgumentList.Add(a);
+        }
+        start.Environment["Apertur__DataDirectory"] = dataDirectory;
+        start.Environment["Logging__LogLevel__Default"] = "Warning";
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync(timeout.Token);
+        return (process.ExitCode, await stdout, await stderr);
+    }
+
+    [Fact]
+    public async Task KeysCreate_PrintsANewWellFormedKeyPerCall()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "apertur-tests", Guid.NewGuid().ToString("N"));
+        try
+        {
+            var (exit, output, error) = await RunAsync(dir, "keys", "create", "--project", "Acme");
+            exit.ShouldBe(0, error);
+            var key = output.Trim();
+            ApiKeyTokens.IsWellFormed(key).ShouldBeTrue(output);
+            key.ShouldStartWith("aptr_live_");
+
+            var (exit2, output2, _) = await RunAsync(dir, "keys", "create", "--project", "Acme", "--test");
+            exit2.ShouldBe(0);
+            output2.Trim().ShouldStartWith("aptr_test_");
+            File.Exists(Path.Combine(dir, "apertur.db")).ShouldBeTrue();
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task KeysCreate_WithoutProject_FailsWithUsage()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "apertur-tests", Guid.NewGuid().ToString("N"));
+        var (exit, _, error) = await RunAsync(dir, "keys", "create");
+        exit.ShouldBe(2);
+        error.ShouldContain("--project");
+    }
+}
