@@ -1,0 +1,222 @@
+// Upload throughput benchmark: N concurrent clients upload images to a server for a fixed time; reports images/s,
+// MB/s and the server's peak resident memory (VmHWM). Two targets, each a separate process on loopback:
+//   apertur   the real server (Release build), SQLite + local disk, rate limits off
+//   baseline  a trivial Kestrel endpoint that only drains the request body
+// Usage: UploadBench --server-dll <Apertur.Server.dll> [--clients 32] [--seconds 20] [--sizes 1,20] [--fixtures dir]
+//        UploadBench --serve-baseline <port>      (internal: runs the baseline server)
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Sockets;
+using System.Text.Json;
+
+if (args is ["--serve-baseline", var baselinePort])
+{
+    var builder = WebApplication.CreateSlimBuilder();
+    builder.Logging.ClearProviders();
+    builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = null);
+    builder.WebHost.UseUrls($"http://127.0.0.1:{baselinePort}");
+    var baseline = builder.Build();
+    baseline.MapPost("/api/v1/upload/{uuid}/images", async (HttpRequest request) =>
+    {
+        var buffer = new byte[64 * 1024];
+        long total = 0;
+        int read;
+        while ((read = await request.Body.ReadAsync(buffer)) > 0)
+        {
+            total += read;
+        }
+        return Results.Json(new { id = Guid.NewGuid(), size_bytes = total }, statusCode: 201);
+    });
+    await baseline.RunAsync();
+    return 0;
+}
+
+var options = Options.Parse(args);
+string[] samplePhotos = ["phone-photo.jpg", "small.jpg", "screenshot.png", "photo.webp", "photo.heic"];
+var fixtures = samplePhotos.Select(name => Path.Combine(options.FixturesDirectory, name)).ToArray();
+Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {Environment.OSVersion}, .NET {Environment.Version}");
+Console.WriteLine($"clients: {options.Clients}, duration: {options.Seconds}s per run");
+Console.WriteLine();
+Console.WriteLine("| target | payload | images/s | MB/s | server peak RSS (MB) | errors |");
+Console.WriteLine("|---|---|---|---|---|---|");
+
+var results = new List<Result>();
+foreach (var (label, files) in Payloads(options, fixtures))
+{
+    foreach (var target in new[] { "baseline", "apertur" })
+    {
+        var result = await RunAsync(target, label, files, options);
+        results.Add(result);
+        Console.WriteLine($"| {result.Target} | {result.Payload} | {result.ImagesPerSecond:F1} | {result.MegabytesPerSecond:F1} | {result.PeakRssMb:F0} | {result.Errors} |");
+    }
+}
+Console.WriteLine();
+foreach (var group in results.GroupBy(r => r.Payload))
+{
+    var a = group.Single(r => r.Target == "apertur");
+    var b = group.Single(r => r.Target == "baseline");
+    Console.WriteLine($"{group.Key}: apertur reaches {100 * a.MegabytesPerSecond / b.MegabytesPerSecond:F0}% of the baseline's MB/s");
+}
+return results.Any(r => r.Errors > 0) ? 1 : 0;
+
+static IEnumerable<(string Label, byte[][] Files)> Payloads(Options options, string[] fixtures)
+{
+    // The sample photos as they are, then a real JPEG padded with random bytes after its end marker to each size.
+    yield return ("sample photos", fixtures.Select(File.ReadAllBytes).ToArray());
+    var jpeg = File.ReadAllBytes(fixtures.First(f => f.EndsWith("small.jpg", StringComparison.Ordinal)));
+    foreach (var mb in options.PaddedSizesMb)
+    {
+        var padded = new byte[mb * 1024 * 1024];
+        Random.Shared.NextBytes(padded);
+        jpeg.CopyTo(padded, 0);
+        yield return ($"{mb} MB JPEG", [padded]);
+    }
+}
+
+static async Task<Result> RunAsync(string target, string payload, byte[][] files, Options options)
+{
+    var port = FreePort();
+    var dataDirectory = Path.Combine(Path.GetTempPath(), "apertur-bench", Guid.NewGuid().ToString("N"));
+    var key = "aptr_live_" + new string('b', 32);
+    var start = target == "baseline"
+        ? new ProcessStartInfo(Environment.ProcessPath!, $"--serve-baseline {port}")
+        : new ProcessStartInfo("dotnet", $"\"{options.ServerDll}\"");
+    start.RedirectStandardOutput = true;
+    start.RedirectStandardError = true;
+    start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
+    start.Environment["Urls"] = $"http://127.0.0.1:{port}";
+    start.Environment["Logging__LogLevel__Default"] = "Warning";
+    start.Environment["Apertur__DataDirectory"] = dataDirectory;
+    start.Environment["Apertur__Bootstrap__ApiKey"] = key;
+    start.Environment["Apertur__RateLimits__Upload"] = "0";
+    start.Environment["Apertur__RateLimits__UploadPerIp"] = "0";
+    start.Environment["Apertur__RateLimits__SessionCreate"] = "0";
+    start.Environment["Apertur__Sessions__MaxImagesCap"] = "1000000";
+    using var server = Process.Start(start)!;
+    _ = server.StandardOutput.ReadToEndAsync();
+    _ = server.StandardError.ReadToEndAsync();
+    try
+    {
+        using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = options.Clients, UseCookies = false })
+        {
+            BaseAddress = new Uri($"http://127.0.0.1:{port}"),
+            Timeout = TimeSpan.FromMinutes(2),
+        };
+        await WaitUntilUpAsync(http, target);
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+
+        var sessions = new string[options.Clients];
+        for (var i = 0; i < options.Clients; i++)
+        {
+            sessions[i] = target == "baseline" ? Guid.NewGuid().ToString() : await CreateSessionAsync(http);
+        }
+
+        long images = 0, bytes = 0, errors = 0;
+        var stopAt = Stopwatch.StartNew();
+        var duration = TimeSpan.FromSeconds(options.Seconds);
+        var workers = Enumerable.Range(0, options.Clients).Select(async client =>
+        {
+            var n = client;
+            while (stopAt.Elapsed < duration)
+            {
+                var file = files[n++ % files.Length];
+                using var content = new MultipartFormDataContent();
+                var part = new ByteArrayContent(file);
+                part.Headers.ContentType = new MediaTypeHeaderValue("image/jpeg");
+                content.Add(part, "file", "photo.jpg");
+                using var response = await http.PostAsync($"/api/v1/upload/{sessions[client]}/images", content);
+                if (response.StatusCode == HttpStatusCode.Created)
+                {
+                    Interlocked.Increment(ref images);
+                    Interlocked.Add(ref bytes, file.Length);
+                }
+                else if (Interlocked.Increment(ref errors) <= 3)
+                {
+                    Console.Error.WriteLine($"{target}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+                }
+            }
+        }).ToArray();
+        await Task.WhenAll(workers);
+        var elapsed = stopAt.Elapsed.TotalSeconds;
+        return new Result(target, payload, images / elapsed, bytes / elapsed / (1024 * 1024), PeakRssMb(server.Id), errors);
+    }
+    finally
+    {
+        server.Kill(entireProcessTree: true);
+        await server.WaitForExitAsync();
+        try
+        {
+            Directory.Delete(dataDirectory, recursive: true);
+        }
+        catch (DirectoryNotFoundException)
+        {
+        }
+    }
+}
+
+static async Task<string> CreateSessionAsync(HttpClient http)
+{
+    using var response = await http.PostAsync("/api/v1/upload-sessions",
+        new StringContent("""{"max_images":1000000,"expires_in_hours":24}""", System.Text.Encoding.UTF8, "application/json"));
+    var text = await response.Content.ReadAsStringAsync();
+    if (response.StatusCode != HttpStatusCode.Created)
+    {
+        throw new InvalidOperationException($"create session answered {(int)response.StatusCode}: {text}");
+    }
+    using var doc = JsonDocument.Parse(text);
+    return doc.RootElement.GetProperty("uuid").GetString()!;
+}
+
+static async Task WaitUntilUpAsync(HttpClient http, string target)
+{
+    for (var i = 0; i < 300; i++)
+    {
+        try
+        {
+            using var r = await http.GetAsync(target == "baseline" ? "/" : "/healthz");
+            return;
+        }
+        catch (HttpRequestException)
+        {
+            await Task.Delay(100);
+        }
+    }
+    throw new TimeoutException($"{target} did not start");
+}
+
+static double PeakRssMb(int pid)
+{
+    // VmHWM: the peak resident set size of the process over its whole life.
+    var line = File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
+    var kb = long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);
+    return kb / 1024.0;
+}
+
+static int FreePort()
+{
+    using var listener = new TcpListener(IPAddress.Loopback, 0);
+    listener.Start();
+    return ((IPEndPoint)listener.LocalEndpoint).Port;
+}
+
+internal sealed record Result(string Target, string Payload, double ImagesPerSecond, double MegabytesPerSecond, double PeakRssMb, long Errors);
+
+internal sealed record Options(string ServerDll, int Clients, int Seconds, int[] PaddedSizesMb, string FixturesDirectory)
+{
+    public static Options Parse(string[] args)
+    {
+        string Get(string name, string fallback)
+        {
+            var i = Array.IndexOf(args, name);
+            return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
+        }
+        return new Options(
+            Get("--server-dll", "src/Apertur.Server/bin/Release/net10.0/Apertur.Server.dll"),
+            int.Parse(Get("--clients", "32"), CultureInfo.InvariantCulture),
+            int.Parse(Get("--seconds", "20"), CultureInfo.InvariantCulture),
+            Get("--sizes", "1,20").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray(),
+            Get("--fixtures", "tests/Apertur.IntegrationTests/Fixtures"));
+    }
+}
