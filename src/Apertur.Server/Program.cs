@@ -4,6 +4,7 @@ using Apertur.Server.Encryption;
 using Apertur.Server.Events;
 using Apertur.Server.Hosting;
 using Apertur.Server.Keys;
+using Apertur.Server.Qr;
 using Apertur.Server.Sessions;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
@@ -58,6 +59,7 @@ app.UseStatusCodePages(ApiErrorHandler.WriteStatusCodeBodyAsync);
 
 app.MapGet("/healthz", () => TypedResults.Ok(new { status = "ok" }));
 app.MapSessionsApi();
+app.MapQrApi();
 
 await app.RunAsync();
 return 0;
