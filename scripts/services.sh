@@ -52,13 +52,15 @@ postgres_stop() {
 }
 postgres_status() { "$PG_BIN/pg_isready" -h 127.0.0.1 -p "$PG_PORT" 2>/dev/null || echo "postgres: not running"; }
 
-# --- Command-line tools the tests call (no daemon): zbarimg decodes QR codes ------------------------------------
+# --- Command-line tools the tests call (no daemon): zbarimg decodes QR codes, rsvg-convert rasterises SVG ---------
 tools_start() {
-  apt_install zbar-tools
-  log "tools ready (zbarimg)"
+  apt_install zbar-tools librsvg2-bin
+  log "tools ready (zbarimg, rsvg-convert)"
 }
 tools_stop() { :; }
-tools_status() { command -v zbarimg >/dev/null && echo "tools: zbarimg installed" || echo "tools: zbarimg missing"; }
+tools_status() {
+  for t in zbarimg rsvg-convert; do command -v "$t" >/dev/null && echo "tools: $t installed" || echo "tools: $t missing"; done
+}
 
 ALL=(postgres tools)
 cmd="${1:-start}"; shift || true

@@ -2,9 +2,28 @@ using System.Diagnostics;
 
 namespace Apertur.IntegrationTests.Infrastructure;
 
-/// <summary>Decodes a QR code image with <c>zbarimg</c> (Debian zbar-tools, installed by scripts/services.sh).</summary>
+/// <summary>
+/// Decodes a QR code image with <c>zbarimg</c> (Debian zbar-tools); SVG is first rasterised with <c>rsvg-convert</c>
+/// (Debian librsvg2-bin). Both are installed by <c>scripts/services.sh start tools</c>.
+/// </summary>
 public static class Zbar
 {
+    /// <summary>The text of an SVG QR code, once librsvg has rasterised it to PNG.</summary>
+    public static async Task<string?> DecodeSvgAsync(string svg)
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"apertur-qr-{Guid.NewGuid():N}.svg");
+        await File.WriteAllTextAsync(file, svg);
+        try
+        {
+            var (code, png, error) = await RunAsync("rsvg-convert", "--format", "png", file);
+            return code == 0 ? await DecodeAsync(png) : throw new InvalidOperationException($"rsvg-convert exited {code}: {error}");
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
     /// <summary>The decoded text, or null when zbarimg finds no code.</summary>
     public static async Task<string?> DecodeAsync(byte[] image, string extension = ".png")
     {
@@ -12,21 +31,13 @@ public static class Zbar
         await File.WriteAllBytesAsync(file, image);
         try
         {
-            var start = new ProcessStartInfo("zbarimg") { RedirectStandardOutput = true, RedirectStandardError = true };
-            foreach (var arg in new[] { "--raw", "-q", file })
+            var (code, output, error) = await RunAsync("zbarimg", "--raw", "-q", file);
+            // zbarimg exits 4 when the image holds no code; anything else non-zero is a broken file.
+            return code switch
             {
-                start.ArgumentList.Add(arg);
-            }
-            using var process = StartOrExplain(start);
-            var output = process.StandardOutput.ReadToEndAsync();
-            var error = process.StandardError.ReadToEndAsync();
-            await process.WaitForExitAsync();
-            // zbarimg exits 4 when the image holds no code; anything else non-zero is a broken file or a missing tool.
-            return process.ExitCode switch
-            {
-                0 => (await output).TrimEnd('\n'),
+                0 => System.Text.Encoding.UTF8.GetString(output).TrimEnd('\n'),
                 4 => null,
-                _ => throw new InvalidOperationException($"zbarimg exited {process.ExitCode}: {await error}"),
+                _ => throw new InvalidOperationException($"zbarimg exited {code}: {error}"),
             };
         }
         finally
@@ -35,15 +46,29 @@ public static class Zbar
         }
     }
 
-    private static Process StartOrExplain(ProcessStartInfo start)
+    private static async Task<(int ExitCode, byte[] Output, string Error)> RunAsync(string tool, params string[] args)
     {
+        var start = new ProcessStartInfo(tool) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+        Process process;
         try
         {
-            return Process.Start(start) ?? throw new InvalidOperationException("zbarimg did not start.");
+            process = Process.Start(start) ?? throw new InvalidOperationException($"{tool} did not start.");
         }
         catch (System.ComponentModel.Win32Exception e)
         {
-            throw new InvalidOperationException("zbarimg is missing: run scripts/services.sh start tools (installs zbar-tools).", e);
+            throw new InvalidOperationException($"{tool} is missing: run scripts/services.sh start tools.", e);
+        }
+        using (process)
+        {
+            using var output = new MemoryStream();
+            var copy = process.StandardOutput.BaseStream.CopyToAsync(output);
+            var error = process.StandardError.ReadToEndAsync();
+            await Task.WhenAll(copy, error, process.WaitForExitAsync());
+            return (process.ExitCode, output.ToArray(), await error);
         }
     }
 }

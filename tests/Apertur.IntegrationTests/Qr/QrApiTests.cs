@@ -107,6 +107,18 @@ public sealed class QrApiTests
     }
 
     [Theory, ClassData(typeof(Databases))]
+    public async Task Svg_Rasterised_DecodesToUploadUrl(string db)
+    {
+        await using var app = await TestApp.StartAsync(db);
+        var (anonymous, uuid, uploadUrl) = await NewSessionAsync(app);
+        foreach (var query in new[] { "format=svg", "format=svg&style=rounded&fg=1a237e&borderSize=20&borderColor=1a237e&size=500" })
+        {
+            var svg = await anonymous.GetStringAsync($"/api/v1/upload-sessions/{uuid}/qr?{query}");
+            (await Zbar.DecodeSvgAsync(svg)).ShouldBe(uploadUrl, query);
+        }
+    }
+
+    [Theory, ClassData(typeof(Databases))]
     public async Task Get_WithAcceptJsonAndAnyAuthorization_AnswersTheImage(string db)
     {
         await using var app = await TestApp.StartAsync(db);
