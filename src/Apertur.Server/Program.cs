@@ -30,6 +30,8 @@ builder.Services.AddDataProtection().SetApplicationName("Apertur");
 builder.Services.AddSingleton<DbXmlRepository>();
 builder.Services.AddOptions<KeyManagementOptions>()
     .Configure<DbXmlRepository>((o, repository) => o.XmlRepository = repository);
+// The key ring itself is encrypted under the master key (Hosting/SecretsAtRest.cs): a database copy alone reveals no secret.
+builder.Services.AddSecretsAtRest();
 
 // Errors: one JSON error shape for every failure.
 builder.Services.AddExceptionHandler<ApiErrorHandler>();
