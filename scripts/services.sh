@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs and starts, on loopback, the real servers the tests and benchmarks use. Idempotent: what is already
 # installed or running is left alone. State lives under .services/ in the project (ignored by git).
-#   scripts/services.sh start [postgres ...]   install if needed, start, wait until ready (default: all)
+#   scripts/services.sh start [postgres tools ...]   install if needed, start, wait until ready (default: all)
 #   scripts/services.sh stop  [postgres ...]   stop what this script started
 #   scripts/services.sh status
 set -euo pipefail
@@ -52,7 +52,17 @@ postgres_stop() {
 }
 postgres_status() { "$PG_BIN/pg_isready" -h 127.0.0.1 -p "$PG_PORT" 2>/dev/null || echo "postgres: not running"; }
 
-ALL=(postgres)
+# --- Command-line tools the tests call (no daemon): zbarimg decodes QR codes, rsvg-convert rasterises SVG ---------
+tools_start() {
+  apt_install zbar-tools librsvg2-bin
+  log "tools ready (zbarimg, rsvg-convert)"
+}
+tools_stop() { :; }
+tools_status() {
+  for t in zbarimg rsvg-convert; do command -v "$t" >/dev/null && echo "tools: $t installed" || echo "tools: $t missing"; done
+}
+
+ALL=(postgres tools)
 cmd="${1:-start}"; shift || true
 targets=("$@"); [ ${#targets[@]} -eq 0 ] && targets=("${ALL[@]}")
 for t in "${targets[@]}"; do

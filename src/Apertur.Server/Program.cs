@@ -4,6 +4,7 @@ using Apertur.Server.Encryption;
 using Apertur.Server.Events;
 using Apertur.Server.Hosting;
 using Apertur.Server.Keys;
+using Apertur.Server.Qr;
 using Apertur.Server.Sessions;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
@@ -29,6 +30,8 @@ builder.Services.AddDataProtection().SetApplicationName("Apertur");
 builder.Services.AddSingleton<DbXmlRepository>();
 builder.Services.AddOptions<KeyManagementOptions>()
     .Configure<DbXmlRepository>((o, repository) => o.XmlRepository = repository);
+// The key ring itself is encrypted under the master key (Hosting/SecretsAtRest.cs): a database copy alone reveals no secret.
+builder.Services.AddSecretsAtRest();
 
 // Errors: one JSON error shape for every failure.
 builder.Services.AddExceptionHandler<ApiErrorHandler>();
@@ -58,6 +61,7 @@ app.UseStatusCodePages(ApiErrorHandler.WriteStatusCodeBodyAsync);
 
 app.MapGet("/healthz", () => TypedResults.Ok(new { status = "ok" }));
 app.MapSessionsApi();
+app.MapQrApi();
 
 await app.RunAsync();
 return 0;

@@ -13,6 +13,8 @@ public static partial class Startup
     public static async Task PrepareAsync(IServiceProvider services, CancellationToken ct)
     {
         await services.GetRequiredService<MigrationRunner>().MigrateAsync(ct);
+        // A wrong master key stops the start here, rather than Data Protection silently making new keys.
+        SecretsAtRest.VerifyKeyRing(services);
         await using var scope = services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<AperturDb>();
         var issuer = scope.ServiceProvider.GetRequiredService<KeyIssuer>();

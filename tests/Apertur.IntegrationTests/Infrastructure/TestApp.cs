@@ -32,6 +32,8 @@ public sealed class TestApp : IAsyncDisposable
     private readonly WebApplicationFactory<Program> _factory;
     private readonly string _dataDirectory;
     private readonly string? _postgresDatabase;
+    private readonly Dictionary<string, string?> _config;
+    private readonly bool _ownsStorage;
 
     public string LiveKey { get; }
     public string TestKey { get; }
@@ -40,21 +42,22 @@ public sealed class TestApp : IAsyncDisposable
     public ManualClock? Clock { get; }
 
     /// <summary>A client that sends the live key.</summary>
-    public HttpClient Client { get; }
+    public HttpClient Client { get; private set; } = null!;
 
     public IServiceProvider Services => _factory.Services;
 
     private TestApp(WebApplicationFactory<Program> factory, string database, string dataDirectory, string? postgresDatabase,
-        string liveKey, string testKey, ManualClock? clock)
+        Dictionary<string, string?> config, bool ownsStorage, string liveKey, string testKey, ManualClock? clock)
     {
         _factory = factory;
         Database = database;
         _dataDirectory = dataDirectory;
         _postgresDatabase = postgresDatabase;
+        _config = config;
+        _ownsStorage = ownsStorage;
         LiveKey = liveKey;
         TestKey = testKey;
         Clock = clock;
-        Client = CreateClient(liveKey);
     }
 
     /// <summary>Starts a server. <paramref name="settings"/> adds configuration (e.g. <c>Apertur:RateLimits:Upload</c>).</summary>
@@ -77,6 +80,20 @@ public sealed class TestApp : IAsyncDisposable
             postgresDatabase = "apertur_t_" + Guid.NewGuid().ToString("N");
             config["Apertur:Database:ConnectionString"] = await CreatePostgresDatabaseAsync(postgresDatabase);
         }
+        return await LaunchAsync(database, dataDirectory, postgresDatabase, config, settings, ownsStorage: true, liveKey, testKey, clock);
+    }
+
+    /// <summary>
+    /// A second server on this one's data directory and database, with the same settings plus <paramref name="settings"/>: what
+    /// a restart or another replica sees. Disposing it leaves the storage to this instance.
+    /// </summary>
+    public Task<TestApp> StartAnotherAsync(IDictionary<string, string?>? settings = null) =>
+        LaunchAsync(Database, _dataDirectory, _postgresDatabase, _config, settings, ownsStorage: false, LiveKey, TestKey, Clock);
+
+    private static async Task<TestApp> LaunchAsync(string database, string dataDirectory, string? postgresDatabase,
+        Dictionary<string, string?> baseConfig, IDictionary<string, string?>? settings, bool ownsStorage, string liveKey, string testKey, ManualClock? clock)
+    {
+        var config = new Dictionary<string, string?>(baseConfig);
         foreach (var (k, v) in settings ?? new Dictionary<string, string?>())
         {
             config[k] = v;
@@ -97,11 +114,20 @@ public sealed class TestApp : IAsyncDisposable
                 }
             });
         });
-        var app = new TestApp(factory, database, dataDirectory, postgresDatabase, liveKey, testKey, clock);
-        // Touch the server so start-up (migrations, bootstrap) has run before the test.
-        using var health = await app.Client.GetAsync("/healthz");
-        health.EnsureSuccessStatusCode();
-        return app;
+        var app = new TestApp(factory, database, dataDirectory, postgresDatabase, config, ownsStorage, liveKey, testKey, clock);
+        try
+        {
+            // Touch the server so start-up (migrations, bootstrap) has run before the test.
+            app.Client = app.CreateClient(liveKey);
+            using var health = await app.Client.GetAsync("/healthz");
+            health.EnsureSuccessStatusCode();
+            return app;
+        }
+        catch
+        {
+            await app.DisposeAsync();
+            throw;
+        }
     }
 
     /// <summary>A client with the given bearer key, or none.</summary>
@@ -131,8 +157,12 @@ public sealed class TestApp : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        Client.Dispose();
+        Client?.Dispose();
         await _factory.DisposeAsync();
+        if (!_ownsStorage)
+        {
+            return;
+        }
         if (_postgresDatabase is not null)
         {
             NpgsqlConnection.ClearAllPools();

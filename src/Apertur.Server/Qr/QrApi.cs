@@ -1,0 +1,31 @@
+using Apertur.Server.Data;
+using Apertur.Server.Hosting;
+using Apertur.Server.Sessions;
+
+namespace Apertur.Server.Qr;
+
+/// <summary>
+/// <c>GET /api/v1/upload-sessions/{uuid}/qr</c> (contract §2.10): the session's upload page URL as a PNG or SVG QR code.
+/// Public (decision 19: the session UUID is the capability), and answers raw bytes whatever the Accept header says (§0.12).
+/// </summary>
+public static class QrApi
+{
+    public static IEndpointRouteBuilder MapQrApi(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/api/v1/upload-sessions/{uuid}/qr", GetAsync).WithRateLimit(RateLimitPolicies.PublicSession);
+        return app;
+    }
+
+    private static async Task<IResult> GetAsync(string uuid, HttpContext http, AperturDb db, PublicUrls urls, CancellationToken ct)
+    {
+        var parameters = QrParameters.Parse(http.Request.Query);
+        var session = await SessionState.FindAsync(db, uuid, ct);
+        var matrix = QrMatrix.Encode(urls.UploadPage(http.Request, session.Id));
+        IResult image = parameters.Format == QrFormat.Svg
+            ? TypedResults.Text(QrSvg.Render(matrix, parameters), "image/svg+xml", System.Text.Encoding.UTF8)
+            : TypedResults.File(QrPng.Render(matrix, parameters), "image/png");
+        // Set once drawing succeeded: an error answer must not be cached.
+        http.Response.Headers.CacheControl = "public, max-age=300";
+        return image;
+    }
+}
