@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using Apertur.Server.Destinations;
 using Apertur.Server.Encryption;
+using Apertur.Server.EventWebhooks;
 using Apertur.Server.Keys;
 using Apertur.Server.Projects;
 using Apertur.Server.Sessions;
@@ -22,6 +23,10 @@ public sealed class AperturDb(DbContextOptions<AperturDb> options) : DbContext(o
     public DbSet<SessionDestination> SessionDestinations => Set<SessionDestination>();
     public DbSet<Image> Images => Set<Image>();
     public DbSet<Delivery.Delivery> Deliveries => Set<Delivery.Delivery>();
+    public DbSet<Delivery.DeliveryAttempt> DeliveryAttempts => Set<Delivery.DeliveryAttempt>();
+    public DbSet<EventWebhook> EventWebhooks => Set<EventWebhook>();
+    public DbSet<EventLog> EventLogs => Set<EventLog>();
+    public DbSet<WebhookDelivery> WebhookDeliveries => Set<WebhookDelivery>();
     public DbSet<ServerKey> ServerKeys => Set<ServerKey>();
     public DbSet<DataProtectionKeyRow> DataProtectionKeys => Set<DataProtectionKeyRow>();
 
@@ -42,6 +47,10 @@ public sealed class AperturDb(DbContextOptions<AperturDb> options) : DbContext(o
         });
         modelBuilder.Entity<Image>().ToTable("images");
         modelBuilder.Entity<Delivery.Delivery>().ToTable("deliveries");
+        modelBuilder.Entity<Delivery.DeliveryAttempt>().ToTable("delivery_attempts");
+        modelBuilder.Entity<EventWebhook>().ToTable("event_webhooks");
+        modelBuilder.Entity<EventLog>().ToTable("event_logs");
+        modelBuilder.Entity<WebhookDelivery>().ToTable("webhook_deliveries");
         modelBuilder.Entity<ServerKey>().ToTable("server_keys");
         modelBuilder.Entity<DataProtectionKeyRow>().ToTable("data_protection_keys");
 
@@ -56,6 +65,11 @@ public sealed class AperturDb(DbContextOptions<AperturDb> options) : DbContext(o
                 {
                     property.SetValueConverter(JsonArrayConverter);
                     property.SetValueComparer(JsonArrayComparer);
+                }
+                else if (type == typeof(int[]))
+                {
+                    property.SetValueConverter(JsonIntArrayConverter);
+                    property.SetValueComparer(JsonIntArrayComparer);
                 }
                 else if (isSqlite && type == typeof(DateTimeOffset))
                 {
@@ -91,6 +105,15 @@ public sealed class AperturDb(DbContextOptions<AperturDb> options) : DbContext(o
     private static readonly ValueComparer<string[]> JsonArrayComparer = new(
         (a, b) => a != null && b != null ? a.SequenceEqual(b) : a == b,
         v => v.Aggregate(0, (h, s) => HashCode.Combine(h, s.GetHashCode(StringComparison.Ordinal))),
+        v => v.ToArray());
+
+    private static readonly ValueConverter<int[], string> JsonIntArrayConverter = new(
+        v => JsonSerializer.Serialize(v, (JsonSerializerOptions?)null),
+        v => JsonSerializer.Deserialize<int[]>(v, (JsonSerializerOptions?)null) ?? Array.Empty<int>());
+
+    private static readonly ValueComparer<int[]> JsonIntArrayComparer = new(
+        (a, b) => a != null && b != null ? a.SequenceEqual(b) : a == b,
+        v => v.Aggregate(0, HashCode.Combine),
         v => v.ToArray());
 
     private static readonly ValueConverter<DateTimeOffset, long> UnixMillisConverter = new(

@@ -11,6 +11,13 @@ public sealed class Delivery
     public int Attempts { get; set; }
     public string? LastError { get; set; }
     public DateTimeOffset NextAttemptAt { get; set; }
+    /// <summary>When the first attempt ran: the retry window counts from here.</summary>
+    public DateTimeOffset? FirstAttemptAt { get; set; }
+    /// <summary>What the destination wrote (URL, object key, file id), once sent.</summary>
+    public string? RemoteRef { get; set; }
+    public int? LastStatusCode { get; set; }
+    /// <summary>When the project was told by email that this delivery failed for good.</summary>
+    public DateTimeOffset? NotifiedAt { get; set; }
     public Guid? LeaseToken { get; set; }
     public DateTimeOffset? LeaseExpiresAt { get; set; }
     public DateTimeOffset CreatedAt { get; set; }

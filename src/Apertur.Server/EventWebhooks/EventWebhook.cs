@@ -1,0 +1,56 @@
+namespace Apertur.Server.EventWebhooks;
+
+/// <summary>A project's subscription to event topics (contract §2.9), with its own secret and retry policy.</summary>
+public sealed class EventWebhook
+{
+    public Guid Id { get; set; }
+    public Guid ProjectId { get; set; }
+    public required string Url { get; set; }
+    /// <summary>64 lowercase hex characters (decision 16); HMAC keys with its UTF-8 bytes, svix with its decoded bytes.</summary>
+    public required string Secret { get; set; }
+    public string SignatureMethod { get; set; } = "hmac_sha256";
+    public string[] Topics { get; set; } = [];
+    public bool IsActive { get; set; } = true;
+    public int MaxRetries { get; set; } = 5;
+    public int[] RetryIntervals { get; set; } = [30, 300, 1800, 7200, 21600];
+    public int DisableAfterFailures { get; set; } = 20;
+    public int ConsecutiveFailures { get; set; }
+    /// <summary>A JSON object of string header values.</summary>
+    public string CustomHeaders { get; set; } = "{}";
+    public DateTimeOffset? DisabledAt { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset UpdatedAt { get; set; }
+}
+
+/// <summary>One event that happened in a project, kept so its deliveries can be retried.</summary>
+public sealed class EventLog
+{
+    public Guid Id { get; set; }
+    public Guid ProjectId { get; set; }
+    public required string Topic { get; set; }
+    public required string Env { get; set; }
+    /// <summary>The exact JSON body sent to subscribers.</summary>
+    public required string Payload { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+}
+
+/// <summary>One event to one event webhook.</summary>
+public sealed class WebhookDelivery
+{
+    public Guid Id { get; set; }
+    public Guid WebhookId { get; set; }
+    public Guid EventLogId { get; set; }
+    public required string Topic { get; set; }
+    /// <summary><c>retrying</c> (queued or waiting), <c>sent</c> or <c>failed</c>.</summary>
+    public string Status { get; set; } = "retrying";
+    public int Attempts { get; set; }
+    public int? ResponseCode { get; set; }
+    public string? ResponseBody { get; set; }
+    public int DurationMs { get; set; }
+    public string? LastError { get; set; }
+    public DateTimeOffset? NextRetryAt { get; set; }
+    public Guid? LeaseToken { get; set; }
+    public DateTimeOffset? LeaseExpiresAt { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset UpdatedAt { get; set; }
+}
