@@ -19,7 +19,8 @@ public interface IDestination
 /// <summary>Optional ability: the "test connection" endpoint (<c>POST …/destinations/{id}/test</c>).</summary>
 public interface IConnectionTestable
 {
-    Task<ConnectionTestResult> TestAsync(DestinationTarget target, CancellationToken ct);
+    /// <param name="signing">The project's secrets, for adapters whose test sends a signed request (webhooks).</param>
+    Task<ConnectionTestResult> TestAsync(DestinationTarget target, ProjectSigning signing, CancellationToken ct);
 }
 
 /// <summary>What to deliver, where, and with which identity.</summary>

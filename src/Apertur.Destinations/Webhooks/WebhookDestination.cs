@@ -28,20 +28,12 @@ public sealed class WebhookDestination : IDestination, IConnectionTestable
     private readonly HttpClient _http;
     private readonly TimeProvider _time;
     private readonly TimeSpan _timeout;
-    private readonly Func<DestinationTarget, CancellationToken, Task<ProjectSigning>>? _testSigning;
-
     /// <param name="timeout">How long one attempt may take to get the receiver's answer (default 30 s).</param>
-    /// <param name="testSigning">
-    /// The project secrets for <see cref="IConnectionTestable.TestAsync"/>, whose signature carries none; callers that
-    /// have them can call <see cref="TestAsync(DestinationTarget, ProjectSigning, CancellationToken)"/> instead.
-    /// </param>
-    public WebhookDestination(HttpClient http, TimeProvider time, TimeSpan? timeout = null,
-        Func<DestinationTarget, CancellationToken, Task<ProjectSigning>>? testSigning = null)
+    public WebhookDestination(HttpClient http, TimeProvider time, TimeSpan? timeout = null)
     {
         _http = http;
         _time = time;
         _timeout = timeout ?? DefaultTimeout;
-        _testSigning = testSigning;
     }
 
     public string Kind => DestinationKinds.Webhook;
@@ -74,20 +66,6 @@ public sealed class WebhookDestination : IDestination, IConnectionTestable
             Attempt.Failed f => new DeliveryResult.RetryLater(f.Message),
             _ => throw new InvalidOperationException("unknown attempt outcome"),
         };
-    }
-
-    /// <summary>Sends a test event with the project secrets from the constructor's <c>testSigning</c>.</summary>
-    public async Task<ConnectionTestResult> TestAsync(DestinationTarget target, CancellationToken ct)
-    {
-        ArgumentNullException.ThrowIfNull(target);
-        if (_testSigning is null)
-        {
-            throw new InvalidOperationException(
-                "WebhookDestination needs the project's secrets to sign a test event: pass testSigning to its constructor, " +
-                "or call TestAsync(target, signing, ct).");
-        }
-        var signing = await _testSigning(target, ct).ConfigureAwait(false);
-        return await TestAsync(target, signing, ct).ConfigureAwait(false);
     }
 
     /// <summary>

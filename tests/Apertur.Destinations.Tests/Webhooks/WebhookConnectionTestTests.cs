@@ -95,26 +95,6 @@ public sealed class WebhookConnectionTestTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task TestAsync_ThroughTheSeam_SignsWithTheConfiguredProjectSecrets()
-    {
-        var destination = new WebhookDestination(_http, _clock, testSigning: (_, _) => Task.FromResult(new ProjectSigning(Hooks.PlainSecret, null)));
-
-        var result = await destination.TestAsync(Hooks.Target(Hooks.Config(_receiver.Url())), CancellationToken.None);
-
-        result.Success.ShouldBeTrue();
-        var request = _receiver.Only();
-        Verify.SdkSignature(Hooks.PlainSecret, request.Body, request.Header("X-Apertur-Signature")).ShouldBeTrue();
-    }
-
-    [Fact]
-    public async Task TestAsync_ThroughTheSeamWithoutSecrets_FailsLoudly()
-    {
-        var destination = new WebhookDestination(_http, _clock);
-
-        await Should.ThrowAsync<InvalidOperationException>(() => destination.TestAsync(Hooks.Target(Hooks.Config(_receiver.Url())), CancellationToken.None));
-    }
-
-    [Fact]
     public async Task TestAsync_BadConfig_FailsWithTheProblem()
     {
         var target = Hooks.Target(JsonDocument.Parse("""{"url":"gopher://x"}""").RootElement.Clone());
