@@ -4,6 +4,7 @@ using Apertur.Server.Encryption;
 using Apertur.Server.Events;
 using Apertur.Server.Hosting;
 using Apertur.Server.Keys;
+using Apertur.Server.Polling;
 using Apertur.Server.Sessions;
 using Apertur.Server.Storage;
 using Microsoft.AspNetCore.DataProtection;
@@ -18,6 +19,8 @@ builder.Services.AddOptions<BootstrapOptions>().BindConfiguration(BootstrapOptio
 builder.Services.AddOptions<UploadSessionOptions>().BindConfiguration(UploadSessionOptions.Section).ValidateOnStart();
 builder.Services.AddOptions<UploadOptions>().BindConfiguration(UploadOptions.Section).ValidateOnStart();
 builder.Services.AddOptions<RateLimitOptions>().BindConfiguration(RateLimitOptions.Section);
+builder.Services.AddOptions<PollingOptions>().BindConfiguration(PollingOptions.Section)
+    .Validate(PollingOptions.IsValid, "Apertur:Polling: DeliveryStatusHold must not be negative and DeliveryStatusRecheck must be positive.").ValidateOnStart();
 
 // Time is a dependency.
 builder.Services.AddSingleton(TimeProvider.System);
@@ -42,6 +45,7 @@ builder.Services.AddScoped<ApiKeyAuth>();
 builder.Services.AddScoped<KeyIssuer>();
 builder.Services.AddSingleton<ServerKeys>();
 builder.Services.AddSingleton<SessionEventHub>();
+builder.Services.AddScoped<DeliveryStatusReader>();
 
 // Image bytes: local disk under the data directory.
 builder.Services.AddSingleton<IImageStore, LocalDiskImageStore>();
@@ -62,6 +66,8 @@ app.UseStatusCodePages(ApiErrorHandler.WriteStatusCodeBodyAsync);
 
 app.MapGet("/healthz", () => TypedResults.Ok(new { status = "ok" }));
 app.MapSessionsApi();
+// Delivery status per file and destination; `pollFrom` long-polls until something changes.
+app.MapDeliveryStatusApi();
 
 await app.RunAsync();
 return 0;

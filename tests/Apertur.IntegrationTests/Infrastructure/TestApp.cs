@@ -2,6 +2,9 @@ using System.Net.Http.Headers;
 using Apertur.Server.Keys;
 using Apertur.Tests;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
@@ -45,8 +48,9 @@ public sealed class TestApp : IAsyncDisposable
     public IServiceProvider Services => _factory.Services;
 
     private TestApp(WebApplicationFactory<Program> factory, string database, string dataDirectory, string? postgresDatabase,
-        string liveKey, string testKey, ManualClock? clock)
+        string liveKey, string testKey, ManualClock? clock, Uri? kestrelAddress)
     {
+        KestrelAddress = kestrelAddress;
         _factory = factory;
         Database = database;
         _dataDirectory = dataDirectory;
@@ -57,8 +61,15 @@ public sealed class TestApp : IAsyncDisposable
         Client = CreateClient(liveKey);
     }
 
-    /// <summary>Starts a server. <paramref name="settings"/> adds configuration (e.g. <c>Apertur:RateLimits:Upload</c>).</summary>
-    public static async Task<TestApp> StartAsync(string database, IDictionary<string, string?>? settings = null, ManualClock? clock = null)
+    /// <summary>The real socket address when started with <c>kestrel: true</c>; null for the in-memory server.</summary>
+    public Uri? KestrelAddress { get; }
+
+    /// <summary>
+    /// Starts a server. <paramref name="settings"/> adds configuration (e.g. <c>Apertur:RateLimits:Upload</c>).
+    /// <paramref name="kestrel"/> serves on a loopback port instead of in memory, for tests about bytes on the wire.
+    /// </summary>
+    public static async Task<TestApp> StartAsync(string database, IDictionary<string, string?>? settings = null, ManualClock? clock = null,
+        bool kestrel = false)
     {
         var dataDirectory = Path.Combine(Path.GetTempPath(), "apertur-tests", Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(dataDirectory);
@@ -71,6 +82,10 @@ public sealed class TestApp : IAsyncDisposable
             ["Apertur:Bootstrap:ApiKey"] = liveKey,
             ["Apertur:Bootstrap:TestApiKey"] = testKey,
         };
+        if (kestrel)
+        {
+            config["Urls"] = "http://127.0.0.1:0";
+        }
         string? postgresDatabase = null;
         if (database == Databases.Postgres)
         {
@@ -97,7 +112,14 @@ public sealed class TestApp : IAsyncDisposable
                 }
             });
         });
-        var app = new TestApp(factory, database, dataDirectory, postgresDatabase, liveKey, testKey, clock);
+        Uri? kestrelAddress = null;
+        if (kestrel)
+        {
+            factory.UseKestrel();
+            factory.StartServer();
+            kestrelAddress = new Uri(factory.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First());
+        }
+        var app = new TestApp(factory, database, dataDirectory, postgresDatabase, liveKey, testKey, clock, kestrelAddress);
         // Touch the server so start-up (migrations, bootstrap) has run before the test.
         using var health = await app.Client.GetAsync("/healthz");
         health.EnsureSuccessStatusCode();
@@ -107,7 +129,11 @@ public sealed class TestApp : IAsyncDisposable
     /// <summary>A client with the given bearer key, or none.</summary>
     public HttpClient CreateClient(string? key = null)
     {
-        var client = _factory.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        var client = _factory.CreateClient(new WebApplicationFactoryClientOptions
+        {
+            AllowAutoRedirect = false,
+            BaseAddress = KestrelAddress ?? new Uri("http://localhost"),
+        });
         if (key is not null)
         {
             client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
