@@ -66,6 +66,8 @@ app.UseStatusCodePages(ApiErrorHandler.WriteStatusCodeBodyAsync);
 
 app.MapGet("/healthz", () => TypedResults.Ok(new { status = "ok" }));
 app.MapSessionsApi();
+// Pull delivery for long-polling sessions: list queued images, download, acknowledge.
+app.MapPollingApi();
 // Delivery status per file and destination; `pollFrom` long-polls until something changes.
 app.MapDeliveryStatusApi();
 
