@@ -21,6 +21,8 @@ builder.Services.AddOptions<UploadOptions>().BindConfiguration(UploadOptions.Sec
 builder.Services.AddOptions<RateLimitOptions>().BindConfiguration(RateLimitOptions.Section);
 builder.Services.AddOptions<PollingOptions>().BindConfiguration(PollingOptions.Section)
     .Validate(PollingOptions.IsValid, "Apertur:Polling: DeliveryStatusHold must not be negative and DeliveryStatusRecheck must be positive.").ValidateOnStart();
+builder.Services.AddOptions<EventsOptions>().BindConfiguration(EventsOptions.Section)
+    .Validate(EventsOptions.IsValid, "Apertur:Events:HeartbeatInterval must be positive.").ValidateOnStart();
 
 // Time is a dependency.
 builder.Services.AddSingleton(TimeProvider.System);
@@ -70,6 +72,8 @@ app.MapSessionsApi();
 app.MapPollingApi();
 // Delivery status per file and destination; `pollFrom` long-polls until something changes.
 app.MapDeliveryStatusApi();
+// Live session events over SSE, public by session UUID.
+app.MapEventsApi();
 
 await app.RunAsync();
 return 0;
