@@ -4,8 +4,10 @@ using Apertur.Server.Encryption;
 using Apertur.Server.Events;
 using Apertur.Server.Hosting;
 using Apertur.Server.Keys;
+using Apertur.Server.Polling;
 using Apertur.Server.Qr;
 using Apertur.Server.Sessions;
+using Apertur.Server.Storage;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.Extensions.Options;
@@ -18,6 +20,10 @@ builder.Services.AddOptions<BootstrapOptions>().BindConfiguration(BootstrapOptio
 builder.Services.AddOptions<UploadSessionOptions>().BindConfiguration(UploadSessionOptions.Section).ValidateOnStart();
 builder.Services.AddOptions<UploadOptions>().BindConfiguration(UploadOptions.Section).ValidateOnStart();
 builder.Services.AddOptions<RateLimitOptions>().BindConfiguration(RateLimitOptions.Section);
+builder.Services.AddOptions<PollingOptions>().BindConfiguration(PollingOptions.Section)
+    .Validate(PollingOptions.IsValid, "Apertur:Polling: DeliveryStatusHold must not be negative and DeliveryStatusRecheck must be positive.").ValidateOnStart();
+builder.Services.AddOptions<EventsOptions>().BindConfiguration(EventsOptions.Section)
+    .Validate(EventsOptions.IsValid, "Apertur:Events:HeartbeatInterval must be positive.").ValidateOnStart();
 
 // Time is a dependency.
 builder.Services.AddSingleton(TimeProvider.System);
@@ -44,6 +50,10 @@ builder.Services.AddScoped<ApiKeyAuth>();
 builder.Services.AddScoped<KeyIssuer>();
 builder.Services.AddSingleton<ServerKeys>();
 builder.Services.AddSingleton<SessionEventHub>();
+builder.Services.AddScoped<DeliveryStatusReader>();
+
+// Image bytes: local disk under the data directory.
+builder.Services.AddSingleton<IImageStore, LocalDiskImageStore>();
 
 var app = builder.Build();
 
@@ -61,7 +71,14 @@ app.UseStatusCodePages(ApiErrorHandler.WriteStatusCodeBodyAsync);
 
 app.MapGet("/healthz", () => TypedResults.Ok(new { status = "ok" }));
 app.MapSessionsApi();
+// QR codes of a session's upload page, PNG or SVG, public by session UUID.
 app.MapQrApi();
+// Pull delivery for long-polling sessions: list queued images, download, acknowledge.
+app.MapPollingApi();
+// Delivery status per file and destination; `pollFrom` long-polls until something changes.
+app.MapDeliveryStatusApi();
+// Live session events over SSE, public by session UUID.
+app.MapEventsApi();
 
 await app.RunAsync();
 return 0;

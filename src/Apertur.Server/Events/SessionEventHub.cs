@@ -15,19 +15,34 @@ public sealed record SessionEvent(string Name, string DataJson);
 public sealed class SessionEventHub
 {
     private readonly ConcurrentDictionary<Guid, ConcurrentDictionary<Channel<SessionEvent>, byte>> _subscribers = new();
+    private readonly Lock _gate = new();
 
     public void Publish(Guid sessionId, string name, object payload)
+    {
+        if (_subscribers.ContainsKey(sessionId))
+        {
+            Deliver(sessionId, new SessionEvent(name, JsonSerializer.Serialize(payload, JsonOptions)));
+        }
+    }
+
+    /// <summary>
+    /// Hands an already-serialised event to this process's subscribers only. <see cref="Publish"/> ends here; a
+    /// cross-replica transport (PostgreSQL LISTEN/NOTIFY) calls it for events that other replicas published.
+    /// </summary>
+    public void Deliver(Guid sessionId, SessionEvent evt)
     {
         if (!_subscribers.TryGetValue(sessionId, out var channels))
         {
             return;
         }
-        var evt = new SessionEvent(name, JsonSerializer.Serialize(payload, JsonOptions));
         foreach (var channel in channels.Keys)
         {
             channel.Writer.TryWrite(evt);
         }
     }
+
+    /// <summary>Open subscriptions of a session; lets tests prove that streams and long-polls let go.</summary>
+    internal int SubscriberCount(Guid sessionId) => _subscribers.TryGetValue(sessionId, out var channels) ? channels.Count : 0;
 
     /// <summary>Receives every event of the session published after this call until disposed.</summary>
     public Subscription Subscribe(Guid sessionId)
@@ -37,14 +52,19 @@ public sealed class SessionEventHub
             FullMode = BoundedChannelFullMode.DropOldest,
             SingleReader = true,
         });
-        var channels = _subscribers.GetOrAdd(sessionId, _ => new());
-        channels.TryAdd(channel, 0);
+        // Subscribe and unsubscribe serialise so a new subscriber never lands in a set that is being dropped.
+        lock (_gate)
+        {
+            _subscribers.GetOrAdd(sessionId, _ => new()).TryAdd(channel, 0);
+        }
         return new Subscription(channel.Reader, () =>
         {
-            channels.TryRemove(channel, out _);
-            if (channels.IsEmpty)
+            lock (_gate)
             {
-                _subscribers.TryRemove(new KeyValuePair<Guid, ConcurrentDictionary<Channel<SessionEvent>, byte>>(sessionId, channels));
+                if (_subscribers.TryGetValue(sessionId, out var channels) && channels.TryRemove(channel, out _) && channels.IsEmpty)
+                {
+                    _subscribers.TryRemove(sessionId, out _);
+                }
             }
             channel.Writer.TryComplete();
         });

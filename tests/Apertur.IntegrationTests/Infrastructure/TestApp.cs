@@ -2,6 +2,9 @@ using System.Net.Http.Headers;
 using Apertur.Server.Keys;
 using Apertur.Tests;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
@@ -47,8 +50,9 @@ public sealed class TestApp : IAsyncDisposable
     public IServiceProvider Services => _factory.Services;
 
     private TestApp(WebApplicationFactory<Program> factory, string database, string dataDirectory, string? postgresDatabase,
-        Dictionary<string, string?> config, bool ownsStorage, string liveKey, string testKey, ManualClock? clock)
+        Dictionary<string, string?> config, bool ownsStorage, string liveKey, string testKey, ManualClock? clock, Uri? kestrelAddress)
     {
+        KestrelAddress = kestrelAddress;
         _factory = factory;
         Database = database;
         _dataDirectory = dataDirectory;
@@ -60,8 +64,15 @@ public sealed class TestApp : IAsyncDisposable
         Clock = clock;
     }
 
-    /// <summary>Starts a server. <paramref name="settings"/> adds configuration (e.g. <c>Apertur:RateLimits:Upload</c>).</summary>
-    public static async Task<TestApp> StartAsync(string database, IDictionary<string, string?>? settings = null, ManualClock? clock = null)
+    /// <summary>The real socket address when started with <c>kestrel: true</c>; null for the in-memory server.</summary>
+    public Uri? KestrelAddress { get; }
+
+    /// <summary>
+    /// Starts a server. <paramref name="settings"/> adds configuration (e.g. <c>Apertur:RateLimits:Upload</c>).
+    /// <paramref name="kestrel"/> serves on a loopback port instead of in memory, for tests about bytes on the wire.
+    /// </summary>
+    public static async Task<TestApp> StartAsync(string database, IDictionary<string, string?>? settings = null, ManualClock? clock = null,
+        bool kestrel = false)
     {
         var dataDirectory = Path.Combine(Path.GetTempPath(), "apertur-tests", Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(dataDirectory);
@@ -74,13 +85,17 @@ public sealed class TestApp : IAsyncDisposable
             ["Apertur:Bootstrap:ApiKey"] = liveKey,
             ["Apertur:Bootstrap:TestApiKey"] = testKey,
         };
+        if (kestrel)
+        {
+            config["Urls"] = "http://127.0.0.1:0";
+        }
         string? postgresDatabase = null;
         if (database == Databases.Postgres)
         {
             postgresDatabase = "apertur_t_" + Guid.NewGuid().ToString("N");
             config["Apertur:Database:ConnectionString"] = await CreatePostgresDatabaseAsync(postgresDatabase);
         }
-        return await LaunchAsync(database, dataDirectory, postgresDatabase, config, settings, ownsStorage: true, liveKey, testKey, clock);
+        return await LaunchAsync(database, dataDirectory, postgresDatabase, config, settings, ownsStorage: true, liveKey, testKey, clock, kestrel);
     }
 
     /// <summary>
@@ -88,10 +103,11 @@ public sealed class TestApp : IAsyncDisposable
     /// a restart or another replica sees. Disposing it leaves the storage to this instance.
     /// </summary>
     public Task<TestApp> StartAnotherAsync(IDictionary<string, string?>? settings = null) =>
-        LaunchAsync(Database, _dataDirectory, _postgresDatabase, _config, settings, ownsStorage: false, LiveKey, TestKey, Clock);
+        LaunchAsync(Database, _dataDirectory, _postgresDatabase, _config, settings, ownsStorage: false, LiveKey, TestKey, Clock, KestrelAddress is not null);
 
     private static async Task<TestApp> LaunchAsync(string database, string dataDirectory, string? postgresDatabase,
-        Dictionary<string, string?> baseConfig, IDictionary<string, string?>? settings, bool ownsStorage, string liveKey, string testKey, ManualClock? clock)
+        Dictionary<string, string?> baseConfig, IDictionary<string, string?>? settings, bool ownsStorage, string liveKey, string testKey, ManualClock? clock,
+        bool kestrel)
     {
         var config = new Dictionary<string, string?>(baseConfig);
         foreach (var (k, v) in settings ?? new Dictionary<string, string?>())
@@ -114,7 +130,14 @@ public sealed class TestApp : IAsyncDisposable
                 }
             });
         });
-        var app = new TestApp(factory, database, dataDirectory, postgresDatabase, config, ownsStorage, liveKey, testKey, clock);
+        Uri? kestrelAddress = null;
+        if (kestrel)
+        {
+            factory.UseKestrel();
+            factory.StartServer();
+            kestrelAddress = new Uri(factory.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First());
+        }
+        var app = new TestApp(factory, database, dataDirectory, postgresDatabase, config, ownsStorage, liveKey, testKey, clock, kestrelAddress);
         try
         {
             // Touch the server so start-up (migrations, bootstrap) has run before the test.
@@ -133,7 +156,11 @@ public sealed class TestApp : IAsyncDisposable
     /// <summary>A client with the given bearer key, or none.</summary>
     public HttpClient CreateClient(string? key = null)
     {
-        var client = _factory.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        var client = _factory.CreateClient(new WebApplicationFactoryClientOptions
+        {
+            AllowAutoRedirect = false,
+            BaseAddress = KestrelAddress ?? new Uri("http://localhost"),
+        });
         if (key is not null)
         {
             client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);

@@ -1,0 +1,15 @@
+namespace Apertur.Server.Polling;
+
+/// <summary>Settings section <c>Apertur:Polling</c>: the delivery-status long-poll (contract §2.11, decision 4).</summary>
+public sealed class PollingOptions
+{
+    public const string Section = "Apertur:Polling";
+
+    /// <summary>Longest hold of <c>delivery-status?pollFrom</c> when nothing changes; short of default client timeouts.</summary>
+    public TimeSpan DeliveryStatusHold { get; set; } = TimeSpan.FromSeconds(25);
+
+    /// <summary>A held request re-reads the snapshot this often even without a wake-up, in case one was missed.</summary>
+    public TimeSpan DeliveryStatusRecheck { get; set; } = TimeSpan.FromSeconds(5);
+
+    public static bool IsValid(PollingOptions o) => o.DeliveryStatusHold >= TimeSpan.Zero && o.DeliveryStatusRecheck > TimeSpan.Zero;
+}
