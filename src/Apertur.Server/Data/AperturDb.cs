@@ -45,12 +45,30 @@ public sealed class AperturDb(DbContextOptions<AperturDb> options) : DbContext(o
             e.ToTable("session_destinations");
             e.HasKey(d => new { d.SessionId, d.DestinationId });
         });
-        modelBuilder.Entity<Image>().ToTable("images");
-        modelBuilder.Entity<Delivery.Delivery>().ToTable("deliveries");
-        modelBuilder.Entity<Delivery.DeliveryAttempt>().ToTable("delivery_attempts");
+        // Relationships are declared so EF orders inserts of one SaveChanges by their foreign keys.
+        modelBuilder.Entity<Image>(e =>
+        {
+            e.ToTable("images");
+            e.HasOne<Session>().WithMany().HasForeignKey(i => i.SessionId);
+        });
+        modelBuilder.Entity<Delivery.Delivery>(e =>
+        {
+            e.ToTable("deliveries");
+            e.HasOne<Image>().WithMany().HasForeignKey(d => d.ImageId);
+        });
+        modelBuilder.Entity<Delivery.DeliveryAttempt>(e =>
+        {
+            e.ToTable("delivery_attempts");
+            e.HasOne<Delivery.Delivery>().WithMany().HasForeignKey(a => a.DeliveryId);
+        });
         modelBuilder.Entity<EventWebhook>().ToTable("event_webhooks");
         modelBuilder.Entity<EventLog>().ToTable("event_logs");
-        modelBuilder.Entity<WebhookDelivery>().ToTable("webhook_deliveries");
+        modelBuilder.Entity<WebhookDelivery>(e =>
+        {
+            e.ToTable("webhook_deliveries");
+            e.HasOne<EventWebhook>().WithMany().HasForeignKey(d => d.WebhookId);
+            e.HasOne<EventLog>().WithMany().HasForeignKey(d => d.EventLogId);
+        });
         modelBuilder.Entity<ServerKey>().ToTable("server_keys");
         modelBuilder.Entity<DataProtectionKeyRow>().ToTable("data_protection_keys");
 
