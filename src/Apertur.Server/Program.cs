@@ -39,6 +39,9 @@ builder.Services.AddOptions<KeyManagementOptions>()
 // The key ring itself is encrypted under the master key (Hosting/SecretsAtRest.cs): a database copy alone reveals no secret.
 builder.Services.AddSecretsAtRest();
 
+// Outbound: every connection passes the SSRF guard; destination adapters registered by kind.
+builder.Services.AddOutbound(builder.Configuration);
+
 // Errors: one JSON error shape for every failure.
 builder.Services.AddExceptionHandler<ApiErrorHandler>();
 builder.Services.AddProblemDetails();

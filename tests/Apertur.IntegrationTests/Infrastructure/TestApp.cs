@@ -84,6 +84,8 @@ public sealed class TestApp : IAsyncDisposable
             ["Apertur:Database:Provider"] = database,
             ["Apertur:Bootstrap:ApiKey"] = liveKey,
             ["Apertur:Bootstrap:TestApiKey"] = testKey,
+            // Test receivers and servers listen on loopback: allow it explicitly past the SSRF guard.
+            ["Apertur:Outbound:AllowedNetworks:0"] = "127.0.0.0/8",
         };
         if (kestrel)
         {

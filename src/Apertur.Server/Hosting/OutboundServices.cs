@@ -1,0 +1,47 @@
+using Apertur.Destinations;
+using Apertur.Destinations.Outbound;
+using Apertur.Destinations.Webhooks;
+
+namespace Apertur.Server.Hosting;
+
+/// <summary>Settings section <c>Apertur:Outbound</c>: what outbound connections may reach.</summary>
+public sealed class OutboundOptions
+{
+    public const string Section = "Apertur:Outbound";
+
+    /// <summary>Networks (CIDR or single addresses) the SSRF guard lets through although private, e.g. <c>10.0.0.0/8</c>.</summary>
+    public List<string> AllowedNetworks { get; set; } = [];
+}
+
+/// <summary>Wires every outbound connection through the SSRF guard and registers the destination adapters by kind.</summary>
+public static class OutboundServices
+{
+    /// <summary>The named HttpClient every outbound HTTP call uses: guarded connect, no redirects, no cookies.</summary>
+    public const string HttpClientName = "outbound";
+
+    public static IServiceCollection AddOutbound(this IServiceCollection services, IConfiguration configuration)
+    {
+        var options = configuration.GetSection(OutboundOptions.Section).Get<OutboundOptions>() ?? new OutboundOptions();
+        var guard = new OutboundGuard(options.AllowedNetworks);
+        services.AddSingleton(guard);
+        // Per-attempt timeouts belong to the callers (30 s for webhooks); this only bounds a stuck call.
+        services.AddHttpClient(HttpClientName, c => c.Timeout = TimeSpan.FromMinutes(10))
+            .ConfigurePrimaryHttpMessageHandler(() => guard.CreateHandler());
+
+        services.AddSingleton<IDestination>(sp => new WebhookDestination(
+            sp.GetRequiredService<IHttpClientFactory>().CreateClient(HttpClientName), sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<DestinationRegistry>();
+        return services;
+    }
+}
+
+/// <summary>The destination adapters by kind.</summary>
+public sealed class DestinationRegistry(IEnumerable<IDestination> adapters)
+{
+    private readonly Dictionary<string, IDestination> _byKind = adapters.ToDictionary(a => a.Kind, StringComparer.Ordinal);
+
+    /// <summary>The adapter for a kind, or null when no adapter for it is installed yet.</summary>
+    public IDestination? Find(string kind) => _byKind.GetValueOrDefault(kind);
+
+    public IReadOnlyCollection<string> Kinds => _byKind.Keys;
+}
