@@ -5,6 +5,7 @@ using Apertur.Server.Events;
 using Apertur.Server.Hosting;
 using Apertur.Server.Keys;
 using Apertur.Server.Sessions;
+using Apertur.Server.Storage;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.Extensions.Options;
@@ -41,6 +42,9 @@ builder.Services.AddScoped<ApiKeyAuth>();
 builder.Services.AddScoped<KeyIssuer>();
 builder.Services.AddSingleton<ServerKeys>();
 builder.Services.AddSingleton<SessionEventHub>();
+
+// Image bytes: a local directory by default, behind IImageStore.
+builder.Services.AddImageStorage(builder.Configuration);
 
 var app = builder.Build();
 

@@ -1,0 +1,85 @@
+namespace Apertur.Server.Storage;
+
+/// <summary>
+/// Images as files under <c>{DataDirectory}/images/ab/cd/{id}</c>, temporary files under <c>{DataDirectory}/tmp</c> on
+/// the same filesystem, so putting an image is a rename. Shards use the id's random tail: a UUID v7 starts with the clock.
+/// </summary>
+public sealed partial class LocalDiskImageStore : IImageStore
+{
+    private const string TempSuffix = ".part";
+    private static readonly TimeSpan StaleTempAge = TimeSpan.FromDays(1);
+
+    private readonly string _imagesDirectory;
+    private readonly string _tempDirectory;
+
+    public LocalDiskImageStore(string dataDirectory, TimeProvider time, ILogger<LocalDiskImageStore> logger)
+    {
+        _imagesDirectory = Path.Combine(dataDirectory, "images");
+        _tempDirectory = Path.Combine(dataDirectory, "tmp");
+        Directory.CreateDirectory(_imagesDirectory);
+        Directory.CreateDirectory(_tempDirectory);
+        SweepStaleTempFiles(time, logger);
+    }
+
+    public string TempDirectory => _tempDirectory;
+
+    public string NewTempFilePath() => Path.Combine(_tempDirectory, Guid.NewGuid().ToString("N") + TempSuffix);
+
+    public Task PutAsync(Guid imageId, string tempFilePath, CancellationToken ct)
+    {
+        var path = PathOf(imageId);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.Move(tempFilePath, path, overwrite: false);
+        return Task.CompletedTask;
+    }
+
+    public Task<Stream?> OpenReadAsync(Guid imageId, CancellationToken ct)
+    {
+        try
+        {
+            Stream stream = new FileStream(PathOf(imageId), FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete,
+                bufferSize: 81920, FileOptions.Asynchronous | FileOptions.SequentialScan);
+            return Task.FromResult<Stream?>(stream);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return Task.FromResult<Stream?>(null);
+        }
+    }
+
+    public Task DeleteAsync(Guid imageId, CancellationToken ct)
+    {
+        File.Delete(PathOf(imageId));
+        return Task.CompletedTask;
+    }
+
+    private string PathOf(Guid imageId)
+    {
+        var name = imageId.ToString("N");
+        return Path.Combine(_imagesDirectory, name[^2..], name[^4..^2], name);
+    }
+
+    // Uploads interrupted by a crash leave temp files; a day-old one can belong to no live request.
+    private void SweepStaleTempFiles(TimeProvider time, ILogger logger)
+    {
+        var cutoff = time.GetUtcNow() - StaleTempAge;
+        foreach (var file in Directory.EnumerateFiles(_tempDirectory, "*" + TempSuffix))
+        {
+            try
+            {
+                if (File.GetLastWriteTimeUtc(file) < cutoff.UtcDateTime)
+                {
+                    File.Delete(file);
+                    LogSweptTempFile(logger, file);
+                }
+            }
+            catch (IOException)
+            {
+                // Busy or already gone: the next start tries again.
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Deleted stale upload temp file {Path}")]
+    private static partial void LogSweptTempFile(ILogger logger, string path);
+}
