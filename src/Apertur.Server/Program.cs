@@ -62,6 +62,7 @@ app.UseStatusCodePages(ApiErrorHandler.WriteStatusCodeBodyAsync);
 
 app.MapGet("/healthz", () => TypedResults.Ok(new { status = "ok" }));
 app.MapSessionsApi();
+app.MapEncryptionApi();   // the server's public key for encrypted uploads
 
 await app.RunAsync();
 return 0;
