@@ -6,6 +6,7 @@ using Apertur.Server.Hosting;
 using Apertur.Server.Keys;
 using Apertur.Server.Sessions;
 using Apertur.Server.Storage;
+using Apertur.Server.Uploads;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.Extensions.Options;
@@ -46,6 +47,9 @@ builder.Services.AddSingleton<SessionEventHub>();
 // Image bytes: a local directory by default, behind IImageStore.
 builder.Services.AddImageStorage(builder.Configuration);
 
+// Uploads: stream to a temp file, check the bytes, commit image + deliveries in one transaction.
+builder.Services.AddUploads();
+
 var app = builder.Build();
 
 // `keys create …` prints a key and exits without serving.
@@ -62,6 +66,7 @@ app.UseStatusCodePages(ApiErrorHandler.WriteStatusCodeBodyAsync);
 
 app.MapGet("/healthz", () => TypedResults.Ok(new { status = "ok" }));
 app.MapSessionsApi();
+app.MapUploadsApi();      // public upload, uploads history and download
 app.MapEncryptionApi();   // the server's public key for encrypted uploads
 
 await app.RunAsync();
