@@ -8,6 +8,7 @@ using Apertur.Server.Polling;
 using Apertur.Server.Qr;
 using Apertur.Server.Sessions;
 using Apertur.Server.Storage;
+using Apertur.Server.Uploads;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.Extensions.Options;
@@ -55,8 +56,11 @@ builder.Services.AddSingleton<ServerKeys>();
 builder.Services.AddSingleton<SessionEventHub>();
 builder.Services.AddScoped<DeliveryStatusReader>();
 
-// Image bytes: local disk under the data directory.
-builder.Services.AddSingleton<IImageStore, LocalDiskImageStore>();
+// Image bytes: a local directory by default, behind IImageStore.
+builder.Services.AddImageStorage(builder.Configuration);
+
+// Uploads: stream to a temp file, check the bytes, commit image + deliveries in one transaction.
+builder.Services.AddUploads();
 
 var app = builder.Build();
 
@@ -82,6 +86,10 @@ app.MapPollingApi();
 app.MapDeliveryStatusApi();
 // Live session events over SSE, public by session UUID.
 app.MapEventsApi();
+// Public image upload (plain and encrypted), uploads history and download.
+app.MapUploadsApi();
+// The server's public key for client-side encrypted uploads.
+app.MapEncryptionApi();
 
 await app.RunAsync();
 return 0;

@@ -46,15 +46,7 @@ public static class PollingApi
             .Where(i => i.Id == id && i.SessionId == session.Id)
             .Select(i => i.MimeType)
             .FirstOrDefaultAsync(ct) ?? throw ImageNotFound();
-        Stream bytes;
-        try
-        {
-            bytes = await store.OpenReadAsync(id, ct);
-        }
-        catch (FileNotFoundException)
-        {
-            throw ImageNotFound();
-        }
+        var bytes = await store.OpenReadAsync(id, ct) ?? throw ImageNotFound();
         // Raw bytes whatever the Accept header says (Ruby sends application/json); never sniffed into something else.
         http.Response.Headers.XContentTypeOptions = "nosniff";
         return TypedResults.Stream(bytes, mimeType);

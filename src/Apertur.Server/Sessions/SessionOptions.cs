@@ -18,4 +18,10 @@ public sealed class UploadOptions
 
     /// <summary>Largest accepted image in bytes (default 20 MB); a session's <c>max_image_size_mb</c> may only lower it.</summary>
     public long MaxImageBytes { get; set; } = 20L * 1024 * 1024;
+
+    /// <summary>Largest accepted width or height in pixels (default 16384); a session's <c>max_image_dimension</c> may only lower it.</summary>
+    public int MaxImageDimension { get; set; } = 16_384;
+
+    /// <summary>Largest accepted width × height (default 100 megapixels): refuses decompression bombs from the header alone.</summary>
+    public long MaxPixels { get; set; } = 100_000_000;
 }

@@ -1,10 +1,27 @@
 namespace Apertur.Server.Storage;
-/// <summary>Where image bytes live, by image id.</summary>
+
+/// <summary>
+/// Where accepted image bytes live, addressed by image id (design.md "Seams"). Bytes are written once: an upload is
+/// streamed to a temporary file from <see cref="NewTempFilePath"/>, checked, then moved in with <see cref="PutAsync"/>.
+/// The local-disk store is the default; an S3-compatible store replaces it when several nodes share the work.
+/// </summary>
 public interface IImageStore
 {
-    /// <summary>Moves a finished temporary file into the store under the image id.</summary>
+    /// <summary>
+    /// A fresh path for a temporary file that <see cref="PutAsync"/> can take without copying (same filesystem for the
+    /// local store). The caller creates, fills and, unless it was put, deletes the file.
+    /// </summary>
+    string NewTempFilePath();
+
+    /// <summary>
+    /// Moves a finished temporary file into the store under <paramref name="imageId"/>; afterwards the temp path no longer
+    /// exists. The file must be flushed to disk by the caller. Throws if an image with that id is already stored.
+    /// </summary>
     Task PutAsync(Guid imageId, string tempFilePath, CancellationToken ct);
-    /// <summary>Opens the image for reading; throws FileNotFoundException if absent.</summary>
-    Task<Stream> OpenReadAsync(Guid imageId, CancellationToken ct);
+
+    /// <summary>The stored bytes as a read-only stream, or null when the store holds nothing under that id.</summary>
+    Task<Stream?> OpenReadAsync(Guid imageId, CancellationToken ct);
+
+    /// <summary>Removes the image's bytes. Deleting an id that is not stored is not an error.</summary>
     Task DeleteAsync(Guid imageId, CancellationToken ct);
 }

@@ -1,29 +1,49 @@
 namespace Apertur.Server.Storage;
 
-/// <summary>The default image store: one file per image under <c>{DataDirectory}/images/</c>.</summary>
-public sealed class LocalDiskImageStore(IConfiguration configuration) : IImageStore
+/// <summary>
+/// Images as files under <c>{DataDirectory}/images/ab/cd/{id}</c>, temporary files under <c>{DataDirectory}/tmp</c> on
+/// the same filesystem, so putting an image is a rename. Shards use the id's random tail: a UUID v7 starts with the clock.
+/// </summary>
+public sealed partial class LocalDiskImageStore : IImageStore
 {
-    private readonly string _root = Path.Combine(AperturOptions.ResolveDataDirectory(configuration), "images");
+    private const string TempSuffix = ".part";
+    private static readonly TimeSpan StaleTempAge = TimeSpan.FromDays(1);
+
+    private readonly string _imagesDirectory;
+    private readonly string _tempDirectory;
+
+    public LocalDiskImageStore(string dataDirectory, TimeProvider time, ILogger<LocalDiskImageStore> logger)
+    {
+        _imagesDirectory = Path.Combine(dataDirectory, "images");
+        _tempDirectory = Path.Combine(dataDirectory, "tmp");
+        Directory.CreateDirectory(_imagesDirectory);
+        Directory.CreateDirectory(_tempDirectory);
+        SweepStaleTempFiles(time, logger);
+    }
+
+    public string TempDirectory => _tempDirectory;
+
+    public string NewTempFilePath() => Path.Combine(_tempDirectory, Guid.NewGuid().ToString("N") + TempSuffix);
 
     public Task PutAsync(Guid imageId, string tempFilePath, CancellationToken ct)
     {
-        Directory.CreateDirectory(_root);
-        File.Move(tempFilePath, PathOf(imageId), overwrite: true);
+        var path = PathOf(imageId);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.Move(tempFilePath, path, overwrite: false);
         return Task.CompletedTask;
     }
 
-    public Task<Stream> OpenReadAsync(Guid imageId, CancellationToken ct)
+    public Task<Stream?> OpenReadAsync(Guid imageId, CancellationToken ct)
     {
-        var path = PathOf(imageId);
         try
         {
-            return Task.FromResult<Stream>(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 81920,
-                FileOptions.Asynchronous | FileOptions.SequentialScan));
+            Stream stream = new FileStream(PathOf(imageId), FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete,
+                bufferSize: 81920, FileOptions.Asynchronous | FileOptions.SequentialScan);
+            return Task.FromResult<Stream?>(stream);
         }
-        catch (DirectoryNotFoundException e)
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
-            // Nothing stored yet: same contract as a missing file.
-            throw new FileNotFoundException("Image not found.", path, e);
+            return Task.FromResult<Stream?>(null);
         }
     }
 
@@ -33,5 +53,33 @@ public sealed class LocalDiskImageStore(IConfiguration configuration) : IImageSt
         return Task.CompletedTask;
     }
 
-    private string PathOf(Guid imageId) => Path.Combine(_root, imageId.ToString("D"));
+    private string PathOf(Guid imageId)
+    {
+        var name = imageId.ToString("N");
+        return Path.Combine(_imagesDirectory, name[^2..], name[^4..^2], name);
+    }
+
+    // Uploads interrupted by a crash leave temp files; a day-old one can belong to no live request.
+    private void SweepStaleTempFiles(TimeProvider time, ILogger logger)
+    {
+        var cutoff = time.GetUtcNow() - StaleTempAge;
+        foreach (var file in Directory.EnumerateFiles(_tempDirectory, "*" + TempSuffix))
+        {
+            try
+            {
+                if (File.GetLastWriteTimeUtc(file) < cutoff.UtcDateTime)
+                {
+                    File.Delete(file);
+                    LogSweptTempFile(logger, file);
+                }
+            }
+            catch (IOException)
+            {
+                // Busy or already gone: the next start tries again.
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Deleted stale upload temp file {Path}")]
+    private static partial void LogSweptTempFile(ILogger logger, string path);
 }

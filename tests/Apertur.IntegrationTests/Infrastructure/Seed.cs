@@ -57,11 +57,11 @@ public static class Seed
             InPollQueue = session.LongPolling,
             CreatedAt = now,
         };
-        var temp = Path.Combine(app.DataDirectory, Guid.NewGuid().ToString("N") + ".tmp");
+        var temp = store.NewTempFilePath();
         await File.WriteAllBytesAsync(temp, bytes);
         await store.PutAsync(image.Id, temp, CancellationToken.None);
 
-        // One transaction, image first: the model does not know the deliveries→images foreign key, so EF may not order it.
+        // One transaction, as an upload commits it.
         await using var tx = await db.Database.BeginTransactionAsync();
         db.Images.Add(image);
         await db.SaveChangesAsync();

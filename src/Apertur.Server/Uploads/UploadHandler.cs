@@ -1,0 +1,86 @@
+using Apertur.Server.Data;
+using Apertur.Server.Encryption;
+using Apertur.Server.Events;
+using Apertur.Server.Hosting;
+using Apertur.Server.Sessions;
+using Apertur.Server.Storage;
+using Microsoft.Extensions.Options;
+
+namespace Apertur.Server.Uploads;
+
+/// <summary>
+/// One upload, start to finish (design.md "How data flows" step 2): cheap checks, body to a temp file, checks on the
+/// bytes, one-transaction commit, events. Whatever fails, the temp file is gone when this returns.
+/// </summary>
+public sealed partial class UploadHandler(AperturDb db, IImageStore store, ServerKeys keys, SessionEventHub events,
+    TimeProvider time, IOptions<UploadOptions> options, ILogger<UploadHandler> logger)
+{
+    public async Task<UploadResult> HandleAsync(string uuid, HttpRequest request, CancellationToken ct)
+    {
+        var session = await SessionState.FindAsync(db, uuid, ct);
+        if (UploadChecks.Closed(session, time.GetUtcNow()) is { } closed)
+        {
+            throw closed;
+        }
+        UploadChecks.RequirePassword(session, request.Headers["x-session-password"].ToString());
+        var limits = UploadLimits.For(session, options.Value);
+
+        var tempPath = store.NewTempFilePath();
+        try
+        {
+            var received = await UploadReceiver.ReceiveAsync(request, tempPath, limits, keys, ct);
+            var source = UploadChecks.Source(received.Source);
+            var inspected = ImageInspection.Inspect(tempPath, received.SizeBytes, session.AllowedMimeTypes, limits);
+            var image = new NewImage(
+                Id: Ids.New(time),
+                Filename: UploadFilenames.Sanitise(received.Filename, inspected.MimeType, received.Encrypted),
+                MimeType: inspected.MimeType,
+                SizeBytes: received.SizeBytes,
+                Width: inspected.Width,
+                Height: inspected.Height,
+                Source: source,
+                IsEncrypted: received.Encrypted);
+            var committed = await UploadCommit.CommitAsync(db, store, session.Id, image, tempPath, time, logger, ct);
+            var stored = committed.Image;
+            LogAccepted(logger, stored.Id, session.Id, stored.ImageIndex, stored.MimeType, stored.SizeBytes);
+
+            events.Publish(session.Id, SessionEventNames.ImageReady, new { imageId = stored.Id.ToString(), filename = stored.Filename, sizeBytes = stored.SizeBytes });
+            if (committed.CompletedSession)
+            {
+                events.Publish(session.Id, SessionEventNames.SessionCompleted, new { sessionId = session.Id.ToString() });
+            }
+            return new UploadResult(stored.Id.ToString(), stored.Filename, stored.SizeBytes, committed.Destinations, stored.InPollQueue,
+                stored.MimeType, stored.ImageIndex, session.Id.ToString(), stored.Width, stored.Height, stored.IsEncrypted);
+        }
+        catch (ApiException e)
+        {
+            LogRejected(logger, session.Id, e.Status, e.Code);
+            throw;
+        }
+        finally
+        {
+            DeleteQuietly(tempPath);
+        }
+    }
+
+    private void DeleteQuietly(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            LogTempNotDeleted(logger, e, path);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Accepted image {ImageId} for session {SessionId} at index {ImageIndex} ({MimeType}, {SizeBytes} bytes)")]
+    private static partial void LogAccepted(ILogger logger, Guid imageId, Guid sessionId, int imageIndex, string mimeType, long sizeBytes);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Rejected an upload to session {SessionId}: {Status} {Code}")]
+    private static partial void LogRejected(ILogger logger, Guid sessionId, int status, string code);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not delete upload temp file {Path}")]
+    private static partial void LogTempNotDeleted(ILogger logger, Exception exception, string path);
+}

@@ -1,0 +1,233 @@
+using System.Buffers;
+using System.Text;
+using System.Text.Json;
+using Apertur.Server.Encryption;
+using Apertur.Server.Hosting;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Net.Http.Headers;
+
+namespace Apertur.Server.Uploads;
+
+/// <summary>What the request carried: the plaintext image, already in the temp file, and the client's words about it.</summary>
+public sealed record ReceivedUpload(long SizeBytes, string? Filename, string? Source, bool Encrypted);
+
+/// <summary>
+/// Reads an upload body into a temporary file without buffering it (contract §2.2, §3): plain multipart, or an
+/// encrypted envelope as a multipart part (variant A) or a JSON body (variants B, C), decrypted to the same temp file.
+/// </summary>
+public static class UploadReceiver
+{
+    private const int TextPartLimit = 1024;
+    private const long OtherPartsLimit = 64 * 1024;
+    private const int CopyBufferSize = 81920;
+
+    public static async Task<ReceivedUpload> ReceiveAsync(HttpRequest request, string tempPath, UploadLimits limits, ServerKeys keys, CancellationToken ct)
+    {
+        var contentType = MediaTypeHeaderValue.TryParse(request.ContentType, out var parsed) ? parsed : null;
+        var isMultipart = contentType?.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase) == true;
+        var isJson = contentType is not null && (contentType.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)
+            || contentType.MediaType.Value?.EndsWith("+json", StringComparison.OrdinalIgnoreCase) == true);
+        var encrypted = IsEncrypted(request) || isJson;
+        if (!isMultipart && !isJson)
+        {
+            throw new ApiException(415, "UNSUPPORTED_MEDIA_TYPE",
+                "Send the image as multipart/form-data with a 'file' part (or an encrypted JSON envelope with X-Aptr-Encrypted: default).");
+        }
+
+        var maxRequest = limits.MaxRequestBytes(encrypted);
+        if (request.ContentLength > maxRequest)
+        {
+            throw TooLarge(limits);
+        }
+        if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } bodySize)
+        {
+            bodySize.MaxRequestBodySize = maxRequest;
+        }
+
+        return isMultipart
+            ? await ReadMultipartAsync(request, contentType!, tempPath, limits, encrypted, keys, ct)
+            : await ReadJsonEnvelopeAsync(request, tempPath, limits, keys, ct);
+    }
+
+    private static bool IsEncrypted(HttpRequest request)
+    {
+        var mode = request.Headers["X-Aptr-Encrypted"].ToString().Trim();
+        return mode.Length == 0 ? false
+            : mode.Equals("default", StringComparison.OrdinalIgnoreCase) ? true
+            : throw EnvelopeDecryptor.InvalidEnvelope($"Unsupported X-Aptr-Encrypted mode '{mode}'; the only mode is 'default'.");
+    }
+
+    private static async Task<ReceivedUpload> ReadMultipartAsync(HttpRequest request, MediaTypeHeaderValue contentType, string tempPath,
+        UploadLimits limits, bool encrypted, ServerKeys keys, CancellationToken ct)
+    {
+        var boundary = HeaderUtilities.RemoveQuotes(contentType.Boundary).Value;
+        if (string.IsNullOrWhiteSpace(boundary) || boundary.Length > 200)
+        {
+            throw ApiException.BadRequest("The multipart/form-data Content-Type has no valid boundary.", "INVALID_MULTIPART");
+        }
+        var reader = new MultipartReader(boundary, request.Body);
+        long? size = null;
+        string? filename = null;
+        string? source = null;
+        long otherBytes = 0;
+        while (await FromClient(() => reader.ReadNextSectionAsync(ct)) is { } section)
+        {
+            var disposition = section.GetContentDispositionHeader();
+            var name = disposition is null ? null : HeaderUtilities.RemoveQuotes(disposition.Name).Value;
+            if (name == "file")
+            {
+                if (size is not null)
+                {
+                    throw ApiException.BadRequest("Send one 'file' part per request.", "TOO_MANY_FILES");
+                }
+                filename = disposition!.FileNameStar.HasValue ? disposition.FileNameStar.Value : HeaderUtilities.RemoveQuotes(disposition.FileName).Value;
+                size = encrypted
+                    ? await DecryptToFileAsync(await ReadBoundedAsync(section.Body, limits.MaxEnvelopeBytes, limits, ct), tempPath, limits, keys, ct)
+                    : await CopyToFileAsync(section.Body, tempPath, limits, ct);
+            }
+            else if (name == "source")
+            {
+                var bytes = await ReadBoundedAsync(section.Body, TextPartLimit, null, ct);
+                source = Encoding.UTF8.GetString(bytes.Span);
+            }
+            else
+            {
+                // Unknown fields are ignored (contract §0.7), but not read without bound.
+                otherBytes += (await ReadBoundedAsync(section.Body, OtherPartsLimit - otherBytes, null, ct)).Length;
+            }
+        }
+        return size is { } s
+            ? new ReceivedUpload(s, filename, source, encrypted)
+            : throw ApiException.BadRequest("The upload has no 'file' part. Send the image as multipart/form-data field 'file'.", "FILE_REQUIRED");
+    }
+
+    // Variants B (camelCase) and C (snake_case): the envelope is the body, with filename and source beside it.
+    private static async Task<ReceivedUpload> ReadJsonEnvelopeAsync(HttpRequest request, string tempPath, UploadLimits limits, ServerKeys keys, CancellationToken ct)
+    {
+        var body = await ReadBoundedAsync(request.Body, limits.MaxEnvelopeBytes, limits, ct);
+        using var doc = ParseEnvelopeJson(body);
+        var root = doc.RootElement;
+        var size = await DecryptToFileAsync(doc, tempPath, limits, keys, ct);
+        return new ReceivedUpload(size, OptionalText(root, "filename", "fileName", "file_name"), OptionalText(root, "source"), Encrypted: true);
+    }
+
+    private static async Task<long> DecryptToFileAsync(ReadOnlyMemory<byte> envelopeJson, string tempPath, UploadLimits limits, ServerKeys keys, CancellationToken ct)
+    {
+        using var doc = ParseEnvelopeJson(envelopeJson);
+        return await DecryptToFileAsync(doc, tempPath, limits, keys, ct);
+    }
+
+    private static async Task<long> DecryptToFileAsync(JsonDocument envelopeJson, string tempPath, UploadLimits limits, ServerKeys keys, CancellationToken ct)
+    {
+        var envelope = EncryptedEnvelope.FromJson(envelopeJson.RootElement);
+        var plaintext = EnvelopeDecryptor.Decrypt(envelope, await keys.GetPrivateKeyAsync(ct));
+        if (plaintext.Length > limits.MaxBytes)
+        {
+            throw TooLarge(limits);
+        }
+        await using var file = CreateTempFile(tempPath);
+        await file.WriteAsync(plaintext, ct);
+        file.Flush(flushToDisk: true);
+        return plaintext.Length;
+    }
+
+    private static JsonDocument ParseEnvelopeJson(ReadOnlyMemory<byte> json)
+    {
+        try
+        {
+            return JsonDocument.Parse(json);
+        }
+        catch (JsonException)
+        {
+            throw EnvelopeDecryptor.InvalidEnvelope("The encrypted upload is not a valid JSON envelope {encryptedKey, iv, encryptedData, algorithm}.");
+        }
+    }
+
+    private static string? OptionalText(JsonElement root, params string[] names)
+    {
+        foreach (var name in names)
+        {
+            if (root.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String)
+            {
+                return value.GetString();
+            }
+        }
+        return null;
+    }
+
+    // Streams the file part to disk, counting; one byte over the limit ends the upload with 413.
+    private static async Task<long> CopyToFileAsync(Stream body, string tempPath, UploadLimits limits, CancellationToken ct)
+    {
+        await using var file = CreateTempFile(tempPath);
+        var buffer = ArrayPool<byte>.Shared.Rent(CopyBufferSize);
+        try
+        {
+            long total = 0;
+            int read;
+            while ((read = await FromClient(() => body.ReadAsync(buffer.AsMemory(0, CopyBufferSize), ct).AsTask())) > 0)
+            {
+                total += read;
+                if (total > limits.MaxBytes)
+                {
+                    throw TooLarge(limits);
+                }
+                await file.WriteAsync(buffer.AsMemory(0, read), ct);
+            }
+            await file.FlushAsync(ct);
+            file.Flush(flushToDisk: true);
+            return total;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>Reads a whole part into memory, refusing more than <paramref name="limit"/> bytes (413 for image data, 400 otherwise).</summary>
+    private static async Task<ReadOnlyMemory<byte>> ReadBoundedAsync(Stream body, long limit, UploadLimits? imageLimits, CancellationToken ct)
+    {
+        using var buffer = new MemoryStream();
+        var chunk = ArrayPool<byte>.Shared.Rent(CopyBufferSize);
+        try
+        {
+            int read;
+            while ((read = await FromClient(() => body.ReadAsync(chunk.AsMemory(0, CopyBufferSize), ct).AsTask())) > 0)
+            {
+                if (buffer.Length + read > limit)
+                {
+                    throw imageLimits is not null ? TooLarge(imageLimits)
+                        : ApiException.BadRequest("A form field of the upload is too large.", "INVALID_MULTIPART");
+                }
+                buffer.Write(chunk, 0, read);
+            }
+            return buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(chunk);
+        }
+    }
+
+    private static FileStream CreateTempFile(string path) =>
+        new(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0, FileOptions.Asynchronous);
+
+    // A body that ends early or breaks the multipart framing is the client's fault (400); disk errors stay 500s.
+    private static async Task<T> FromClient<T>(Func<Task<T>> read)
+    {
+        try
+        {
+            return await read();
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException && e is not BadHttpRequestException)
+        {
+            throw ApiException.BadRequest("The upload ended before the whole request arrived, or its multipart framing is broken.", "UPLOAD_INCOMPLETE");
+        }
+    }
+
+    private static ApiException TooLarge(UploadLimits limits) =>
+        new(413, "FILE_TOO_LARGE", $"The image is larger than the {FormatBytes(limits.MaxBytes)} this session accepts.");
+
+    private static string FormatBytes(long bytes) =>
+        bytes % (1024 * 1024) == 0 ? $"{bytes / (1024 * 1024)} MB" : $"{bytes} bytes";
+}
