@@ -1,4 +1,5 @@
 using Apertur.Server.Data;
+using Apertur.Server.Delivery;
 using Apertur.Server.Encryption;
 using Apertur.Server.Events;
 using Apertur.Server.Hosting;
@@ -12,7 +13,7 @@ namespace Apertur.Server.Uploads;
 /// One upload, start to finish (design.md "How data flows" step 2): cheap checks, body to a temp file, checks on the
 /// bytes, one-transaction commit, events. Whatever fails, the temp file is gone when this returns.
 /// </summary>
-public sealed partial class UploadHandler(AperturDb db, IImageStore store, ServerKeys keys, SessionEventHub events,
+public sealed partial class UploadHandler(AperturDb db, IImageStore store, ServerKeys keys, SessionEventHub events, DeliveryNudge deliveries,
     TimeProvider time, IOptions<UploadOptions> options, ILogger<UploadHandler> logger)
 {
     public async Task<UploadResult> HandleAsync(string uuid, HttpRequest request, CancellationToken ct)
@@ -42,6 +43,11 @@ public sealed partial class UploadHandler(AperturDb db, IImageStore store, Serve
                 IsEncrypted: received.Encrypted);
             var committed = await UploadCommit.CommitAsync(db, store, session.Id, image, tempPath, time, logger, ct);
             var stored = committed.Image;
+            if (committed.Destinations > 0)
+            {
+                // The deliveries are committed: wake the worker now rather than at its next poll.
+                deliveries.Poke();
+            }
             LogAccepted(logger, stored.Id, session.Id, stored.ImageIndex, stored.MimeType, stored.SizeBytes);
 
             events.Publish(session.Id, SessionEventNames.ImageReady, new { imageId = stored.Id.ToString(), filename = stored.Filename, sizeBytes = stored.SizeBytes });

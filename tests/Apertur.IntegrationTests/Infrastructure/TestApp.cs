@@ -86,6 +86,8 @@ public sealed class TestApp : IAsyncDisposable
             ["Apertur:Bootstrap:TestApiKey"] = testKey,
             // Test receivers and servers listen on loopback: allow it explicitly past the SSRF guard.
             ["Apertur:Outbound:AllowedNetworks:0"] = "127.0.0.0/8",
+            // The delivery worker is off unless a test turns it on: seeded and uploaded deliveries stay as they are.
+            ["Apertur:Delivery:WorkerEnabled"] = "false",
         };
         if (kestrel)
         {
