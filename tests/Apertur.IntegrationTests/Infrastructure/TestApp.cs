@@ -44,6 +44,9 @@ public sealed class TestApp : IAsyncDisposable
     public string DataDirectory => _dataDirectory;
     public ManualClock? Clock { get; }
 
+    /// <summary>The settings this server was started with (data directory, database, keys, …): what a child process needs to share its storage.</summary>
+    public IReadOnlyDictionary<string, string?> Settings => _config;
+
     /// <summary>A client that sends the live key.</summary>
     public HttpClient Client { get; private set; } = null!;
 
