@@ -4,6 +4,7 @@
 //   throughput  a backlog is uploaded with the worker off, then the server restarts with it on: deliveries/s at the receiver
 // Usage: DeliveryBench --server-dll <Apertur.Server.dll> [--rate 50] [--seconds 20] [--backlog 6000] [--destinations 4]
 //        [--databases sqlite,postgres] [--postgres "Host=127.0.0.1;Port=55432;Username=postgres;Database=postgres"]
+//        [--uploads-only]   (the latency run's uploads with the worker off: what the upload path alone costs)
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
@@ -31,6 +32,10 @@ foreach (var database in options.Databases)
     var latency = await LatencyRunAsync(database, options, image, receiver);
     latencies.Add(latency.Row);
     failed |= latency.Failed;
+    if (options.UploadsOnly)
+    {
+        continue;
+    }
     var throughput = await ThroughputRunAsync(database, options, image, receiver);
     throughputs.Add(throughput.Row);
     failed |= throughput.Failed;
@@ -39,7 +44,7 @@ foreach (var database in options.Databases)
 Console.WriteLine();
 Console.WriteLine($"Latency: {options.Rate} uploads/s for {options.Seconds} s, one webhook destination; upload answered (201 received by the client) → receiver got the request.");
 Console.WriteLine();
-Console.WriteLine("| database | uploads | p50 ms | p95 ms | p99 ms | max ms | upload p99 ms | lost |");
+Console.WriteLine("| database | uploads | p50 ms | p95 ms | p99 ms | max ms | upload p50 / p99 ms | lost |");
 Console.WriteLine("|---|---|---|---|---|---|---|---|");
 latencies.ForEach(Console.WriteLine);
 Console.WriteLine();
@@ -53,9 +58,15 @@ return failed ? 1 : 0;
 static async Task<(string Row, bool Failed)> LatencyRunAsync(string database, BenchOptions options, byte[] image, Receiver receiver)
 {
     await using var storage = await Storage.CreateAsync(database, options);
-    using var server = await Server.StartAsync(options, storage, workerEnabled: true);
+    using var server = await Server.StartAsync(options, storage, workerEnabled: !options.UploadsOnly);
     var destination = await storage.AddWebhookAsync(receiver.Url("/latency"));
     var session = await server.CreateSessionAsync([destination]);
+    // Warm-up (JIT, connection pools, first delivery), not measured.
+    for (var i = 0; i < 50; i++)
+    {
+        await server.UploadAsync(session, image);
+    }
+    await Task.Delay(1000);
     receiver.Reset();
 
     var total = options.Rate * options.Seconds;
@@ -89,15 +100,16 @@ static async Task<(string Row, bool Failed)> LatencyRunAsync(string database, Be
     }
     await Task.WhenAll(uploads);
     var deadline = Stopwatch.StartNew();
-    while (answered.Keys.Any(id => !receiver.Arrivals.ContainsKey(id)) && deadline.Elapsed < TimeSpan.FromSeconds(60))
+    while (!options.UploadsOnly && answered.Keys.Any(id => !receiver.Arrivals.ContainsKey(id)) && deadline.Elapsed < TimeSpan.FromSeconds(60))
     {
         await Task.Delay(50);
     }
-    var lost = answered.Keys.Count(id => !receiver.Arrivals.ContainsKey(id));
+    var lost = options.UploadsOnly ? 0 : answered.Keys.Count(id => !receiver.Arrivals.ContainsKey(id));
     var ms = answered.Where(a => receiver.Arrivals.ContainsKey(a.Key))
         .Select(a => Stopwatch.GetElapsedTime(a.Value, receiver.Arrivals[a.Key]).TotalMilliseconds * Math.Sign(receiver.Arrivals[a.Key] - a.Value))
         .Order().ToArray();
-    var row = $"| {database} | {answered.Count} | {P(ms, 50):F1} | {P(ms, 95):F1} | {P(ms, 99):F1} | {ms.LastOrDefault():F1} | {P([.. uploadTimes.Order()], 99):F1} | {lost} |";
+    double[] upload = [.. uploadTimes.Order()];
+    var row = $"| {database} | {answered.Count} | {P(ms, 50):F1} | {P(ms, 95):F1} | {P(ms, 99):F1} | {ms.LastOrDefault():F1} | {P(upload, 50):F1} / {P(upload, 99):F1} | {lost} |";
     Console.WriteLine($"latency {database}: {answered.Count} uploads ({errors} errors), p50 {P(ms, 50):F1} ms, p99 {P(ms, 99):F1} ms");
     return (row, errors > 0 || lost > 0);
 }
@@ -406,7 +418,7 @@ internal sealed class Server : IDisposable
 }
 
 internal sealed record BenchOptions(string ServerDll, int Rate, int Seconds, int Backlog, int Destinations, int Concurrency, string[] Databases,
-    string Postgres, string FixturesDirectory)
+    string Postgres, string FixturesDirectory, bool UploadsOnly)
 {
     public static BenchOptions Parse(string[] args)
     {
@@ -425,6 +437,7 @@ internal sealed record BenchOptions(string ServerDll, int Rate, int Seconds, int
             Int("--concurrency", 16),
             Get("--databases", "sqlite,postgres").Split(','),
             Get("--postgres", Environment.GetEnvironmentVariable("APERTUR_TEST_POSTGRES") ?? "Host=127.0.0.1;Port=55432;Username=postgres;Database=postgres"),
-            Get("--fixtures", "tests/Apertur.IntegrationTests/Fixtures"));
+            Get("--fixtures", "tests/Apertur.IntegrationTests/Fixtures"),
+            args.Contains("--uploads-only"));
     }
 }

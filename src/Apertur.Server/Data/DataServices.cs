@@ -18,7 +18,7 @@ public static class DataServices
             switch (options.Provider)
             {
                 case DatabaseProvider.Sqlite:
-                    db.UseSqlite(connectionString);
+                    db.UseSqlite(connectionString).AddInterceptors(new SqliteConnectionSetup());
                     break;
                 case DatabaseProvider.Postgres:
                     db.UseNpgsql(connectionString);
