@@ -71,7 +71,7 @@ public sealed class PostgresDeliveryQueue(AperturDb db, TimeProvider time) : IDe
 /// milliseconds and ids upper-case text, as EF stores them.
 /// </summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Naming", "CA1711", Justification = "It is a queue: the name of design.md's seam.")]
-public sealed class SqliteDeliveryQueue(AperturDb db, TimeProvider time) : IDeliveryQueue
+public sealed class SqliteDeliveryQueue(AperturDb db, WriteGate gate, TimeProvider time) : IDeliveryQueue
 {
     private const string Sql = """
         UPDATE deliveries SET status = 'sending', lease_token = @token, lease_expires_at = @until, updated_at = @now
@@ -85,9 +85,10 @@ public sealed class SqliteDeliveryQueue(AperturDb db, TimeProvider time) : IDeli
 
     public async Task<DeliveryClaim> ClaimDueAsync(int max, TimeSpan lease, CancellationToken ct)
     {
-        var now = Hosting.Iso.Millis(time.GetUtcNow());
         var token = Guid.NewGuid();
         var connection = (SqliteConnection)db.Database.GetDbConnection();
+        using var writing = await gate.EnterAsync(ct);
+        var now = Hosting.Iso.Millis(time.GetUtcNow());
         await db.Database.OpenConnectionAsync(ct);
         try
         {

@@ -15,8 +15,8 @@ public sealed record RecordedAttempt(DeliveryWork Work, Guid LeaseToken, DateTim
 /// transaction (group commit: one write lock and one fsync for many deliveries); each row update is guarded by its lease
 /// token, so an outcome whose lease was lost and reclaimed meanwhile is dropped. Events go out only after the commit.
 /// </summary>
-public sealed partial class DeliveryRecorder(IServiceScopeFactory scopes, SessionEventHub events, FailureNudge failures, TimeProvider time,
-    ILogger<DeliveryRecorder> logger)
+public sealed partial class DeliveryRecorder(IServiceScopeFactory scopes, WriteGate gate, SessionEventHub events, FailureNudge failures,
+    TimeProvider time, ILogger<DeliveryRecorder> logger)
 {
     private const int MaxBatch = 256;
     private const int WriteTries = 3;
@@ -68,6 +68,7 @@ public sealed partial class DeliveryRecorder(IServiceScopeFactory scopes, Sessio
             {
                 await using var scope = scopes.CreateAsyncScope();
                 var db = scope.ServiceProvider.GetRequiredService<AperturDb>();
+                using var writing = await gate.EnterAsync(CancellationToken.None);
                 return [.. await WriteAsync(db, batch, time.GetUtcNow(), CancellationToken.None)];
             }
             catch (Exception e) when (attempt < WriteTries && e is DbException or DbUpdateException or InvalidOperationException)
@@ -133,12 +134,13 @@ public sealed partial class DeliveryRecorder(IServiceScopeFactory scopes, Sessio
             }
             accepted.Add(attempt);
         }
-        foreach (var sessionId in accepted.Select(a => a.Work.Session.Id).Distinct())
+        await db.SaveChangesAsync(ct);
+        // Last, just before the commit: uploads to the session lock the same row, so hold it for as short a time as possible.
+        foreach (var sessionId in accepted.Select(a => a.Work.Session.Id).Distinct().Order())
         {
             await db.Sessions.Where(s => s.Id == sessionId && s.LastChangedAt < now)
                 .ExecuteUpdateAsync(s => s.SetProperty(x => x.LastChangedAt, now), ct);
         }
-        await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
         db.ChangeTracker.Clear();
         return accepted;

@@ -164,6 +164,7 @@ public sealed partial class DeliveryWorker(IServiceScopeFactory scopes, Delivery
         try
         {
             await using var scope = scopes.CreateAsyncScope();
+            using var writing = await scope.ServiceProvider.GetRequiredService<WriteGate>().EnterAsync(CancellationToken.None);
             await DeliveryRecorder.ReleaseAsync(scope.ServiceProvider.GetRequiredService<AperturDb>(), deliveryId, leaseToken, time.GetUtcNow(), CancellationToken.None);
             LogReleased(logger, deliveryId);
         }

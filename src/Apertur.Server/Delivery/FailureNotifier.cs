@@ -32,7 +32,7 @@ public sealed class SmtpOptions
 /// another replica never sends the same failure twice; if sending fails, the mark is taken back and it is tried again.
 /// A project without a notification address, or a server without <c>Apertur:Smtp:Host</c>, is logged and marked.
 /// </summary>
-public sealed partial class FailureNotifier(IServiceScopeFactory scopes, FailureNudge nudge, PublicUrls urls, TimeProvider time,
+public sealed partial class FailureNotifier(IServiceScopeFactory scopes, WriteGate gate, FailureNudge nudge, PublicUrls urls, TimeProvider time,
     IOptions<DeliveryOptions> delivery, IOptions<SmtpOptions> smtp, ILogger<FailureNotifier> logger) : BackgroundService
 {
     private const int MaxListed = 100;
@@ -95,6 +95,7 @@ public sealed partial class FailureNotifier(IServiceScopeFactory scopes, Failure
     private async Task NotifyProjectAsync(AperturDb db, Guid projectId, List<Guid> ids, DateTimeOffset now, CancellationToken ct)
     {
         // Claim: mark them all or none; a replica that marked some first owns this batch.
+        using (await gate.EnterAsync(ct))
         await using (var tx = await db.Database.BeginTransactionAsync(ct))
         {
             var marked = await db.Deliveries.Where(d => ids.Contains(d.Id) && d.NotifiedAt == null && d.Status == DeliveryStatus.Failed)
