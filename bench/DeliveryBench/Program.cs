@@ -434,7 +434,7 @@ internal sealed record BenchOptions(string ServerDll, int Rate, int Seconds, int
             Int("--seconds", 20),
             Int("--backlog", 6000),
             Int("--destinations", 4),
-            Int("--concurrency", 16),
+            Int("--concurrency", 32),
             Get("--databases", "sqlite,postgres").Split(','),
             Get("--postgres", Environment.GetEnvironmentVariable("APERTUR_TEST_POSTGRES") ?? "Host=127.0.0.1;Port=55432;Username=postgres;Database=postgres"),
             Get("--fixtures", "tests/Apertur.IntegrationTests/Fixtures"),

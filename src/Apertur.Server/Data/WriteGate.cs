@@ -10,6 +10,9 @@ public sealed class WriteGate(bool serialise)
 {
     private readonly SemaphoreSlim? _gate = serialise ? new SemaphoreSlim(1, 1) : null;
 
+    /// <summary>How many independent write transactions are worth running at once: 1 on SQLite, a few on PostgreSQL.</summary>
+    public int ParallelWriters => _gate is null ? 4 : 1;
+
     public async ValueTask<Releaser> EnterAsync(CancellationToken ct)
     {
         if (_gate is not null)

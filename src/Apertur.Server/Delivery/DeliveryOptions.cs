@@ -20,8 +20,8 @@ public sealed class DeliveryOptions
     /// <summary>Whether this process runs the delivery worker and the failure notifier (default true).</summary>
     public bool WorkerEnabled { get; set; } = true;
 
-    /// <summary>Deliveries in flight at once in this process (default 16).</summary>
-    public int Concurrency { get; set; } = 16;
+    /// <summary>Deliveries in flight at once in this process, from claim to recorded outcome (default 32).</summary>
+    public int Concurrency { get; set; } = 32;
 
     /// <summary>How often the worker looks for due deliveries when nothing nudges it (default 1 s).</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);

@@ -37,26 +37,49 @@ public sealed partial class DeliveryRecorder(IServiceScopeFactory scopes, WriteG
     /// <summary>No more outcomes will come; <see cref="RunAsync"/> ends once the queue is drained.</summary>
     public void Complete() => _queue.Writer.TryComplete();
 
-    /// <summary>The writing loop. It is not cancellable on purpose: outcomes already reached must be written before shutdown.</summary>
+    /// <summary>
+    /// The writing loop: drains what is queued into a batch and writes it, with up to <see cref="WriteGate.ParallelWriters"/>
+    /// batches in flight. It is not cancellable on purpose: outcomes already reached must be written before shutdown.
+    /// </summary>
     public async Task RunAsync()
     {
-        var batch = new List<(RecordedAttempt Attempt, TaskCompletionSource<bool> Done)>(MaxBatch);
+        var writers = new SemaphoreSlim(gate.ParallelWriters);
         while (await _queue.Reader.WaitToReadAsync())
         {
-            batch.Clear();
+            await writers.WaitAsync();
+            var batch = new List<(RecordedAttempt Attempt, TaskCompletionSource<bool> Done)>();
             while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var item))
             {
                 batch.Add(item);
             }
-            var accepted = await WriteWithRetriesAsync(batch.Select(b => b.Attempt).ToList());
-            foreach (var (attempt, done) in batch)
+            _ = Task.Run(async () =>
             {
-                done.SetResult(accepted.Contains(attempt));
-            }
-            foreach (var attempt in accepted)
-            {
-                Announce(attempt);
-            }
+                try
+                {
+                    await WriteBatchAsync(batch);
+                }
+                finally
+                {
+                    writers.Release();
+                }
+            });
+        }
+        for (var i = 0; i < gate.ParallelWriters; i++)
+        {
+            await writers.WaitAsync();
+        }
+    }
+
+    private async Task WriteBatchAsync(List<(RecordedAttempt Attempt, TaskCompletionSource<bool> Done)> batch)
+    {
+        var accepted = batch.Count == 0 ? [] : await WriteWithRetriesAsync(batch.Select(b => b.Attempt).ToList());
+        foreach (var (attempt, done) in batch)
+        {
+            done.SetResult(accepted.Contains(attempt));
+        }
+        foreach (var attempt in accepted)
+        {
+            Announce(attempt);
         }
     }
 
