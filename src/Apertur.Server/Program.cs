@@ -2,6 +2,7 @@ using Apertur.Server;
 using Apertur.Server.Data;
 using Apertur.Server.Encryption;
 using Apertur.Server.Events;
+using Apertur.Server.EventWebhooks;
 using Apertur.Server.Hosting;
 using Apertur.Server.Keys;
 using Apertur.Server.Polling;
@@ -62,6 +63,11 @@ builder.Services.AddImageStorage(builder.Configuration);
 // Uploads: stream to a temp file, check the bytes, commit image + deliveries in one transaction.
 builder.Services.AddUploads();
 
+// Event webhooks: the outbox writer (event + delivery rows in the caller's transaction), the signed sender, settings.
+builder.Services.AddEventWebhooks();
+// Event webhook delivery: leased claims of due rows, per-webhook retries, auto-disable after repeated failures.
+builder.Services.AddHostedService<EventDeliveryWorker>();
+
 var app = builder.Build();
 
 // `keys create …` prints a key and exits without serving.
@@ -90,6 +96,8 @@ app.MapEventsApi();
 app.MapUploadsApi();
 // The server's public key for client-side encrypted uploads.
 app.MapEncryptionApi();
+// Event webhooks of a project: subscriptions, test send, deliveries log and manual retry.
+app.MapEventWebhooksApi();
 
 await app.RunAsync();
 return 0;

@@ -2,6 +2,7 @@ using Apertur.Server.Data;
 using Apertur.Server.Delivery;
 using Apertur.Server.Encryption;
 using Apertur.Server.Events;
+using Apertur.Server.EventWebhooks;
 using Apertur.Server.Hosting;
 using Apertur.Server.Keys;
 using Apertur.Server.Qr;
@@ -28,7 +29,7 @@ public static class SessionsApi
     }
 
     private static async Task<IResult> CreateAsync(HttpContext http, AperturDb db, TimeProvider time, PublicUrls urls,
-        IOptions<UploadSessionOptions> sessions, IOptions<UploadOptions> uploads, CancellationToken ct)
+        IOptions<UploadSessionOptions> sessions, IOptions<UploadOptions> uploads, EventPublisher events, CancellationToken ct)
     {
         var caller = http.GetCaller();
         var body = await JsonBody.ReadAsync(http.Request, ct);
@@ -39,8 +40,15 @@ public static class SessionsApi
         var destinations = await ResolveDestinationsAsync(db, caller, requested, ct);
         session.Destinations = destinations.Select((d, i) => new SessionDestination { SessionId = session.Id, DestinationId = d.Id, Position = i }).ToList();
 
-        db.Sessions.Add(session);
-        await db.SaveChangesAsync(ct);
+        // The session and its project.session.created event commit together.
+        await using (var tx = await db.Database.BeginTransactionAsync(ct))
+        {
+            db.Sessions.Add(session);
+            await db.SaveChangesAsync(ct);
+            await events.PublishAsync(session.ProjectId, session.Env, EventTopics.SessionCreated, EventData.Session(session, SessionStatus.Active), ct);
+            await tx.CommitAsync(ct);
+        }
+        events.Nudge();
 
         var created = new SessionCreated(
             Id: session.Id.ToString(),
