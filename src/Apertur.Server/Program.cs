@@ -67,6 +67,8 @@ builder.Services.AddUploads();
 builder.Services.AddEventWebhooks();
 // Event webhook delivery: leased claims of due rows, per-webhook retries, auto-disable after repeated failures.
 builder.Services.AddHostedService<EventDeliveryWorker>();
+// Announces each session past its expiry once (project.session.expired).
+builder.Services.AddHostedService<SessionExpirySweep>();
 
 var app = builder.Build();
 
