@@ -1,4 +1,5 @@
 using Apertur.Server.Data;
+using Apertur.Server.EventWebhooks;
 using Apertur.Server.Hosting;
 using Apertur.Server.Sessions;
 using Apertur.Server.Storage;
@@ -15,12 +16,13 @@ public sealed record CommittedImage(Image Image, int Destinations, bool Complete
 /// <summary>
 /// Makes an upload durable in one transaction: claim the next image index (the session's only guard against
 /// over-filling, safe under concurrency), insert the image and one pending delivery per active destination (the outbox
-/// the delivery worker drains), move the bytes into the store, commit. Either all of it exists afterwards, or none.
+/// the delivery worker drains) and the <c>project.upload.completed</c> event, move the bytes into the store, commit.
+/// Either all of it exists afterwards, or none.
 /// </summary>
 public static partial class UploadCommit
 {
-    public static async Task<CommittedImage> CommitAsync(AperturDb db, IImageStore store, Guid sessionId, NewImage image, string tempPath,
-        TimeProvider time, ILogger logger, CancellationToken ct)
+    public static async Task<CommittedImage> CommitAsync(AperturDb db, IImageStore store, EventPublisher events, Guid sessionId, NewImage image,
+        string tempPath, TimeProvider time, ILogger logger, CancellationToken ct)
     {
         var now = Iso.Millis(time.GetUtcNow());
         await using var tx = await db.Database.BeginTransactionAsync(ct);
@@ -78,6 +80,8 @@ public static partial class UploadCommit
             });
         }
         await db.SaveChangesAsync(ct);
+        var completed = session.Status == SessionStatus.Completed;
+        await events.PublishAsync(session.ProjectId, session.Env, EventTopics.UploadCompleted, EventData.UploadCompleted(row, session, completed), ct);
 
         await store.PutAsync(row.Id, tempPath, ct);
         try
@@ -90,7 +94,8 @@ public static partial class UploadCommit
             await RemoveUncommittedFileAsync(db, store, row.Id, e, logger);
             throw;
         }
-        return new CommittedImage(row, destinationIds.Count, session.Status == SessionStatus.Completed);
+        events.Nudge();
+        return new CommittedImage(row, destinationIds.Count, completed);
     }
 
     // A failed COMMIT can still have committed (a connection lost mid-answer): delete the bytes only when the row is surely absent.

@@ -1,6 +1,7 @@
 using Apertur.Server.Data;
 using Apertur.Server.Encryption;
 using Apertur.Server.Events;
+using Apertur.Server.EventWebhooks;
 using Apertur.Server.Hosting;
 using Apertur.Server.Sessions;
 using Apertur.Server.Storage;
@@ -10,10 +11,11 @@ namespace Apertur.Server.Uploads;
 
 /// <summary>
 /// One upload, start to finish (design.md "How data flows" step 2): cheap checks, body to a temp file, checks on the
-/// bytes, one-transaction commit, events. Whatever fails, the temp file is gone when this returns.
+/// bytes, one-transaction commit, events. Whatever fails, the temp file is gone when this returns. Event webhooks hear
+/// <c>project.upload.started</c> once the session checks pass, then <c>.completed</c> (in the commit) or <c>.failed</c>.
 /// </summary>
 public sealed partial class UploadHandler(AperturDb db, IImageStore store, ServerKeys keys, SessionEventHub events,
-    TimeProvider time, IOptions<UploadOptions> options, ILogger<UploadHandler> logger)
+    EventPublisher webhookEvents, TimeProvider time, IOptions<UploadOptions> options, ILogger<UploadHandler> logger)
 {
     public async Task<UploadResult> HandleAsync(string uuid, HttpRequest request, CancellationToken ct)
     {
@@ -24,6 +26,8 @@ public sealed partial class UploadHandler(AperturDb db, IImageStore store, Serve
         }
         UploadChecks.RequirePassword(session, request.Headers["x-session-password"].ToString());
         var limits = UploadLimits.For(session, options.Value);
+        await webhookEvents.PublishAsync(session.ProjectId, session.Env, EventTopics.UploadStarted,
+            EventData.UploadStarted(session, request.ContentLength), ct);
 
         var tempPath = store.NewTempFilePath();
         try
@@ -40,7 +44,7 @@ public sealed partial class UploadHandler(AperturDb db, IImageStore store, Serve
                 Height: inspected.Height,
                 Source: source,
                 IsEncrypted: received.Encrypted);
-            var committed = await UploadCommit.CommitAsync(db, store, session.Id, image, tempPath, time, logger, ct);
+            var committed = await UploadCommit.CommitAsync(db, store, webhookEvents, session.Id, image, tempPath, time, logger, ct);
             var stored = committed.Image;
             LogAccepted(logger, stored.Id, session.Id, stored.ImageIndex, stored.MimeType, stored.SizeBytes);
 
@@ -55,11 +59,27 @@ public sealed partial class UploadHandler(AperturDb db, IImageStore store, Serve
         catch (ApiException e)
         {
             LogRejected(logger, session.Id, e.Status, e.Code);
+            await PublishFailedAsync(session, e);
             throw;
         }
         finally
         {
             DeleteQuietly(tempPath);
+        }
+    }
+
+    // Outside any transaction, and after dropping whatever the failed commit left tracked, so only the event is saved.
+    private async Task PublishFailedAsync(Session session, ApiException error)
+    {
+        try
+        {
+            db.ChangeTracker.Clear();
+            await webhookEvents.PublishAsync(session.ProjectId, session.Env, EventTopics.UploadFailed,
+                EventData.UploadFailed(session, error.Status, error.Code, error.Message), CancellationToken.None);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            LogFailedEventLost(logger, e, session.Id);
         }
     }
 
@@ -80,6 +100,9 @@ public sealed partial class UploadHandler(AperturDb db, IImageStore store, Serve
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Rejected an upload to session {SessionId}: {Status} {Code}")]
     private static partial void LogRejected(ILogger logger, Guid sessionId, int status, string code);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Could not queue project.upload.failed for session {SessionId}")]
+    private static partial void LogFailedEventLost(ILogger logger, Exception exception, Guid sessionId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not delete upload temp file {Path}")]
     private static partial void LogTempNotDeleted(ILogger logger, Exception exception, string path);
