@@ -5,6 +5,7 @@ using Apertur.Server.Events;
 using Apertur.Server.Hosting;
 using Apertur.Server.Keys;
 using Apertur.Server.Polling;
+using Apertur.Server.Projects;
 using Apertur.Server.Qr;
 using Apertur.Server.Sessions;
 using Apertur.Server.Storage;
@@ -90,6 +91,8 @@ app.MapEventsApi();
 app.MapUploadsApi();
 // The server's public key for client-side encrypted uploads.
 app.MapEncryptionApi();
+// The key's project: name, notification e-mail, webhook secret and its rotation.
+app.MapProjectApi();
 
 await app.RunAsync();
 return 0;

@@ -15,7 +15,8 @@ public sealed class KeyIssuer(AperturDb db, TimeProvider time)
         {
             return project;
         }
-        project = new Project { Id = Ids.New(time), Name = name, CreatedAt = time.GetUtcNow() };
+        // Every project signs its webhooks from the start: whsec_ + base64 of 32 random bytes.
+        project = new Project { Id = Ids.New(time), Name = name, WebhookSecret = WebhookSecrets.Generate(), CreatedAt = time.GetUtcNow() };
         db.Projects.Add(project);
         await db.SaveChangesAsync(ct);
         return project;
