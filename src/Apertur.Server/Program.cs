@@ -1,5 +1,6 @@
 using Apertur.Server;
 using Apertur.Server.Data;
+using Apertur.Server.Destinations;
 using Apertur.Server.Encryption;
 using Apertur.Server.Events;
 using Apertur.Server.Hosting;
@@ -40,6 +41,8 @@ builder.Services.AddOptions<KeyManagementOptions>()
     .Configure<DbXmlRepository>((o, repository) => o.XmlRepository = repository);
 // The key ring itself is encrypted under the master key (Hosting/SecretsAtRest.cs): a database copy alone reveals no secret.
 builder.Services.AddSecretsAtRest();
+// Destination credentials: protected in the stored config, revealed for adapters, masked in answers.
+builder.Services.AddSingleton<DestinationConfigs>();
 
 // Outbound: every connection passes the SSRF guard; destination adapters registered by kind.
 builder.Services.AddOutbound(builder.Configuration);
@@ -93,6 +96,8 @@ app.MapUploadsApi();
 app.MapEncryptionApi();
 // The key's project: name, notification e-mail, webhook secret and its rotation.
 app.MapProjectApi();
+// Destinations of the project: CRUD with secrets encrypted at rest and masked, plus the connection test.
+app.MapDestinationsApi();
 
 await app.RunAsync();
 return 0;
