@@ -98,6 +98,8 @@ app.MapEncryptionApi();
 app.MapProjectApi();
 // Destinations of the project: CRUD with secrets encrypted at rest and masked, plus the connection test.
 app.MapDestinationsApi();
+// API keys of the project, and a key's default destinations.
+app.MapKeysApi();
 
 await app.RunAsync();
 return 0;
