@@ -9,6 +9,7 @@ using Apertur.Server.Polling;
 using Apertur.Server.Projects;
 using Apertur.Server.Qr;
 using Apertur.Server.Sessions;
+using Apertur.Server.Stats;
 using Apertur.Server.Storage;
 using Apertur.Server.Uploads;
 using Microsoft.AspNetCore.DataProtection;
@@ -100,6 +101,8 @@ app.MapProjectApi();
 app.MapDestinationsApi();
 // API keys of the project, and a key's default destinations.
 app.MapKeysApi();
+// Usage counts of the project, live data only.
+app.MapStatsApi();
 
 await app.RunAsync();
 return 0;
