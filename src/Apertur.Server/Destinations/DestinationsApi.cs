@@ -84,7 +84,18 @@ public static partial class DestinationsApi
         if (body.Element("config") is { } patch)
         {
             var merged = configs.Merge(destination.Type, destination.Config, patch);
-            Validate(destination.Type, configs.Reveal(merged));
+            JsonElement revealed;
+            try
+            {
+                revealed = configs.Reveal(merged);
+            }
+            catch (CryptographicException)
+            {
+                throw ApiException.BadRequest(
+                    "The stored credentials cannot be decrypted (was the master key changed?): send every secret again instead of the mask.",
+                    "DESTINATION_SECRETS_UNREADABLE");
+            }
+            Validate(destination.Type, revealed);
             destination.Config = merged;
         }
         if (body.Flag("isActive", "is_active") is { } active)
