@@ -19,78 +19,77 @@ public sealed record CommittedImage(Image Image, int Destinations, bool Complete
 /// </summary>
 public static partial class UploadCommit
 {
-    public static async Task<CommittedImage> CommitAsync(AperturDb db, IImageStore store, Guid sessionId, NewImage image, string tempPath,
-        TimeProvider time, ILogger logger, CancellationToken ct)
+    public static async Task<CommittedImage> CommitAsync(AperturDb db, IImageStore store, WriteGate writeGate, Guid sessionId, NewImage image,
+        string tempPath, TimeProvider time, ILogger logger, CancellationToken ct)
     {
-        var now = Iso.Millis(time.GetUtcNow());
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
-
-        // One guarded UPDATE claims a slot: concurrent uploads serialise on the row, and the last one completes the session.
-        var claimed = await db.Sessions
-            .Where(s => s.Id == sessionId && s.Status == SessionStatus.Active && s.ImageCount < s.MaxImages && s.ExpiresAt > now)
-            .ExecuteUpdateAsync(set => set
-                .SetProperty(s => s.ImageCount, s => s.ImageCount + 1)
-                .SetProperty(s => s.LastChangedAt, now)
-                .SetProperty(s => s.Status, s => s.ImageCount + 1 >= s.MaxImages ? SessionStatus.Completed : s.Status), ct);
-        var session = await db.Sessions.AsNoTracking().FirstAsync(s => s.Id == sessionId, ct);
-        if (claimed == 0)
-        {
-            throw UploadChecks.Closed(session, now) ?? new ApiException(422, "SESSION_FULL", "This session accepts no more images.");
-        }
-
         var destinationIds = await db.SessionDestinations
             .Where(sd => sd.SessionId == sessionId)
             .Join(db.Destinations.Where(d => d.IsActive), sd => sd.DestinationId, d => d.Id, (sd, d) => new { sd.Position, d.Id })
             .OrderBy(x => x.Position).Select(x => x.Id).ToListAsync(ct);
 
-        var row = new Image
-        {
-            Id = image.Id,
-            SessionId = sessionId,
-            ProjectId = session.ProjectId,
-            Env = session.Env,
-            ImageIndex = session.ImageCount - 1,
-            Filename = image.Filename,
-            MimeType = image.MimeType,
-            SizeBytes = image.SizeBytes,
-            Width = image.Width,
-            Height = image.Height,
-            Source = image.Source,
-            IsEncrypted = image.IsEncrypted,
-            InPollQueue = session.LongPolling,
-            CreatedAt = now,
-        };
-        db.Images.Add(row);
-        // The model does not declare deliveries.image_id → images, so EF cannot order the inserts: the image goes first.
-        await db.SaveChangesAsync(ct);
-        foreach (var destinationId in destinationIds)
-        {
-            db.Deliveries.Add(new Delivery.Delivery
-            {
-                Id = Ids.New(time),
-                ImageId = row.Id,
-                SessionId = sessionId,
-                DestinationId = destinationId,
-                Status = Delivery.DeliveryStatus.Pending,
-                NextAttemptAt = now,
-                CreatedAt = now,
-                UpdatedAt = now,
-            });
-        }
-        await db.SaveChangesAsync(ct);
-
-        await store.PutAsync(row.Id, tempPath, ct);
+        // The bytes go into the store first, outside the write lock; if the commit fails they are removed again.
+        await store.PutAsync(image.Id, tempPath, ct);
         try
         {
+            using var gate = await writeGate.EnterAsync(ct);
+            var now = Iso.Millis(time.GetUtcNow());
+            await using var tx = await db.Database.BeginTransactionAsync(ct);
+
+            // One guarded UPDATE claims a slot: concurrent uploads serialise on the row, and the last one completes the session.
+            var claimed = await db.Sessions
+                .Where(s => s.Id == sessionId && s.Status == SessionStatus.Active && s.ImageCount < s.MaxImages && s.ExpiresAt > now)
+                .ExecuteUpdateAsync(set => set
+                    .SetProperty(s => s.ImageCount, s => s.ImageCount + 1)
+                    .SetProperty(s => s.LastChangedAt, now)
+                    .SetProperty(s => s.Status, s => s.ImageCount + 1 >= s.MaxImages ? SessionStatus.Completed : s.Status), ct);
+            var session = await db.Sessions.AsNoTracking().FirstAsync(s => s.Id == sessionId, ct);
+            if (claimed == 0)
+            {
+                throw UploadChecks.Closed(session, now) ?? new ApiException(422, "SESSION_FULL", "This session accepts no more images.");
+            }
+
+            var row = new Image
+            {
+                Id = image.Id,
+                SessionId = sessionId,
+                ProjectId = session.ProjectId,
+                Env = session.Env,
+                ImageIndex = session.ImageCount - 1,
+                Filename = image.Filename,
+                MimeType = image.MimeType,
+                SizeBytes = image.SizeBytes,
+                Width = image.Width,
+                Height = image.Height,
+                Source = image.Source,
+                IsEncrypted = image.IsEncrypted,
+                InPollQueue = session.LongPolling,
+                CreatedAt = now,
+            };
+            db.Images.Add(row);
+            foreach (var destinationId in destinationIds)
+            {
+                db.Deliveries.Add(new Delivery.Delivery
+                {
+                    Id = Ids.New(time),
+                    ImageId = row.Id,
+                    SessionId = sessionId,
+                    DestinationId = destinationId,
+                    Status = Delivery.DeliveryStatus.Pending,
+                    NextAttemptAt = now,
+                    CreatedAt = now,
+                    UpdatedAt = now,
+                });
+            }
+            await db.SaveChangesAsync(ct);
             // Past this point the client leaving changes nothing: finish the commit.
             await tx.CommitAsync(CancellationToken.None);
+            return new CommittedImage(row, destinationIds.Count, session.Status == SessionStatus.Completed);
         }
         catch (Exception e)
         {
-            await RemoveUncommittedFileAsync(db, store, row.Id, e, logger);
+            await RemoveUncommittedFileAsync(db, store, image.Id, e, logger);
             throw;
         }
-        return new CommittedImage(row, destinationIds.Count, session.Status == SessionStatus.Completed);
     }
 
     // A failed COMMIT can still have committed (a connection lost mid-answer): delete the bytes only when the row is surely absent.
