@@ -12,7 +12,7 @@ namespace Apertur.Server.Uploads;
 /// One upload, start to finish (design.md "How data flows" step 2): cheap checks, body to a temp file, checks on the
 /// bytes, one-transaction commit, events. Whatever fails, the temp file is gone when this returns.
 /// </summary>
-public sealed partial class UploadHandler(AperturDb db, IImageStore store, ServerKeys keys, SessionEventHub events,
+public sealed partial class UploadHandler(AperturDb db, IImageStore store, UploadCommitter committer, ServerKeys keys, SessionEventHub events,
     TimeProvider time, IOptions<UploadOptions> options, ILogger<UploadHandler> logger)
 {
     public async Task<UploadResult> HandleAsync(string uuid, HttpRequest request, CancellationToken ct)
@@ -40,7 +40,9 @@ public sealed partial class UploadHandler(AperturDb db, IImageStore store, Serve
                 Height: inspected.Height,
                 Source: source,
                 IsEncrypted: received.Encrypted);
-            var committed = await UploadCommit.CommitAsync(db, store, session.Id, image, tempPath, time, logger, ct);
+            // The bytes go into the store first, outside any transaction; a failed commit removes them again.
+            await store.PutAsync(image.Id, tempPath, ct);
+            var committed = await committer.CommitAsync(db, store, session.Id, image, ct);
             var stored = committed.Image;
             LogAccepted(logger, stored.Id, session.Id, stored.ImageIndex, stored.MimeType, stored.SizeBytes);
 
