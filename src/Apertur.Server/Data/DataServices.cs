@@ -27,6 +27,7 @@ public static class DataServices
             }
         });
         services.AddSingleton<MigrationRunner>();
+        services.AddSingleton<WriteGate>();
         return services;
     }
 

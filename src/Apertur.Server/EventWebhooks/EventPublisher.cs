@@ -14,7 +14,7 @@ namespace Apertur.Server.EventWebhooks;
 /// that caused it. Nothing is written when no webhook listens. Saving also saves whatever else the context tracks:
 /// call it once the caller's own changes are saved or meant to be.
 /// </summary>
-public sealed class EventPublisher(AperturDb db, TimeProvider time, EventDeliveryNudge nudge)
+public sealed class EventPublisher(AperturDb db, TimeProvider time, EventDeliveryNudge nudge, WriteGate writeGate)
 {
     /// <summary>
     /// Queues <paramref name="topic"/> (canonical) with <paramref name="data"/> (serialised as is: give it snake_case
@@ -58,11 +58,17 @@ public sealed class EventPublisher(AperturDb db, TimeProvider time, EventDeliver
                 UpdatedAt = now,
             });
         }
-        await db.SaveChangesAsync(ct);
-        if (db.Database.CurrentTransaction is null)
+        if (db.Database.CurrentTransaction is not null)
         {
-            nudge.Poke();
+            await db.SaveChangesAsync(ct);
+            return subscribed.Count;
         }
+        // On its own (upload started/failed, on the upload path): queue behind SQLite's single writer like the upload commits do.
+        using (await writeGate.EnterAsync(ct))
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        nudge.Poke();
         return subscribed.Count;
     }
 

@@ -1,6 +1,7 @@
 using Apertur.Server.Data;
 using Apertur.Server.Hosting;
 using Apertur.Server.Keys;
+using Apertur.Server.Projects;
 using Microsoft.EntityFrameworkCore;
 
 namespace Apertur.Server.EventWebhooks;
@@ -138,13 +139,7 @@ public static class EventWebhooksApi
     }
 
     // The route's project must be the caller's (decision 18); anything else is indistinguishable from a missing one.
-    private static Guid ProjectOf(HttpContext http, string projectId)
-    {
-        var caller = http.GetCaller();
-        return Guid.TryParse(projectId, out var id) && id == caller.ProjectId
-            ? id
-            : throw ApiException.NotFound("Project not found.", "PROJECT_NOT_FOUND");
-    }
+    private static Guid ProjectOf(HttpContext http, string projectId) => http.RequireProject(projectId).ProjectId;
 
     private static async Task<EventWebhook> FindAsync(AperturDb db, Guid projectId, string webhookId, CancellationToken ct, bool track = false)
     {

@@ -14,7 +14,7 @@ namespace Apertur.Server.Uploads;
 /// bytes, one-transaction commit, events. Whatever fails, the temp file is gone when this returns. Event webhooks hear
 /// <c>project.upload.started</c> once the session checks pass, then <c>.completed</c> (in the commit) or <c>.failed</c>.
 /// </summary>
-public sealed partial class UploadHandler(AperturDb db, IImageStore store, ServerKeys keys, SessionEventHub events,
+public sealed partial class UploadHandler(AperturDb db, IImageStore store, UploadCommitter committer, ServerKeys keys, SessionEventHub events,
     EventPublisher webhookEvents, TimeProvider time, IOptions<UploadOptions> options, ILogger<UploadHandler> logger)
 {
     public async Task<UploadResult> HandleAsync(string uuid, HttpRequest request, CancellationToken ct)
@@ -44,7 +44,9 @@ public sealed partial class UploadHandler(AperturDb db, IImageStore store, Serve
                 Height: inspected.Height,
                 Source: source,
                 IsEncrypted: received.Encrypted);
-            var committed = await UploadCommit.CommitAsync(db, store, webhookEvents, session.Id, image, tempPath, time, logger, ct);
+            // The bytes go into the store first, outside any transaction; a failed commit removes them again.
+            await store.PutAsync(image.Id, tempPath, ct);
+            var committed = await committer.CommitAsync(db, store, session.Id, image, ct);
             var stored = committed.Image;
             LogAccepted(logger, stored.Id, session.Id, stored.ImageIndex, stored.MimeType, stored.SizeBytes);
 

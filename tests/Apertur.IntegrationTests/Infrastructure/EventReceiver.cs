@@ -10,16 +10,14 @@ using Microsoft.Extensions.Logging;
 
 namespace Apertur.IntegrationTests.Infrastructure;
 
-/// <summary>One request as the receiver saw it: raw body bytes and headers, nothing parsed.</summary>
-public sealed record ReceivedRequest(string Path, IReadOnlyDictionary<string, string> Headers, byte[] Body)
+public static class ReceivedRequestExtensions
 {
-    public string Header(string name) => Headers.TryGetValue(name, out var value) ? value : throw new KeyNotFoundException($"no header {name}");
-
-    public bool Has(string name) => Headers.ContainsKey(name);
+    public static bool Has(this ReceivedRequest request, string name) => request.Headers.ContainsKey(name);
 }
 
 /// <summary>
-/// A real Kestrel webhook receiver on 127.0.0.1 and a random port, reached through the server's SSRF guard (the tests
+/// A real Kestrel webhook receiver on 127.0.0.1 and a random port (like <see cref="WebhookReceiver"/>, with a scriptable
+/// answer and per-path waits), reached through the server's SSRF guard (the tests
 /// allow loopback). It records every request per path, then answers with <see cref="Respond"/> (200 "ok" by default).
 /// </summary>
 public sealed class EventReceiver : IAsyncDisposable
