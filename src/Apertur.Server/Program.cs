@@ -1,5 +1,6 @@
 using Apertur.Server;
 using Apertur.Server.Data;
+using Apertur.Server.Delivery;
 using Apertur.Server.Destinations;
 using Apertur.Server.Encryption;
 using Apertur.Server.Events;
@@ -67,6 +68,9 @@ builder.Services.AddImageStorage(builder.Configuration);
 // Uploads: stream to a temp file, check the bytes, commit image + deliveries in one transaction.
 builder.Services.AddUploads();
 
+// Delivery: the worker drains the outbox through the adapters, retries on schedule, emails final failures.
+builder.Services.AddDelivery();
+
 var app = builder.Build();
 
 // `keys create …` prints a key and exits without serving.
@@ -103,6 +107,10 @@ app.MapDestinationsApi();
 app.MapKeysApi();
 // Usage counts of the project, live data only.
 app.MapStatsApi();
+// Image deliveries: list, attempt log, manual retry.
+app.MapDeliveriesApi();
+// Signed, expiring image links for receivers (event_json download_url), public by signature.
+app.MapDownloadLinksApi();
 
 await app.RunAsync();
 return 0;
