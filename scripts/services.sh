@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs and starts, on loopback, the real servers the tests and benchmarks use. Idempotent: what is already
 # installed or running is left alone. State lives under .services/ in the project (ignored by git).
-#   scripts/services.sh start [postgres tools ...]   install if needed, start, wait until ready (default: all)
+#   scripts/services.sh start [postgres maildev tools ...]   install if needed, start, wait until ready (default: all)
 #   scripts/services.sh stop  [postgres ...]   stop what this script started
 #   scripts/services.sh status
 set -euo pipefail
@@ -12,6 +12,9 @@ mkdir -p "$state"
 
 PG_PORT="${APERTUR_PG_PORT:-55432}"
 PG_BIN=/usr/lib/postgresql/15/bin
+SMTP_PORT="${APERTUR_SMTP_PORT:-51025}"
+MAILDEV_HTTP_PORT="${APERTUR_MAILDEV_HTTP_PORT:-51080}"
+NODE_DIR="$root/scripts/node"
 
 log() { printf '[services] %s\n' "$*"; }
 
@@ -52,6 +55,39 @@ postgres_stop() {
 }
 postgres_status() { "$PG_BIN/pg_isready" -h 127.0.0.1 -p "$PG_PORT" 2>/dev/null || echo "postgres: not running"; }
 
+# --- npm packages pinned in scripts/node (package.json + package-lock.json), installed once with npm ci ----------
+npm_install() {
+  command -v npm >/dev/null || apt_install nodejs npm
+  local stamp="$NODE_DIR/node_modules/.installed-lock"
+  if [ -f "$stamp" ] && cmp -s "$NODE_DIR/package-lock.json" "$stamp"; then return 0; fi
+  log "installing npm packages (scripts/node)"
+  (cd "$NODE_DIR" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  cp "$NODE_DIR/package-lock.json" "$stamp"
+}
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# --- SMTP sink: maildev 2.2.1, SMTP on 127.0.0.1:$SMTP_PORT, mail as JSON on http://127.0.0.1:$MAILDEV_HTTP_PORT/email --
+maildev_start() {
+  npm_install
+  local pidfile="$state/maildev.pid"
+  if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then log "maildev already running on $SMTP_PORT/$MAILDEV_HTTP_PORT"; return 0; fi
+  nohup node "$NODE_DIR/node_modules/maildev/bin/maildev" --ip 127.0.0.1 -s "$SMTP_PORT" -w "$MAILDEV_HTTP_PORT" \
+    >"$state/maildev.log" 2>&1 &
+  echo $! >"$pidfile"
+  wait_for 30 "maildev smtp" port_open "$SMTP_PORT"
+  wait_for 30 "maildev http" port_open "$MAILDEV_HTTP_PORT"
+  log "maildev ready: smtp 127.0.0.1:$SMTP_PORT, http 127.0.0.1:$MAILDEV_HTTP_PORT"
+}
+maildev_stop() {
+  local pidfile="$state/maildev.pid"
+  [ -f "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null || true
+  rm -f "$pidfile"
+}
+maildev_status() {
+  if [ -f "$state/maildev.pid" ] && kill -0 "$(cat "$state/maildev.pid")" 2>/dev/null; then echo "maildev: running (pid $(cat "$state/maildev.pid"))"; else echo "maildev: not running"; fi
+}
+
 # --- Command-line tools the tests call (no daemon): zbarimg decodes QR codes, rsvg-convert rasterises SVG ---------
 tools_start() {
   apt_install zbar-tools librsvg2-bin
@@ -62,7 +98,7 @@ tools_status() {
   for t in zbarimg rsvg-convert; do command -v "$t" >/dev/null && echo "tools: $t installed" || echo "tools: $t missing"; done
 }
 
-ALL=(postgres tools)
+ALL=(postgres maildev tools)
 cmd="${1:-start}"; shift || true
 targets=("$@"); [ ${#targets[@]} -eq 0 ] && targets=("${ALL[@]}")
 for t in "${targets[@]}"; do

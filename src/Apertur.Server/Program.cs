@@ -1,5 +1,6 @@
 using Apertur.Server;
 using Apertur.Server.Data;
+using Apertur.Server.Delivery;
 using Apertur.Server.Destinations;
 using Apertur.Server.Encryption;
 using Apertur.Server.Events;
@@ -68,6 +69,9 @@ builder.Services.AddImageStorage(builder.Configuration);
 // Uploads: stream to a temp file, check the bytes, commit image + deliveries in one transaction.
 builder.Services.AddUploads();
 
+// Delivery: the worker drains the outbox through the adapters, retries on schedule, emails final failures.
+builder.Services.AddDelivery();
+
 // Event webhooks: the outbox writer (event + delivery rows in the caller's transaction), the signed sender, settings.
 builder.Services.AddEventWebhooks();
 // Event webhook delivery: leased claims of due rows, per-webhook retries, auto-disable after repeated failures.
@@ -111,6 +115,10 @@ app.MapDestinationsApi();
 app.MapKeysApi();
 // Usage counts of the project, live data only.
 app.MapStatsApi();
+// Image deliveries: list, attempt log, manual retry.
+app.MapDeliveriesApi();
+// Signed, expiring image links for receivers (event_json download_url), public by signature.
+app.MapDownloadLinksApi();
 // Event webhooks of a project: subscriptions, test send, deliveries log and manual retry.
 app.MapEventWebhooksApi();
 

@@ -1,3 +1,4 @@
+using Apertur.Server.Delivery;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 
@@ -26,6 +27,16 @@ public static class DataServices
                     throw new InvalidOperationException($"Unknown database provider '{options.Provider}'.");
             }
         });
+        // The delivery queue's claim is the one query that differs per database.
+        switch (options.Provider)
+        {
+            case DatabaseProvider.Sqlite:
+                services.AddScoped<IDeliveryQueue, SqliteDeliveryQueue>();
+                break;
+            case DatabaseProvider.Postgres:
+                services.AddScoped<IDeliveryQueue, PostgresDeliveryQueue>();
+                break;
+        }
         services.AddSingleton<MigrationRunner>();
         services.AddSingleton<WriteGate>();
         return services;

@@ -1,30 +1,5 @@
 namespace Apertur.Server.Delivery;
 
-/// <summary>Settings section <c>Apertur:Delivery</c>.</summary>
-public sealed class DeliveryOptions
-{
-    public const string Section = "Apertur:Delivery";
-
-    /// <summary>Waits between attempts; the last one repeats until <see cref="RetryWindow"/> ends.</summary>
-    public List<TimeSpan> RetrySchedule { get; set; } = [];
-
-    /// <summary>How long after the first attempt a delivery keeps being retried (default 3 days).</summary>
-    public TimeSpan RetryWindow { get; set; } = TimeSpan.FromDays(3);
-
-    /// <summary>± fraction applied to each wait (default 0.2 = ±20 %).</summary>
-    public double Jitter { get; set; } = 0.2;
-
-    /// <summary>The least wait after a timeout or a 429 (default 60 s).</summary>
-    public TimeSpan MinimumWaitAfterThrottle { get; set; } = TimeSpan.FromSeconds(60);
-
-    public static readonly IReadOnlyList<TimeSpan> DefaultSchedule =
-    [
-        TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(30), TimeSpan.FromHours(2), TimeSpan.FromHours(6),
-    ];
-
-    public IReadOnlyList<TimeSpan> EffectiveSchedule => RetrySchedule.Count > 0 ? RetrySchedule : DefaultSchedule;
-}
-
 /// <summary>Why the last attempt failed, as far as the schedule cares.</summary>
 public enum FailureKind
 {

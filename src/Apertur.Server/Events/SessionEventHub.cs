@@ -88,6 +88,8 @@ public static class SessionEventNames
     public const string ImageDelivering = "image:delivering";
     public const string ImageDelivered = "image:delivered";
     public const string ImageFailed = "image:failed";
+    /// <summary>Not in the contract's list: an attempt failed and the delivery will be tried again (attempts, error, nextAttemptAt).</summary>
+    public const string ImageRetrying = "image:retrying";
     public const string SessionCompleted = "session:completed";
     /// <summary>Not in the contract's list: tells the upload page and long-polls that settings changed.</summary>
     public const string SessionUpdated = "session:updated";

@@ -18,6 +18,7 @@ public sealed partial class MasterKey
     private static readonly byte[] KeyRingPurpose = "Apertur.DataProtection.KeyRing.v1"u8.ToArray();
 
     private readonly byte[] _keyRingKey;
+    private readonly byte[] _root;
 
     /// <summary>A public fingerprint of the key (16 hex digits), stored beside each sealed element.</summary>
     public string Fingerprint { get; }
@@ -25,9 +26,17 @@ public sealed partial class MasterKey
     public MasterKey(ReadOnlySpan<byte> key)
     {
         ArgumentOutOfRangeException.ThrowIfNotEqual(key.Length, KeyBytes, nameof(key));
+        _root = key.ToArray();
         _keyRingKey = HKDF.DeriveKey(HashAlgorithmName.SHA256, key.ToArray(), KeyBytes, info: KeyRingPurpose);
         Fingerprint = Convert.ToHexStringLower(HKDF.DeriveKey(HashAlgorithmName.SHA256, key.ToArray(), 8, info: "Apertur.MasterKey.Id"u8.ToArray()));
     }
+
+    /// <summary>
+    /// A key for one purpose (HKDF-SHA256 over the master key, <paramref name="purpose"/> as info): stable across restarts and
+    /// shared by every replica that shares the master key, and useless for any other purpose.
+    /// </summary>
+    public byte[] DeriveKey(string purpose, int length = KeyBytes) =>
+        HKDF.DeriveKey(HashAlgorithmName.SHA256, _root, length, info: Encoding.UTF8.GetBytes(purpose));
 
     /// <summary>nonce (12 bytes) ‖ ciphertext ‖ tag (16 bytes), under a fresh random nonce.</summary>
     public byte[] Seal(ReadOnlySpan<byte> plaintext)

@@ -1,6 +1,8 @@
 using Apertur.Destinations;
 using Apertur.Destinations.Outbound;
 using Apertur.Destinations.Webhooks;
+using Apertur.Server.Delivery;
+using Microsoft.Extensions.Options;
 
 namespace Apertur.Server.Hosting;
 
@@ -29,7 +31,8 @@ public static class OutboundServices
             .ConfigurePrimaryHttpMessageHandler(() => guard.CreateHandler());
 
         services.AddSingleton<IDestination>(sp => new WebhookDestination(
-            sp.GetRequiredService<IHttpClientFactory>().CreateClient(HttpClientName), sp.GetRequiredService<TimeProvider>()));
+            sp.GetRequiredService<IHttpClientFactory>().CreateClient(HttpClientName), sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<IOptions<DeliveryOptions>>().Value.AttemptTimeout));
         services.AddSingleton<DestinationRegistry>();
         return services;
     }

@@ -1,4 +1,5 @@
 using Apertur.Server.Data;
+using Apertur.Server.Delivery;
 using Apertur.Server.Encryption;
 using Apertur.Server.Events;
 using Apertur.Server.EventWebhooks;
@@ -15,7 +16,7 @@ namespace Apertur.Server.Uploads;
 /// <c>project.upload.started</c> once the session checks pass, then <c>.completed</c> (in the commit) or <c>.failed</c>.
 /// </summary>
 public sealed partial class UploadHandler(AperturDb db, IImageStore store, UploadCommitter committer, ServerKeys keys, SessionEventHub events,
-    EventPublisher webhookEvents, TimeProvider time, IOptions<UploadOptions> options, ILogger<UploadHandler> logger)
+    DeliveryNudge deliveries, EventPublisher webhookEvents, TimeProvider time, IOptions<UploadOptions> options, ILogger<UploadHandler> logger)
 {
     public async Task<UploadResult> HandleAsync(string uuid, HttpRequest request, CancellationToken ct)
     {
@@ -48,6 +49,11 @@ public sealed partial class UploadHandler(AperturDb db, IImageStore store, Uploa
             await store.PutAsync(image.Id, tempPath, ct);
             var committed = await committer.CommitAsync(db, store, session.Id, image, ct);
             var stored = committed.Image;
+            if (committed.Destinations > 0)
+            {
+                // The deliveries are committed: wake the worker now rather than at its next poll.
+                deliveries.Poke();
+            }
             LogAccepted(logger, stored.Id, session.Id, stored.ImageIndex, stored.MimeType, stored.SizeBytes);
 
             events.Publish(session.Id, SessionEventNames.ImageReady, new { imageId = stored.Id.ToString(), filename = stored.Filename, sizeBytes = stored.SizeBytes });

@@ -26,7 +26,7 @@ public sealed class DestinationTestEndpointTests
     [Theory, ClassData(typeof(Databases))]
     public async Task Webhook_ReachableReceiver_SucceedsWithStatusAndTheProjectsSignature(string db)
     {
-        await using var receiver = await WebhookReceiver.StartAsync();
+        await using var receiver = await CaptureReceiver.StartAsync();
         await using var app = await TestApp.StartAsync(db);
         var destination = await app.Client.CreateDestinationAsync($$$"""{"type":"webhook","name":"Receiver","config":{"url":"{{{receiver.Url()}}}"}}""");
 
@@ -47,7 +47,7 @@ public sealed class DestinationTestEndpointTests
     [Theory, ClassData(typeof(Databases))]
     public async Task Webhook_AfterRotation_SignsWithTheNewSecretAndListsThePreviousOne(string db)
     {
-        await using var receiver = await WebhookReceiver.StartAsync();
+        await using var receiver = await CaptureReceiver.StartAsync();
         await using var app = await TestApp.StartAsync(db);
         var destination = await app.Client.CreateDestinationAsync($$$"""{"type":"webhook","name":"Receiver","config":{"url":"{{{receiver.Url()}}}"}}""");
         var rotated = await (await app.Client.PostAsync("/api/v1/project/webhook-secret/rotate", null)).ReadJsonAsync();
@@ -63,7 +63,7 @@ public sealed class DestinationTestEndpointTests
     [Theory, ClassData(typeof(Databases))]
     public async Task Webhook_ReceiverAnswers500_FailsWithThatStatus(string db)
     {
-        await using var receiver = await WebhookReceiver.StartAsync();
+        await using var receiver = await CaptureReceiver.StartAsync();
         receiver.Status = 500;
         await using var app = await TestApp.StartAsync(db);
         var destination = await app.Client.CreateDestinationAsync($$$"""{"type":"webhook","name":"Receiver","config":{"url":"{{{receiver.Url()}}}"}}""");

@@ -14,7 +14,7 @@ public sealed class SessionExpiredEventTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _receiver.DisposeAsync();
 
-    private static JsonElement Json(ReceivedRequest request)
+    private static JsonElement Json(EventRequest request)
     {
         using var doc = JsonDocument.Parse(request.Body);
         return doc.RootElement.Clone();

@@ -17,13 +17,13 @@ public sealed class UploadEventsTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _receiver.DisposeAsync();
 
-    private static JsonElement Json(ReceivedRequest request)
+    private static JsonElement Json(EventRequest request)
     {
         using var doc = JsonDocument.Parse(request.Body);
         return doc.RootElement.Clone();
     }
 
-    private static string Topic(ReceivedRequest request) => Json(request).GetProperty("topic").GetString()!;
+    private static string Topic(EventRequest request) => Json(request).GetProperty("topic").GetString()!;
 
     [Theory, ClassData(typeof(Databases))]
     public async Task Upload_FiresStartedThenCompleted_WithTheImage_AndAliasesHearCompleted(string db)

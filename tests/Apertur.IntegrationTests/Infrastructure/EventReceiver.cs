@@ -10,15 +10,17 @@ using Microsoft.Extensions.Logging;
 
 namespace Apertur.IntegrationTests.Infrastructure;
 
-public static class ReceivedRequestExtensions
+/// <summary>One request as the event receiver saw it: path, raw body bytes and headers, nothing parsed.</summary>
+public sealed record EventRequest(string Path, IReadOnlyDictionary<string, string> Headers, byte[] Body)
 {
-    public static bool Has(this ReceivedRequest request, string name) => request.Headers.ContainsKey(name);
+    public string Header(string name) => Headers.TryGetValue(name, out var value) ? value : throw new KeyNotFoundException($"no header {name}");
+
+    public bool Has(string name) => Headers.ContainsKey(name);
 }
 
 /// <summary>
-/// A real Kestrel webhook receiver on 127.0.0.1 and a random port (like <see cref="WebhookReceiver"/>, with a scriptable
-/// answer and per-path waits), reached through the server's SSRF guard (the tests
-/// allow loopback). It records every request per path, then answers with <see cref="Respond"/> (200 "ok" by default).
+/// A real Kestrel webhook receiver on 127.0.0.1 and a random port, for the event webhook tests, reached through the
+/// server's SSRF guard (the tests allow loopback). It records every request per path, then answers with <see cref="Respond"/> (200 "ok" by default).
 /// </summary>
 public sealed class EventReceiver : IAsyncDisposable
 {
@@ -28,13 +30,13 @@ public sealed class EventReceiver : IAsyncDisposable
 
     public int Port { get; private set; }
 
-    public ConcurrentQueue<ReceivedRequest> Requests { get; } = new();
+    public ConcurrentQueue<EventRequest> Requests { get; } = new();
 
     public Func<HttpContext, Task> Respond { get; set; } = context => context.Response.WriteAsync("ok");
 
     public string Url(string path = "/hook") => $"http://127.0.0.1:{Port}{path}";
 
-    public ReceivedRequest[] At(string path) => Requests.Where(r => r.Path == path).ToArray();
+    public EventRequest[] At(string path) => Requests.Where(r => r.Path == path).ToArray();
 
     public static async Task<EventReceiver> StartAsync()
     {
@@ -51,7 +53,7 @@ public sealed class EventReceiver : IAsyncDisposable
     }
 
     /// <summary>Waits (real time) until <paramref name="count"/> requests have arrived at <paramref name="path"/>.</summary>
-    public async Task<ReceivedRequest[]> WaitForAsync(int count, string path = "/hook", TimeSpan? timeout = null)
+    public async Task<EventRequest[]> WaitForAsync(int count, string path = "/hook", TimeSpan? timeout = null)
     {
         await Eventually.TrueAsync(() => Task.FromResult(At(path).Length >= count), $"{count} request(s) at {path}", timeout);
         return At(path);
@@ -62,7 +64,7 @@ public sealed class EventReceiver : IAsyncDisposable
         var headers = context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase);
         using var buffer = new MemoryStream();
         await context.Request.Body.CopyToAsync(buffer, context.RequestAborted);
-        Requests.Enqueue(new ReceivedRequest(context.Request.Path, headers, buffer.ToArray()));
+        Requests.Enqueue(new EventRequest(context.Request.Path, headers, buffer.ToArray()));
         await Respond(context);
     }
 

@@ -16,14 +16,14 @@ namespace Apertur.IntegrationTests.Infrastructure;
 /// </summary>
 public static class Seed
 {
-    /// <summary>A destination row in the default project.</summary>
-    public static async Task<Guid> DestinationAsync(TestApp app, string type, string name)
+    /// <summary>A destination row in the default project, with its config JSON as stored.</summary>
+    public static async Task<Guid> DestinationAsync(TestApp app, string type, string name, string config = "{}", bool active = true)
     {
         await using var scope = app.Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<AperturDb>();
         var now = Now(app);
         var projectId = await db.Projects.Where(p => p.Name == Startup.DefaultProjectName).Select(p => p.Id).FirstAsync();
-        var destination = new Destination { Id = Guid.CreateVersion7(), ProjectId = projectId, Type = type, Name = name, CreatedAt = now, UpdatedAt = now };
+        var destination = new Destination { Id = Guid.CreateVersion7(), ProjectId = projectId, Type = type, Name = name, Config = config, IsActive = active, CreatedAt = now, UpdatedAt = now };
         db.Destinations.Add(destination);
         await db.SaveChangesAsync();
         return destination.Id;

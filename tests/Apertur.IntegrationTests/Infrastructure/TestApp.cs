@@ -44,6 +44,9 @@ public sealed class TestApp : IAsyncDisposable
     public string DataDirectory => _dataDirectory;
     public ManualClock? Clock { get; }
 
+    /// <summary>The settings this server was started with (data directory, database, keys, …): what a child process needs to share its storage.</summary>
+    public IReadOnlyDictionary<string, string?> Settings => _config;
+
     /// <summary>A client that sends the live key.</summary>
     public HttpClient Client { get; private set; } = null!;
 
@@ -86,6 +89,8 @@ public sealed class TestApp : IAsyncDisposable
             ["Apertur:Bootstrap:TestApiKey"] = testKey,
             // Test receivers and servers listen on loopback: allow it explicitly past the SSRF guard.
             ["Apertur:Outbound:AllowedNetworks:0"] = "127.0.0.0/8",
+            // The delivery worker is off unless a test turns it on: seeded and uploaded deliveries stay as they are.
+            ["Apertur:Delivery:WorkerEnabled"] = "false",
         };
         if (kestrel)
         {

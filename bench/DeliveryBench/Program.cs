@@ -1,0 +1,430 @@
+// Delivery benchmark: the real server (Release) as a child process on SQLite, then on PostgreSQL, delivering to a Kestrel
+// webhook receiver in this process that answers 200 at once and notes when each image arrived (X-Aptr-Image-Id).
+//   latency     uploads at a steady rate (default 50/s for 20 s); per image, upload answered → receiver got it: p50/p95/p99
+//   throughput  a backlog is uploaded with the worker off, then the server restarts with it on: deliveries/s at the receiver
+// Usage: DeliveryBench --server-dll <Apertur.Server.dll> [--rate 50] [--seconds 20] [--backlog 6000] [--destinations 4]
+//        [--databases sqlite,postgres] [--postgres "Host=127.0.0.1;Port=55432;Username=postgres;Database=postgres"]
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Sockets;
+using System.Text.Json;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Data.Sqlite;
+using Npgsql;
+
+var options = BenchOptions.Parse(args);
+var image = File.ReadAllBytes(Path.Combine(options.FixturesDirectory, "small.jpg"));
+await using var receiver = await Receiver.StartAsync();
+Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {Environment.OSVersion}, .NET {Environment.Version}");
+Console.WriteLine($"image: small.jpg ({image.Length} bytes), webhook format multipart, receiver answers 200 at once");
+Console.WriteLine();
+
+var latencies = new List<string>();
+var throughputs = new List<string>();
+var failed = false;
+foreach (var database in options.Databases)
+{
+    var latency = await LatencyRunAsync(database, options, image, receiver);
+    latencies.Add(latency.Row);
+    failed |= latency.Failed;
+    var throughput = await ThroughputRunAsync(database, options, image, receiver);
+    throughputs.Add(throughput.Row);
+    failed |= throughput.Failed;
+}
+
+Console.WriteLine();
+Console.WriteLine($"Latency: {options.Rate} uploads/s for {options.Seconds} s, one webhook destination; upload answered (201 received by the client) → receiver got the request.");
+Console.WriteLine();
+Console.WriteLine("| database | uploads | p50 ms | p95 ms | p99 ms | max ms | upload p99 ms | lost |");
+Console.WriteLine("|---|---|---|---|---|---|---|---|");
+latencies.ForEach(Console.WriteLine);
+Console.WriteLine();
+Console.WriteLine($"Throughput: a backlog of {options.Backlog} deliveries ({options.Destinations} webhook destinations per session), worker concurrency {options.Concurrency}.");
+Console.WriteLine();
+Console.WriteLine("| database | deliveries | seconds | deliveries/s |");
+Console.WriteLine("|---|---|---|---|");
+throughputs.ForEach(Console.WriteLine);
+return failed ? 1 : 0;
+
+static async Task<(string Row, bool Failed)> LatencyRunAsync(string database, BenchOptions options, byte[] image, Receiver receiver)
+{
+    await using var storage = await Storage.CreateAsync(database, options);
+    using var server = await Server.StartAsync(options, storage, workerEnabled: true);
+    var destination = await storage.AddWebhookAsync(receiver.Url("/latency"));
+    var session = await server.CreateSessionAsync([destination]);
+    receiver.Reset();
+
+    var total = options.Rate * options.Seconds;
+    var interval = TimeSpan.FromSeconds(1.0 / options.Rate);
+    var answered = new ConcurrentDictionary<string, long>();
+    var uploadTimes = new ConcurrentBag<double>();
+    var errors = 0;
+    var start = Stopwatch.GetTimestamp();
+    var uploads = new List<Task>(total);
+    for (var i = 0; i < total; i++)
+    {
+        var due = start + (long)(i * interval.TotalSeconds * Stopwatch.Frequency);
+        var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), due);
+        if (wait > TimeSpan.Zero)
+        {
+            await Task.Delay(wait);
+        }
+        uploads.Add(Task.Run(async () =>
+        {
+            var sent = Stopwatch.GetTimestamp();
+            var id = await server.UploadAsync(session, image);
+            var done = Stopwatch.GetTimestamp();
+            if (id is null)
+            {
+                Interlocked.Increment(ref errors);
+                return;
+            }
+            answered[id] = done;
+            uploadTimes.Add(Stopwatch.GetElapsedTime(sent, done).TotalMilliseconds);
+        }));
+    }
+    await Task.WhenAll(uploads);
+    var deadline = Stopwatch.StartNew();
+    while (answered.Keys.Any(id => !receiver.Arrivals.ContainsKey(id)) && deadline.Elapsed < TimeSpan.FromSeconds(60))
+    {
+        await Task.Delay(50);
+    }
+    var lost = answered.Keys.Count(id => !receiver.Arrivals.ContainsKey(id));
+    var ms = answered.Where(a => receiver.Arrivals.ContainsKey(a.Key))
+        .Select(a => Stopwatch.GetElapsedTime(a.Value, receiver.Arrivals[a.Key]).TotalMilliseconds * Math.Sign(receiver.Arrivals[a.Key] - a.Value))
+        .Order().ToArray();
+    var row = $"| {database} | {answered.Count} | {P(ms, 50):F1} | {P(ms, 95):F1} | {P(ms, 99):F1} | {ms.LastOrDefault():F1} | {P([.. uploadTimes.Order()], 99):F1} | {lost} |";
+    Console.WriteLine($"latency {database}: {answered.Count} uploads ({errors} errors), p50 {P(ms, 50):F1} ms, p99 {P(ms, 99):F1} ms");
+    return (row, errors > 0 || lost > 0);
+}
+
+static async Task<(string Row, bool Failed)> ThroughputRunAsync(string database, BenchOptions options, byte[] image, Receiver receiver)
+{
+    await using var storage = await Storage.CreateAsync(database, options);
+    var destinations = new List<Guid>();
+    var uploads = options.Backlog / options.Destinations;
+    using (var loader = await Server.StartAsync(options, storage, workerEnabled: false))
+    {
+        for (var i = 0; i < options.Destinations; i++)
+        {
+            destinations.Add(await storage.AddWebhookAsync(receiver.Url($"/throughput/{i}")));
+        }
+        var session = await loader.CreateSessionAsync(destinations);
+        var next = -1;
+        var clients = Enumerable.Range(0, 16).Select(async _ =>
+        {
+            while (Interlocked.Increment(ref next) < uploads)
+            {
+                if (await loader.UploadAsync(session, image) is null)
+                {
+                    throw new InvalidOperationException("an upload of the backlog failed");
+                }
+            }
+        });
+        await Task.WhenAll(clients);
+    }
+    receiver.Reset();
+    var expected = uploads * options.Destinations;
+    using var server = await Server.StartAsync(options, storage, workerEnabled: true);
+    var deadline = Stopwatch.StartNew();
+    while (receiver.Count < expected && deadline.Elapsed < TimeSpan.FromMinutes(5))
+    {
+        await Task.Delay(50);
+    }
+    var seconds = Stopwatch.GetElapsedTime(receiver.First, receiver.Last).TotalSeconds;
+    var rate = receiver.Count / seconds;
+    Console.WriteLine($"throughput {database}: {receiver.Count} of {expected} deliveries in {seconds:F2} s = {rate:F0}/s");
+    return ($"| {database} | {receiver.Count} | {seconds:F2} | {rate:F0} |", receiver.Count < expected);
+}
+
+static double P(double[] sorted, double percentile) =>
+    sorted.Length == 0 ? double.NaN : sorted[Math.Clamp((int)Math.Ceiling(percentile / 100 * sorted.Length) - 1, 0, sorted.Length - 1)];
+
+/// <summary>The webhook receiver: answers 200 at once and notes the first arrival of each image and every arrival's time.</summary>
+internal sealed class Receiver : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private int _count;
+    private long _first;
+    private long _last;
+
+    private Receiver(WebApplication app) => _app = app;
+
+    public ConcurrentDictionary<string, long> Arrivals { get; } = new();
+    public int Count => Volatile.Read(ref _count);
+    public long First => Interlocked.Read(ref _first);
+    public long Last => Interlocked.Read(ref _last);
+    public int Port { get; private set; }
+
+    public Uri Url(string path) => new($"http://127.0.0.1:{Port}{path}");
+
+    public void Reset()
+    {
+        Arrivals.Clear();
+        Interlocked.Exchange(ref _count, 0);
+        Interlocked.Exchange(ref _first, 0);
+        Interlocked.Exchange(ref _last, 0);
+    }
+
+    public static async Task<Receiver> StartAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
+        var app = builder.Build();
+        var receiver = new Receiver(app);
+        app.Run(async context =>
+        {
+            var buffer = new byte[16 * 1024];
+            while (await context.Request.Body.ReadAsync(buffer) > 0)
+            {
+            }
+            var now = Stopwatch.GetTimestamp();
+            receiver.Arrivals.TryAdd(context.Request.Headers["X-Aptr-Image-Id"].ToString(), now);
+            Interlocked.CompareExchange(ref receiver._first, now, 0);
+            Interlocked.Exchange(ref receiver._last, now);
+            Interlocked.Increment(ref receiver._count);
+            await context.Response.WriteAsync("ok");
+        });
+        await app.StartAsync();
+        receiver.Port = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single()).Port;
+        return receiver;
+    }
+
+    public async ValueTask DisposeAsync() => await _app.DisposeAsync();
+}
+
+/// <summary>A fresh data directory and database for one run; inserts destination rows directly.</summary>
+internal sealed class Storage : IAsyncDisposable
+{
+    private readonly string? _postgresDatabase;
+    private readonly string _adminConnection;
+
+    private Storage(string provider, string dataDirectory, string? connectionString, string? postgresDatabase, string adminConnection)
+    {
+        Provider = provider;
+        DataDirectory = dataDirectory;
+        ConnectionString = connectionString;
+        _postgresDatabase = postgresDatabase;
+        _adminConnection = adminConnection;
+    }
+
+    public string Provider { get; }
+    public string DataDirectory { get; }
+    public string? ConnectionString { get; }
+
+    public static async Task<Storage> CreateAsync(string database, BenchOptions options)
+    {
+        var dataDirectory = Path.Combine(Path.GetTempPath(), "apertur-bench", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dataDirectory);
+        if (database == "sqlite")
+        {
+            return new Storage("Sqlite", dataDirectory, null, null, options.Postgres);
+        }
+        var name = "apertur_bench_" + Guid.NewGuid().ToString("N");
+        await using (var connection = new NpgsqlConnection(options.Postgres))
+        {
+            await connection.OpenAsync();
+            await using var cmd = new NpgsqlCommand($"CREATE DATABASE \"{name}\"", connection);
+            await cmd.ExecuteNonQueryAsync();
+        }
+        return new Storage("Postgres", dataDirectory, new NpgsqlConnectionStringBuilder(options.Postgres) { Database = name }.ToString(), name, options.Postgres);
+    }
+
+    /// <summary>A webhook destination of the (only) project, as the management API would store it.</summary>
+    public async Task<Guid> AddWebhookAsync(Uri url)
+    {
+        var id = Guid.CreateVersion7();
+        var config = JsonSerializer.Serialize(new { url = url.ToString(), format = "multipart" });
+        if (Provider == "Sqlite")
+        {
+            await using var connection = new SqliteConnection($"Data Source={Path.Combine(DataDirectory, "apertur.db")};Default Timeout=30");
+            await connection.OpenAsync();
+            await using var cmd = connection.CreateCommand();
+            cmd.CommandText = """
+                INSERT INTO destinations (id, project_id, type, name, config, is_active, created_at, updated_at)
+                SELECT @id, id, 'webhook', @name, @config, 1, @now, @now FROM projects LIMIT 1
+                """;
+            cmd.Parameters.AddWithValue("@id", id.ToString().ToUpperInvariant());
+            cmd.Parameters.AddWithValue("@name", url.AbsolutePath);
+            cmd.Parameters.AddWithValue("@config", config);
+            cmd.Parameters.AddWithValue("@now", TimeProvider.System.GetUtcNow().ToUnixTimeMilliseconds());
+            await cmd.ExecuteNonQueryAsync();
+        }
+        else
+        {
+            await using var connection = new NpgsqlConnection(ConnectionString);
+            await connection.OpenAsync();
+            await using var cmd = new NpgsqlCommand("""
+                INSERT INTO destinations (id, project_id, type, name, config, is_active, created_at, updated_at)
+                SELECT @id, id, 'webhook', @name, @config, true, now(), now() FROM projects LIMIT 1
+                """, connection);
+            cmd.Parameters.AddWithValue("id", id);
+            cmd.Parameters.AddWithValue("name", url.AbsolutePath);
+            cmd.Parameters.AddWithValue("config", config);
+            await cmd.ExecuteNonQueryAsync();
+        }
+        return id;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_postgresDatabase is not null)
+        {
+            NpgsqlConnection.ClearAllPools();
+            await using var connection = new NpgsqlConnection(_adminConnection);
+            await connection.OpenAsync();
+            await using var cmd = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{_postgresDatabase}\" WITH (FORCE)", connection);
+            await cmd.ExecuteNonQueryAsync();
+        }
+        try
+        {
+            Directory.Delete(DataDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
+
+/// <summary>The real server as a child process, and the two API calls the bench makes.</summary>
+internal sealed class Server : IDisposable
+{
+    public const string Key = "aptr_live_bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+    private readonly Process _process;
+    private readonly HttpClient _http;
+
+    private Server(Process process, HttpClient http)
+    {
+        _process = process;
+        _http = http;
+    }
+
+    public static async Task<Server> StartAsync(BenchOptions options, Storage storage, bool workerEnabled)
+    {
+        var port = FreePort();
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(options.ServerDll);
+        var env = start.Environment;
+        env["Urls"] = $"http://127.0.0.1:{port}";
+        env["Logging__LogLevel__Default"] = "Warning";
+        env["Apertur__PublicBaseUrl"] = $"http://127.0.0.1:{port}";
+        env["Apertur__DataDirectory"] = storage.DataDirectory;
+        env["Apertur__Database__Provider"] = storage.Provider;
+        if (storage.ConnectionString is not null)
+        {
+            env["Apertur__Database__ConnectionString"] = storage.ConnectionString;
+        }
+        env["Apertur__Bootstrap__ApiKey"] = Key;
+        env["Apertur__Outbound__AllowedNetworks__0"] = "127.0.0.0/8";
+        env["Apertur__RateLimits__Upload"] = "0";
+        env["Apertur__RateLimits__UploadPerIp"] = "0";
+        env["Apertur__RateLimits__SessionCreate"] = "0";
+        env["Apertur__Sessions__MaxImagesCap"] = "1000000";
+        env["Apertur__Delivery__WorkerEnabled"] = workerEnabled ? "true" : "false";
+        env["Apertur__Delivery__Concurrency"] = options.Concurrency.ToString(CultureInfo.InvariantCulture);
+        var process = Process.Start(start)!;
+        _ = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 64, UseCookies = false })
+        {
+            BaseAddress = new Uri($"http://127.0.0.1:{port}"),
+            Timeout = TimeSpan.FromMinutes(1),
+        };
+        for (var i = 0; ; i++)
+        {
+            try
+            {
+                using var health = await http.GetAsync("/healthz");
+                if (health.IsSuccessStatusCode)
+                {
+                    break;
+                }
+            }
+            catch (HttpRequestException) when (i < 600 && !process.HasExited)
+            {
+                await Task.Delay(100);
+            }
+            catch (HttpRequestException)
+            {
+                throw new InvalidOperationException($"the server did not start: {await stderr}");
+            }
+        }
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Key);
+        return new Server(process, http);
+    }
+
+    public async Task<string> CreateSessionAsync(IEnumerable<Guid> destinations)
+    {
+        var body = JsonSerializer.Serialize(new { destination_ids = destinations.Select(d => d.ToString()), max_images = 1_000_000, expires_in_hours = 24 });
+        using var response = await _http.PostAsync("/api/v1/upload-sessions", new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+        var text = await response.Content.ReadAsStringAsync();
+        if (response.StatusCode != HttpStatusCode.Created)
+        {
+            throw new InvalidOperationException($"create session answered {(int)response.StatusCode}: {text}");
+        }
+        using var doc = JsonDocument.Parse(text);
+        return doc.RootElement.GetProperty("uuid").GetString()!;
+    }
+
+    /// <summary>Uploads one image; its id, or null when the server did not answer 201.</summary>
+    public async Task<string?> UploadAsync(string session, byte[] image)
+    {
+        using var content = new MultipartFormDataContent();
+        var part = new ByteArrayContent(image);
+        part.Headers.ContentType = new MediaTypeHeaderValue("image/jpeg");
+        content.Add(part, "file", "photo.jpg");
+        using var response = await _http.PostAsync($"/api/v1/upload/{session}/images", content);
+        var text = await response.Content.ReadAsStringAsync();
+        if (response.StatusCode != HttpStatusCode.Created)
+        {
+            Console.Error.WriteLine($"upload answered {(int)response.StatusCode}: {text}");
+            return null;
+        }
+        using var doc = JsonDocument.Parse(text);
+        return doc.RootElement.GetProperty("id").GetString();
+    }
+
+    public void Dispose()
+    {
+        _http.Dispose();
+        _process.Kill(entireProcessTree: true);
+        _process.WaitForExit();
+        _process.Dispose();
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
+
+internal sealed record BenchOptions(string ServerDll, int Rate, int Seconds, int Backlog, int Destinations, int Concurrency, string[] Databases,
+    string Postgres, string FixturesDirectory)
+{
+    public static BenchOptions Parse(string[] args)
+    {
+        string Get(string name, string fallback)
+        {
+            var i = Array.IndexOf(args, name);
+            return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
+        }
+        int Int(string name, int fallback) => int.Parse(Get(name, fallback.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
+        return new BenchOptions(
+            Get("--server-dll", "src/Apertur.Server/bin/Release/net10.0/Apertur.Server.dll"),
+            Int("--rate", 50),
+            Int("--seconds", 20),
+            Int("--backlog", 6000),
+            Int("--destinations", 4),
+            Int("--concurrency", 16),
+            Get("--databases", "sqlite,postgres").Split(','),
+            Get("--postgres", Environment.GetEnvironmentVariable("APERTUR_TEST_POSTGRES") ?? "Host=127.0.0.1;Port=55432;Username=postgres;Database=postgres"),
+            Get("--fixtures", "tests/Apertur.IntegrationTests/Fixtures"));
+    }
+}

@@ -1,0 +1,66 @@
+namespace Apertur.Server.Delivery;
+
+/// <summary>Settings section <c>Apertur:Delivery</c>: the retry policy and the worker.</summary>
+public sealed class DeliveryOptions
+{
+    public const string Section = "Apertur:Delivery";
+
+    /// <summary>Waits between attempts; the last one repeats until <see cref="RetryWindow"/> ends.</summary>
+    public List<TimeSpan> RetrySchedule { get; set; } = [];
+
+    /// <summary>How long after the first attempt a delivery keeps being retried (default 3 days).</summary>
+    public TimeSpan RetryWindow { get; set; } = TimeSpan.FromDays(3);
+
+    /// <summary>± fraction applied to each wait (default 0.2 = ±20 %).</summary>
+    public double Jitter { get; set; } = 0.2;
+
+    /// <summary>The least wait after a timeout or a 429 (default 60 s).</summary>
+    public TimeSpan MinimumWaitAfterThrottle { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Whether this process runs the delivery worker and the failure notifier (default true).</summary>
+    public bool WorkerEnabled { get; set; } = true;
+
+    /// <summary>Deliveries in flight at once in this process (default 16).</summary>
+    public int Concurrency { get; set; } = 16;
+
+    /// <summary>How often the worker looks for due deliveries when nothing nudges it (default 1 s).</summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long a claim holds a delivery; a worker that dies loses it after this (default 2 min, more than an attempt).</summary>
+    public TimeSpan Lease { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>How long one attempt may wait for the receiver (default 30 s).</summary>
+    public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>When no adapter for a destination's kind is installed, look again after this (default 1 h).</summary>
+    public TimeSpan MissingAdapterRecheck { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>How long a signed <c>download_url</c> handed to receivers stays valid (default 24 h).</summary>
+    public TimeSpan DownloadLinkLifetime { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>Failures of one project within this window go out as one email (default 1 min).</summary>
+    public TimeSpan NotificationBatchWindow { get; set; } = TimeSpan.FromMinutes(1);
+
+    public static readonly IReadOnlyList<TimeSpan> DefaultSchedule =
+    [
+        TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(30), TimeSpan.FromHours(2), TimeSpan.FromHours(6),
+    ];
+
+    public IReadOnlyList<TimeSpan> EffectiveSchedule => RetrySchedule.Count > 0 ? RetrySchedule : DefaultSchedule;
+
+    public static bool IsValid(DeliveryOptions o) =>
+        o.Concurrency is > 0 and <= 1024
+        && o.PollInterval > TimeSpan.Zero
+        && o.AttemptTimeout > TimeSpan.Zero
+        && o.Lease > o.AttemptTimeout + TimeSpan.FromSeconds(1)
+        && o.RetryWindow > TimeSpan.Zero
+        && o.Jitter is >= 0 and < 1
+        && o.RetrySchedule.All(w => w > TimeSpan.Zero)
+        && o.MissingAdapterRecheck > TimeSpan.Zero
+        && o.DownloadLinkLifetime > TimeSpan.Zero
+        && o.NotificationBatchWindow >= TimeSpan.Zero;
+
+    public const string ValidationMessage =
+        "Apertur:Delivery: Concurrency must be 1-1024; PollInterval, AttemptTimeout, RetryWindow, MissingAdapterRecheck, DownloadLinkLifetime " +
+        "and every RetrySchedule wait must be positive; Lease must exceed AttemptTimeout by more than 1 s; Jitter must be in [0, 1).";
+}
