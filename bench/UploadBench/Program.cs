@@ -1,9 +1,10 @@
 // Upload throughput benchmark: N concurrent clients upload images to a server for a fixed time; reports images/s,
 // MB/s and the server's peak resident memory (VmHWM). Two targets, each a separate process on loopback:
 //   apertur   the real server (Release build), SQLite + local disk, rate limits off
-//   baseline  a trivial Kestrel endpoint that only drains the request body
+//   baseline       a trivial Kestrel endpoint that only drains the request body
+//   baseline-disk  the same endpoint writing the body to a file and flushing it to disk (what durable storage costs)
 // Usage: UploadBench --server-dll <Apertur.Server.dll> [--clients 32] [--seconds 20] [--sizes 1,20] [--fixtures dir]
-//        UploadBench --serve-baseline <port>      (internal: runs the baseline server)
+//        UploadBench --serve-baseline <port> [disk]   (internal: runs a baseline server)
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
@@ -11,8 +12,11 @@ using System.Net.Http.Headers;
 using System.Net.Sockets;
 using System.Text.Json;
 
-if (args is ["--serve-baseline", var baselinePort])
+if (args is ["--serve-baseline", var baselinePort, ..])
 {
+    var toDisk = args.Length > 2 && args[2] == "disk";
+    var spool = Path.Combine(Path.GetTempPath(), "apertur-bench-baseline-" + baselinePort);
+    Directory.CreateDirectory(spool);
     var builder = WebApplication.CreateSlimBuilder();
     builder.Logging.ClearProviders();
     builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = null);
@@ -23,9 +27,22 @@ if (args is ["--serve-baseline", var baselinePort])
         var buffer = new byte[64 * 1024];
         long total = 0;
         int read;
-        while ((read = await request.Body.ReadAsync(buffer)) > 0)
+        var path = Path.Combine(spool, Guid.NewGuid().ToString("N"));
+        await using (var file = toDisk ? new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 0, FileOptions.Asynchronous) : null)
         {
-            total += read;
+            while ((read = await request.Body.ReadAsync(buffer)) > 0)
+            {
+                total += read;
+                if (file is not null)
+                {
+                    await file.WriteAsync(buffer.AsMemory(0, read));
+                }
+            }
+            file?.Flush(flushToDisk: true);
+        }
+        if (toDisk)
+        {
+            File.Delete(path);
         }
         return Results.Json(new { id = Guid.NewGuid(), size_bytes = total }, statusCode: 201);
     });
@@ -45,7 +62,7 @@ Console.WriteLine("|---|---|---|---|---|---|");
 var results = new List<Result>();
 foreach (var (label, files) in Payloads(options, fixtures))
 {
-    foreach (var target in new[] { "baseline", "apertur" })
+    foreach (var target in new[] { "baseline", "baseline-disk", "apertur" })
     {
         var result = await RunAsync(target, label, files, options);
         results.Add(result);
@@ -57,7 +74,9 @@ foreach (var group in results.GroupBy(r => r.Payload))
 {
     var a = group.Single(r => r.Target == "apertur");
     var b = group.Single(r => r.Target == "baseline");
-    Console.WriteLine($"{group.Key}: apertur reaches {100 * a.MegabytesPerSecond / b.MegabytesPerSecond:F0}% of the baseline's MB/s");
+    var d = group.Single(r => r.Target == "baseline-disk");
+    Console.WriteLine($"{group.Key}: apertur reaches {100 * a.MegabytesPerSecond / b.MegabytesPerSecond:F0}% of the drain baseline's MB/s, " +
+        $"{100 * a.MegabytesPerSecond / d.MegabytesPerSecond:F0}% of the drain-to-disk baseline's");
 }
 return results.Any(r => r.Errors > 0) ? 1 : 0;
 
@@ -80,9 +99,12 @@ static async Task<Result> RunAsync(string target, string payload, byte[][] files
     var port = FreePort();
     var dataDirectory = Path.Combine(Path.GetTempPath(), "apertur-bench", Guid.NewGuid().ToString("N"));
     var key = "aptr_live_" + new string('b', 32);
-    var start = target == "baseline"
-        ? new ProcessStartInfo(Environment.ProcessPath!, $"--serve-baseline {port}")
-        : new ProcessStartInfo("dotnet", $"\"{options.ServerDll}\"");
+    var start = target switch
+    {
+        "baseline" => new ProcessStartInfo(Environment.ProcessPath!, $"--serve-baseline {port}"),
+        "baseline-disk" => new ProcessStartInfo(Environment.ProcessPath!, $"--serve-baseline {port} disk"),
+        _ => new ProcessStartInfo("dotnet", $"\"{options.ServerDll}\""),
+    };
     start.RedirectStandardOutput = true;
     start.RedirectStandardError = true;
     start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
@@ -104,13 +126,13 @@ static async Task<Result> RunAsync(string target, string payload, byte[][] files
             BaseAddress = new Uri($"http://127.0.0.1:{port}"),
             Timeout = TimeSpan.FromMinutes(2),
         };
-        await WaitUntilUpAsync(http, target);
+        await WaitUntilUpAsync(http, target == "apertur");
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
 
         var sessions = new string[options.Clients];
         for (var i = 0; i < options.Clients; i++)
         {
-            sessions[i] = target == "baseline" ? Guid.NewGuid().ToString() : await CreateSessionAsync(http);
+            sessions[i] = target == "apertur" ? await CreateSessionAsync(http) : Guid.NewGuid().ToString();
         }
 
         long images = 0, bytes = 0, errors = 0;
@@ -169,13 +191,13 @@ static async Task<string> CreateSessionAsync(HttpClient http)
     return doc.RootElement.GetProperty("uuid").GetString()!;
 }
 
-static async Task WaitUntilUpAsync(HttpClient http, string target)
+static async Task WaitUntilUpAsync(HttpClient http, bool apertur)
 {
     for (var i = 0; i < 300; i++)
     {
         try
         {
-            using var r = await http.GetAsync(target == "baseline" ? "/" : "/healthz");
+            using var r = await http.GetAsync(apertur ? "/healthz" : "/");
             return;
         }
         catch (HttpRequestException)
@@ -183,7 +205,7 @@ static async Task WaitUntilUpAsync(HttpClient http, string target)
             await Task.Delay(100);
         }
     }
-    throw new TimeoutException($"{target} did not start");
+    throw new TimeoutException("the server did not start");
 }
 
 static double PeakRssMb(int pid)

@@ -1,13 +1,17 @@
 using Apertur.Server;
 using Apertur.Server.Data;
 using Apertur.Server.Delivery;
+using Apertur.Server.Destinations;
 using Apertur.Server.Encryption;
 using Apertur.Server.Events;
+using Apertur.Server.EventWebhooks;
 using Apertur.Server.Hosting;
 using Apertur.Server.Keys;
 using Apertur.Server.Polling;
+using Apertur.Server.Projects;
 using Apertur.Server.Qr;
 using Apertur.Server.Sessions;
+using Apertur.Server.Stats;
 using Apertur.Server.Storage;
 using Apertur.Server.Uploads;
 using Microsoft.AspNetCore.DataProtection;
@@ -40,6 +44,8 @@ builder.Services.AddOptions<KeyManagementOptions>()
     .Configure<DbXmlRepository>((o, repository) => o.XmlRepository = repository);
 // The key ring itself is encrypted under the master key (Hosting/SecretsAtRest.cs): a database copy alone reveals no secret.
 builder.Services.AddSecretsAtRest();
+// Destination credentials: protected in the stored config, revealed for adapters, masked in answers.
+builder.Services.AddSingleton<DestinationConfigs>();
 
 // Outbound: every connection passes the SSRF guard; destination adapters registered by kind.
 builder.Services.AddOutbound(builder.Configuration);
@@ -65,6 +71,13 @@ builder.Services.AddUploads();
 
 // Delivery: the worker drains the outbox through the adapters, retries on schedule, emails final failures.
 builder.Services.AddDelivery();
+
+// Event webhooks: the outbox writer (event + delivery rows in the caller's transaction), the signed sender, settings.
+builder.Services.AddEventWebhooks();
+// Event webhook delivery: leased claims of due rows, per-webhook retries, auto-disable after repeated failures.
+builder.Services.AddHostedService<EventDeliveryWorker>();
+// Announces each session past its expiry once (project.session.expired).
+builder.Services.AddHostedService<SessionExpirySweep>();
 
 var app = builder.Build();
 
@@ -94,10 +107,20 @@ app.MapEventsApi();
 app.MapUploadsApi();
 // The server's public key for client-side encrypted uploads.
 app.MapEncryptionApi();
+// The key's project: name, notification e-mail, webhook secret and its rotation.
+app.MapProjectApi();
+// Destinations of the project: CRUD with secrets encrypted at rest and masked, plus the connection test.
+app.MapDestinationsApi();
+// API keys of the project, and a key's default destinations.
+app.MapKeysApi();
+// Usage counts of the project, live data only.
+app.MapStatsApi();
 // Image deliveries: list, attempt log, manual retry.
 app.MapDeliveriesApi();
 // Signed, expiring image links for receivers (event_json download_url), public by signature.
 app.MapDownloadLinksApi();
+// Event webhooks of a project: subscriptions, test send, deliveries log and manual retry.
+app.MapEventWebhooksApi();
 
 await app.RunAsync();
 return 0;

@@ -27,22 +27,21 @@ public static class DataServices
                     throw new InvalidOperationException($"Unknown database provider '{options.Provider}'.");
             }
         });
-        // The delivery queue's claim is the one query that differs per database; SQLite's single writer is queued in memory.
+        // The delivery queue's claim is the one query that differs per database.
         switch (options.Provider)
         {
             case DatabaseProvider.Sqlite:
                 services.AddScoped<IDeliveryQueue, SqliteDeliveryQueue>();
-                services.AddSingleton(new WriteGate(serialise: true));
                 // Microsoft.Data.Sqlite's async calls run synchronously: a thread pool sized for waiting, not only for CPU.
                 ThreadPool.GetMinThreads(out var workers, out var io);
                 ThreadPool.SetMinThreads(Math.Max(workers, 64), io);
                 break;
             case DatabaseProvider.Postgres:
                 services.AddScoped<IDeliveryQueue, PostgresDeliveryQueue>();
-                services.AddSingleton(new WriteGate(serialise: false));
                 break;
         }
         services.AddSingleton<MigrationRunner>();
+        services.AddSingleton<WriteGate>();
         return services;
     }
 

@@ -1,28 +1,31 @@
 namespace Apertur.Server.Data;
 
 /// <summary>
-/// The provider hook for write concurrency. SQLite has one writer at a time, and Microsoft.Data.Sqlite waits for the
-/// write lock synchronously, holding a thread in SQLite's sleeping busy handler: the delivery engine's own writes
-/// (claims, outcomes, releases, notification marks) therefore queue here, in memory and asynchronously, one at a time.
-/// PostgreSQL writers lock rows, not the database: there the gate is open.
+/// Queues write transactions in-process when the database is SQLite. SQLite allows one writer at a time, and
+/// Microsoft.Data.Sqlite answers a busy lock by sleeping and retrying; under concurrent uploads that sleeping, not the
+/// work, sets the pace. Waiting on an async gate instead hands the lock over at once. PostgreSQL needs no gate.
 /// </summary>
-public sealed class WriteGate(bool serialise)
+public sealed class WriteGate(DatabaseSettings settings) : IDisposable
 {
-    private readonly SemaphoreSlim? _gate = serialise ? new SemaphoreSlim(1, 1) : null;
+    private readonly SemaphoreSlim? _gate = settings.Provider == DatabaseProvider.Sqlite ? new SemaphoreSlim(1, 1) : null;
 
     /// <summary>How many independent write transactions are worth running at once: 1 on SQLite, a few on PostgreSQL.</summary>
     public int ParallelWriters => _gate is null ? 4 : 1;
 
-    public async ValueTask<Releaser> EnterAsync(CancellationToken ct)
+    /// <summary>Waits for the gate; dispose the result to release it. Keep what runs inside short: database work only.</summary>
+    public async ValueTask<Held> EnterAsync(CancellationToken ct)
     {
-        if (_gate is not null)
+        if (_gate is null)
         {
-            await _gate.WaitAsync(ct);
+            return default;
         }
-        return new Releaser(_gate);
+        await _gate.WaitAsync(ct);
+        return new Held(_gate);
     }
 
-    public readonly struct Releaser(SemaphoreSlim? gate) : IDisposable
+    public void Dispose() => _gate?.Dispose();
+
+    public readonly struct Held(SemaphoreSlim? gate) : IDisposable
     {
         public void Dispose() => gate?.Release();
     }

@@ -31,7 +31,7 @@ public sealed record DeliveryWork(Delivery Delivery, Image Image, Session Sessio
     }
 
     /// <summary>The request the adapter gets: bytes streamed from the store on demand, session tags and metadata, a signed download link.</summary>
-    public DeliveryRequest ToRequest(Destinations.Destination destination, IImageStore store, Uri? downloadUrl, DateTimeOffset now)
+    public DeliveryRequest ToRequest(Destinations.Destination destination, JsonElement revealedConfig, IImageStore store, Uri? downloadUrl, DateTimeOffset now)
     {
         var imageId = Image.Id;
         var image = new DeliveryImage(
@@ -48,19 +48,7 @@ public sealed record DeliveryWork(Delivery Delivery, Image Image, Session Sessio
             OpenReadAsync: async ct => await store.OpenReadAsync(imageId, ct)
                 ?? throw new FileNotFoundException($"The stored bytes of image {imageId} are missing."),
             DownloadUrl: downloadUrl);
-        var target = new DestinationTarget(destination.Id, destination.Type, destination.Name, RevealConfig(destination));
-        return new DeliveryRequest(Delivery.Id, Delivery.Attempts + 1, image, target, SigningOf(Project, now));
+        var target = new DestinationTarget(destination.Id, destination.Type, destination.Name, revealedConfig);
+        return new DeliveryRequest(Delivery.Id, Delivery.Attempts + 1, image, target, Projects.ProjectSigningProvider.For(Project, now));
     }
-
-    // Until DestinationConfigs.Reveal (secrets decrypted) lands from the management API: the stored JSON as it is.
-    internal static JsonElement RevealConfig(Destinations.Destination destination)
-    {
-        using var doc = JsonDocument.Parse(destination.Config);
-        return doc.RootElement.Clone();
-    }
-
-    // Until ProjectSigningProvider lands: the current secret, and the previous one while it has not expired.
-    internal static ProjectSigning SigningOf(Project project, DateTimeOffset now) => new(
-        project.WebhookSecret ?? "",
-        project.PreviousWebhookSecretExpiresAt > now ? project.PreviousWebhookSecret : null);
 }

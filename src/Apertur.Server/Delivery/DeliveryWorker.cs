@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Text.Json;
 using Apertur.Destinations;
 using Apertur.Server.Data;
+using Apertur.Server.Destinations;
 using Apertur.Server.Events;
 using Apertur.Server.Hosting;
 using Apertur.Server.Storage;
@@ -16,7 +17,7 @@ namespace Apertur.Server.Delivery;
 /// shutdown the attempts in flight are cancelled and their leases released untried; if the process dies instead, the
 /// leases expire and another claim picks the deliveries up again.
 /// </summary>
-public sealed partial class DeliveryWorker(IServiceScopeFactory scopes, DeliveryNudge nudge, DeliveryRecorder recorder, DestinationRegistry adapters,
+public sealed partial class DeliveryWorker(IServiceScopeFactory scopes, DestinationConfigs configs, DeliveryNudge nudge, DeliveryRecorder recorder, DestinationRegistry adapters,
     IImageStore store, DownloadLinks links, SessionEventHub events, TimeProvider time, IOptions<DeliveryOptions> options, ILogger<DeliveryWorker> logger)
     : BackgroundService
 {
@@ -146,14 +147,15 @@ public sealed partial class DeliveryWorker(IServiceScopeFactory scopes, Delivery
             DeliveryRequest? request;
             try
             {
-                request = work.ToRequest(destination, store, links.For(work.Image.Id), started);
+                request = work.ToRequest(destination, configs.Reveal(destination.Config), store, links.For(work.Image.Id), started);
             }
-            catch (JsonException)
+            catch (Exception e) when (e is JsonException or System.Security.Cryptography.CryptographicException)
             {
+                // A config that cannot be read or decrypted (lost master key) is reported as such, not retried blindly.
                 request = null;
             }
             result = request is null
-                ? new DeliveryResult.Rejected("The destination's config is not valid JSON")
+                ? new DeliveryResult.Rejected("The destination's config cannot be read (not valid JSON, or its secrets cannot be decrypted with this master key)")
                 : await adapter.DeliverAsync(request, stopping);
         }
         return DeliveryOutcome.After(o, delivery.Attempts, delivery.FirstAttemptAt, started, Iso.Millis(time.GetUtcNow()), result, Random.Shared.NextDouble());

@@ -54,3 +54,18 @@ public sealed class WebhookDelivery
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset UpdatedAt { get; set; }
 }
+
+public static class WebhookDeliveryStatus
+{
+    public const string Retrying = "retrying";
+    public const string Sent = "sent";
+    public const string Failed = "failed";
+}
+
+public static class SignatureMethods
+{
+    /// <summary>§4.2: <c>X-Apertur-Timestamp</c> and <c>X-Apertur-Signature: sha256=hex(HMAC(UTF-8 secret, "ts.body"))</c>.</summary>
+    public const string HmacSha256 = "hmac_sha256";
+    /// <summary>§4.3: <c>svix-id</c>, <c>svix-timestamp</c>, <c>svix-signature: v1,base64(HMAC(hex-decoded secret, "id.ts.body"))</c>.</summary>
+    public const string Svix = "svix";
+}

@@ -126,6 +126,23 @@ public sealed class JsonBody
     /// <summary>The raw element of the first present alias, or null.</summary>
     public JsonElement? Element(params string[] names) => Find(names, out var v) && v.ValueKind != JsonValueKind.Null ? v : null;
 
+    /// <summary>The body's fields other than <paramref name="excluded"/>, as one object (flat bodies, e.g. Ruby's destination create).</summary>
+    public JsonElement Rest(params string[] excluded)
+    {
+        var rest = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
+        if (_root.ValueKind == JsonValueKind.Object)
+        {
+            foreach (var property in _root.EnumerateObject())
+            {
+                if (!excluded.Contains(property.Name, StringComparer.Ordinal))
+                {
+                    rest[property.Name] = property.Value;
+                }
+            }
+        }
+        return JsonSerializer.SerializeToElement(rest);
+    }
+
     private bool Find(string[] names, out JsonElement value)
     {
         if (_root.ValueKind == JsonValueKind.Object)

@@ -22,11 +22,17 @@ public static partial class Startup
         var logger = scope.ServiceProvider.GetRequiredService<ILoggerFactory>().CreateLogger("Apertur.Bootstrap");
 
         var firstStart = !await db.Projects.AnyAsync(ct);
-        var project = await issuer.GetOrCreateProjectAsync(DefaultProjectName, ct);
+        // Later starts seed into the first project whatever it was renamed to, rather than making a new "Default".
+        var project = firstStart
+            ? await issuer.GetOrCreateProjectAsync(DefaultProjectName, ct)
+            : await db.Projects.OrderBy(p => p.CreatedAt).ThenBy(p => p.Id).FirstAsync(ct);
         if (firstStart)
         {
-            project.WebhookSecret = options.WebhookSecret ?? Projects.WebhookSecrets.Generate();
-            project.NotificationEmail = options.NotificationEmail;
+            if (!string.IsNullOrWhiteSpace(options.WebhookSecret))
+            {
+                project.WebhookSecret = options.WebhookSecret.Trim();
+            }
+            project.NotificationEmail = string.IsNullOrWhiteSpace(options.NotificationEmail) ? null : options.NotificationEmail.Trim();
             await db.SaveChangesAsync(ct);
         }
 

@@ -10,7 +10,8 @@ namespace Apertur.Server.Keys;
 
 /// <summary>
 /// Endpoint filter for key-protected routes: <c>Authorization: Bearer aptr_…</c>, looked up by its SHA-256 and
-/// compared in constant time; optional request signing (contract §1.3, decision 12). Sets the <see cref="Caller"/>.
+/// compared in constant time; the key's IP allow-list (403 <c>IP_NOT_ALLOWED</c>); optional request signing (contract §1.3,
+/// decision 12). Sets the <see cref="Caller"/>.
 /// </summary>
 public sealed class ApiKeyAuth(AperturDb db, TimeProvider time) : IEndpointFilter
 {
@@ -39,6 +40,11 @@ public sealed class ApiKeyAuth(AperturDb db, TimeProvider time) : IEndpointFilte
         if (key is null || !CryptographicOperations.FixedTimeEquals(key.KeyHash, hash) || !key.IsActive)
         {
             throw ApiException.Unauthorized("Invalid or inactive API key.");
+        }
+        // The client address as this server sees it: behind a reverse proxy, configure forwarded headers first.
+        if (key.AllowedIps.Length > 0 && !IpAllowList.Allows(key.AllowedIps, http.Connection.RemoteIpAddress))
+        {
+            throw ApiException.Forbidden("This API key may not be used from this IP address.", "IP_NOT_ALLOWED");
         }
         var projectName = await db.Projects.Where(p => p.Id == key.ProjectId).Select(p => p.Name).FirstAsync(ct);
 

@@ -15,14 +15,23 @@ public sealed class KeyIssuer(AperturDb db, TimeProvider time)
         {
             return project;
         }
-        project = new Project { Id = Ids.New(time), Name = name, CreatedAt = time.GetUtcNow() };
+        // Every project signs its webhooks from the start: whsec_ + base64 of 32 random bytes.
+        project = new Project { Id = Ids.New(time), Name = name, WebhookSecret = WebhookSecrets.Generate(), CreatedAt = time.GetUtcNow() };
         db.Projects.Add(project);
         await db.SaveChangesAsync(ct);
         return project;
     }
 
     /// <summary>Stores a key for the project. With <paramref name="plainKey"/> null a new key is generated.</summary>
-    public async Task<(ApiKey Key, string PlainKey)> CreateKeyAsync(Guid projectId, string env, string label, string? plainKey, CancellationToken ct)
+    public Task<(ApiKey Key, string PlainKey)> CreateKeyAsync(Guid projectId, string env, string label, string? plainKey, CancellationToken ct) =>
+        InsertKeyAsync(projectId, env, label, plainKey, configure: null, ct);
+
+    /// <summary>Stores a new generated key; <paramref name="configure"/> sets its limits before the one insert.</summary>
+    public Task<(ApiKey Key, string PlainKey)> CreateConfiguredKeyAsync(Guid projectId, string env, string label, Action<ApiKey> configure,
+        CancellationToken ct) => InsertKeyAsync(projectId, env, label, plainKey: null, configure, ct);
+
+    private async Task<(ApiKey Key, string PlainKey)> InsertKeyAsync(Guid projectId, string env, string label, string? plainKey,
+        Action<ApiKey>? configure, CancellationToken ct)
     {
         plainKey ??= ApiKeyTokens.Generate(env);
         var key = new ApiKey
@@ -35,6 +44,7 @@ public sealed class KeyIssuer(AperturDb db, TimeProvider time)
             Label = label,
             CreatedAt = time.GetUtcNow(),
         };
+        configure?.Invoke(key);
         db.ApiKeys.Add(key);
         await db.SaveChangesAsync(ct);
         return (key, plainKey);

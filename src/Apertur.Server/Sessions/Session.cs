@@ -24,6 +24,8 @@ public sealed class Session
     public DateTimeOffset CreatedAt { get; set; }
     /// <summary>Last time anything observable about the session changed (delivery-status <c>lastChanged</c>).</summary>
     public DateTimeOffset LastChangedAt { get; set; }
+    /// <summary>When <c>project.session.expired</c> was queued for this session: the sweep's once-only marker.</summary>
+    public DateTimeOffset? ExpiredAnnouncedAt { get; set; }
     public List<SessionDestination> Destinations { get; set; } = [];
 }
 

@@ -2,6 +2,7 @@ using Apertur.Server.Data;
 using Apertur.Server.Delivery;
 using Apertur.Server.Encryption;
 using Apertur.Server.Events;
+using Apertur.Server.EventWebhooks;
 using Apertur.Server.Hosting;
 using Apertur.Server.Keys;
 using Apertur.Server.Qr;
@@ -28,7 +29,7 @@ public static class SessionsApi
     }
 
     private static async Task<IResult> CreateAsync(HttpContext http, AperturDb db, TimeProvider time, PublicUrls urls,
-        IOptions<UploadSessionOptions> sessions, IOptions<UploadOptions> uploads, CancellationToken ct)
+        IOptions<UploadSessionOptions> sessions, IOptions<UploadOptions> uploads, EventPublisher events, CancellationToken ct)
     {
         var caller = http.GetCaller();
         var body = await JsonBody.ReadAsync(http.Request, ct);
@@ -39,8 +40,15 @@ public static class SessionsApi
         var destinations = await ResolveDestinationsAsync(db, caller, requested, ct);
         session.Destinations = destinations.Select((d, i) => new SessionDestination { SessionId = session.Id, DestinationId = d.Id, Position = i }).ToList();
 
-        db.Sessions.Add(session);
-        await db.SaveChangesAsync(ct);
+        // The session and its project.session.created event commit together.
+        await using (var tx = await db.Database.BeginTransactionAsync(ct))
+        {
+            db.Sessions.Add(session);
+            await db.SaveChangesAsync(ct);
+            await events.PublishAsync(session.ProjectId, session.Env, EventTopics.SessionCreated, EventData.Session(session, SessionStatus.Active), ct);
+            await tx.CommitAsync(ct);
+        }
+        events.Nudge();
 
         var created = new SessionCreated(
             Id: session.Id.ToString(),
@@ -87,10 +95,11 @@ public static class SessionsApi
         return defaults.Select(id => rows.FirstOrDefault(d => d.Id == id)).OfType<Destinations.Destination>().ToList();
     }
 
-    private static async Task<IResult> DetailAsync(string uuid, AperturDb db, TimeProvider time, ServerKeys keys, CancellationToken ct)
+    private static async Task<IResult> DetailAsync(string uuid, AperturDb db, TimeProvider time, ServerKeys keys,
+        IOptions<UploadOptions> uploads, CancellationToken ct)
     {
         var session = await SessionState.FindAsync(db, uuid, ct);
-        return TypedResults.Ok(await ToDetailAsync(session, time.GetUtcNow(), keys, ct));
+        return TypedResults.Ok(await ToDetailAsync(session, time.GetUtcNow(), keys, uploads.Value, ct));
     }
 
     private static async Task<IResult> PatchAsync(string uuid, HttpContext http, AperturDb db, TimeProvider time, ServerKeys keys,
@@ -103,7 +112,7 @@ public static class SessionsApi
         SessionRequests.Patch(session, body, caller, sessions.Value, uploads.Value, now);
         await db.SaveChangesAsync(ct);
         events.Publish(session.Id, SessionEventNames.SessionUpdated, new { sessionId = session.Id });
-        return TypedResults.Ok(await ToDetailAsync(session, now, keys, ct));
+        return TypedResults.Ok(await ToDetailAsync(session, now, keys, uploads.Value, ct));
     }
 
     private static async Task<IResult> VerifyPasswordAsync(string uuid, HttpContext http, AperturDb db, CancellationToken ct)
@@ -136,7 +145,7 @@ public static class SessionsApi
         return TypedResults.Ok(await ToRowsAsync(db, caller, sessions, time.GetUtcNow(), ct));
     }
 
-    internal static async Task<SessionDetail> ToDetailAsync(Session s, DateTimeOffset now, ServerKeys keys, CancellationToken ct) => new(
+    internal static async Task<SessionDetail> ToDetailAsync(Session s, DateTimeOffset now, ServerKeys keys, UploadOptions uploads, CancellationToken ct) => new(
         Id: s.Id.ToString(),
         Status: SessionState.StatusOf(s, now),
         ExpiresAt: Iso.Format(s.ExpiresAt),
@@ -147,7 +156,7 @@ public static class SessionsApi
         ImagesCount: s.ImageCount,
         EffectiveMaxImages: s.MaxImages,
         EffectiveAllowedMimeTypes: s.AllowedMimeTypes,
-        EffectiveMaxImageDimension: s.MaxImageDimension,
+        EffectiveMaxImageDimension: Math.Min(s.MaxImageDimension ?? int.MaxValue, uploads.MaxImageDimension),
         EffectiveMaxImageSizeBytes: s.MaxImageBytes,
         PasswordProtected: s.PasswordHash is not null,
         LongPolling: s.LongPolling,

@@ -1,4 +1,6 @@
+using System.Threading.Channels;
 using Apertur.Server.Data;
+using Apertur.Server.EventWebhooks;
 using Apertur.Server.Hosting;
 using Apertur.Server.Sessions;
 using Apertur.Server.Storage;
@@ -13,36 +15,129 @@ public sealed record NewImage(Guid Id, string Filename, string MimeType, long Si
 public sealed record CommittedImage(Image Image, int Destinations, bool CompletedSession);
 
 /// <summary>
-/// Makes an upload durable in one transaction: claim the next image index (the session's only guard against
-/// over-filling, safe under concurrency), insert the image and one pending delivery per active destination (the outbox
-/// the delivery worker drains), move the bytes into the store, commit. Either all of it exists afterwards, or none.
+/// Makes uploads durable (design.md "How data flows" step 2). The caller has already moved the bytes into the store;
+/// this claims the next image index of the session (the only guard against over-filling, safe under concurrency), inserts
+/// the image, one pending delivery per active destination (the outbox the delivery worker drains) and the
+/// <c>project.upload.completed</c> event for subscribed event webhooks, and commits.
+/// Uploads that arrive while a commit runs are committed together in the next transaction: one fsync for the batch
+/// instead of one each (group commit), which is what lets SQLite keep up with many concurrent uploads. A lone upload
+/// commits at once. Each upload claims its own slot, so a full session fails only that upload, never the batch.
 /// </summary>
-public static partial class UploadCommit
+public sealed partial class UploadCommitter(IServiceScopeFactory scopes, WriteGate writeGate, TimeProvider time, ILogger<UploadCommitter> logger)
+    : BackgroundService
 {
-    public static async Task<CommittedImage> CommitAsync(AperturDb db, IImageStore store, Guid sessionId, NewImage image, string tempPath,
-        TimeProvider time, ILogger logger, CancellationToken ct)
-    {
-        var now = Iso.Millis(time.GetUtcNow());
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
+    private const int MaxBatch = 64;
+    private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
 
-        // One guarded UPDATE claims a slot: concurrent uploads serialise on the row, and the last one completes the session.
+    private sealed record Pending(Guid SessionId, NewImage Image, IReadOnlyList<Guid> DestinationIds, TaskCompletionSource<CommittedImage> Done);
+
+    /// <summary>
+    /// Commits one image whose bytes are already in <paramref name="store"/>. If the commit fails, the bytes are removed
+    /// again (unless the row turns out to exist after all) and the failure is rethrown.
+    /// </summary>
+    public async Task<CommittedImage> CommitAsync(AperturDb db, IImageStore store, Guid sessionId, NewImage image, CancellationToken ct)
+    {
+        var destinationIds = await db.SessionDestinations
+            .Where(sd => sd.SessionId == sessionId)
+            .Join(db.Destinations.Where(d => d.IsActive), sd => sd.DestinationId, d => d.Id, (sd, d) => new { sd.Position, d.Id })
+            .OrderBy(x => x.Position).Select(x => x.Id).ToListAsync(ct);
+        var pending = new Pending(sessionId, image, destinationIds, new TaskCompletionSource<CommittedImage>(TaskCreationOptions.RunContinuationsAsynchronously));
+        try
+        {
+            // Once queued, the client leaving changes nothing: the commit is finished either way.
+            await _queue.Writer.WriteAsync(pending, CancellationToken.None);
+            return await pending.Done.Task;
+        }
+        catch (Exception e)
+        {
+            await RemoveUncommittedFileAsync(db, store, image.Id, e, logger);
+            throw;
+        }
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var batch = new List<Pending>(MaxBatch);
+        try
+        {
+            while (await _queue.Reader.WaitToReadAsync(stoppingToken))
+            {
+                while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var next))
+                {
+                    batch.Add(next);
+                }
+                await CommitBatchAsync(batch);
+                batch.Clear();
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Stopping: requests still queued fail and clean up after themselves.
+        }
+        _queue.Writer.TryComplete();
+        while (_queue.Reader.TryRead(out var left))
+        {
+            left.Done.TrySetException(new ApiException(503, "SHUTTING_DOWN", "The server is shutting down; send the image again."));
+        }
+    }
+
+    private async Task CommitBatchAsync(List<Pending> batch)
+    {
+        var committed = new List<(Pending Item, CommittedImage Result)>(batch.Count);
+        try
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<AperturDb>();
+            var events = scope.ServiceProvider.GetRequiredService<EventPublisher>();
+            using var gate = await writeGate.EnterAsync(CancellationToken.None);
+            var now = Iso.Millis(time.GetUtcNow());
+            await using var tx = await db.Database.BeginTransactionAsync(CancellationToken.None);
+            foreach (var item in batch)
+            {
+                if (await ClaimAsync(db, events, item, now) is { } result)
+                {
+                    committed.Add((item, result));
+                }
+            }
+            await db.SaveChangesAsync(CancellationToken.None);
+            await tx.CommitAsync(CancellationToken.None);
+            if (committed.Count > 0)
+            {
+                events.Nudge();
+            }
+        }
+        catch (Exception e)
+        {
+            LogBatchFailed(logger, e, batch.Count);
+            foreach (var (item, _) in committed)
+            {
+                item.Done.TrySetException(e);
+            }
+            return;
+        }
+        foreach (var (item, result) in committed)
+        {
+            item.Done.TrySetResult(result);
+        }
+    }
+
+    // Claims the session's next slot and stages the rows; a closed or full session fails only this upload.
+    private async Task<CommittedImage?> ClaimAsync(AperturDb db, EventPublisher events, Pending item, DateTimeOffset now)
+    {
+        var sessionId = item.SessionId;
         var claimed = await db.Sessions
             .Where(s => s.Id == sessionId && s.Status == SessionStatus.Active && s.ImageCount < s.MaxImages && s.ExpiresAt > now)
             .ExecuteUpdateAsync(set => set
                 .SetProperty(s => s.ImageCount, s => s.ImageCount + 1)
                 .SetProperty(s => s.LastChangedAt, now)
-                .SetProperty(s => s.Status, s => s.ImageCount + 1 >= s.MaxImages ? SessionStatus.Completed : s.Status), ct);
-        var session = await db.Sessions.AsNoTracking().FirstAsync(s => s.Id == sessionId, ct);
+                .SetProperty(s => s.Status, s => s.ImageCount + 1 >= s.MaxImages ? SessionStatus.Completed : s.Status));
+        var session = await db.Sessions.AsNoTracking().FirstAsync(s => s.Id == sessionId);
         if (claimed == 0)
         {
-            throw UploadChecks.Closed(session, now) ?? new ApiException(422, "SESSION_FULL", "This session accepts no more images.");
+            item.Done.TrySetException(UploadChecks.Closed(session, now) ?? new ApiException(422, "SESSION_FULL", "This session accepts no more images."));
+            return null;
         }
-
-        var destinationIds = await db.SessionDestinations
-            .Where(sd => sd.SessionId == sessionId)
-            .Join(db.Destinations.Where(d => d.IsActive), sd => sd.DestinationId, d => d.Id, (sd, d) => new { sd.Position, d.Id })
-            .OrderBy(x => x.Position).Select(x => x.Id).ToListAsync(ct);
-
+        var image = item.Image;
         var row = new Image
         {
             Id = image.Id,
@@ -61,9 +156,7 @@ public static partial class UploadCommit
             CreatedAt = now,
         };
         db.Images.Add(row);
-        // The model does not declare deliveries.image_id → images, so EF cannot order the inserts: the image goes first.
-        await db.SaveChangesAsync(ct);
-        foreach (var destinationId in destinationIds)
+        foreach (var destinationId in item.DestinationIds)
         {
             db.Deliveries.Add(new Delivery.Delivery
             {
@@ -77,20 +170,10 @@ public static partial class UploadCommit
                 UpdatedAt = now,
             });
         }
-        await db.SaveChangesAsync(ct);
-
-        await store.PutAsync(row.Id, tempPath, ct);
-        try
-        {
-            // Past this point the client leaving changes nothing: finish the commit.
-            await tx.CommitAsync(CancellationToken.None);
-        }
-        catch (Exception e)
-        {
-            await RemoveUncommittedFileAsync(db, store, row.Id, e, logger);
-            throw;
-        }
-        return new CommittedImage(row, destinationIds.Count, session.Status == SessionStatus.Completed);
+        var completed = session.Status == SessionStatus.Completed;
+        await events.PublishAsync(session.ProjectId, session.Env, EventTopics.UploadCompleted, EventData.UploadCompleted(row, session, completed),
+            CancellationToken.None);
+        return new CommittedImage(row, item.DestinationIds.Count, completed);
     }
 
     // A failed COMMIT can still have committed (a connection lost mid-answer): delete the bytes only when the row is surely absent.
@@ -111,6 +194,9 @@ public static partial class UploadCommit
             LogCommitUncertain(logger, e, imageId);
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Committing a batch of {Count} uploads failed")]
+    private static partial void LogBatchFailed(ILogger logger, Exception exception, int count);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Commit of image {ImageId} reported an error, but the image row exists; its file is kept")]
     private static partial void LogCommittedDespiteError(ILogger logger, Exception exception, Guid imageId);

@@ -2,6 +2,7 @@ using Apertur.Server.Data;
 using Apertur.Server.Delivery;
 using Apertur.Server.Encryption;
 using Apertur.Server.Events;
+using Apertur.Server.EventWebhooks;
 using Apertur.Server.Hosting;
 using Apertur.Server.Sessions;
 using Apertur.Server.Storage;
@@ -11,10 +12,11 @@ namespace Apertur.Server.Uploads;
 
 /// <summary>
 /// One upload, start to finish (design.md "How data flows" step 2): cheap checks, body to a temp file, checks on the
-/// bytes, one-transaction commit, events. Whatever fails, the temp file is gone when this returns.
+/// bytes, one-transaction commit, events. Whatever fails, the temp file is gone when this returns. Event webhooks hear
+/// <c>project.upload.started</c> once the session checks pass, then <c>.completed</c> (in the commit) or <c>.failed</c>.
 /// </summary>
-public sealed partial class UploadHandler(AperturDb db, IImageStore store, ServerKeys keys, SessionEventHub events, DeliveryNudge deliveries,
-    TimeProvider time, IOptions<UploadOptions> options, ILogger<UploadHandler> logger)
+public sealed partial class UploadHandler(AperturDb db, IImageStore store, UploadCommitter committer, ServerKeys keys, SessionEventHub events,
+    DeliveryNudge deliveries, EventPublisher webhookEvents, TimeProvider time, IOptions<UploadOptions> options, ILogger<UploadHandler> logger)
 {
     public async Task<UploadResult> HandleAsync(string uuid, HttpRequest request, CancellationToken ct)
     {
@@ -25,6 +27,8 @@ public sealed partial class UploadHandler(AperturDb db, IImageStore store, Serve
         }
         UploadChecks.RequirePassword(session, request.Headers["x-session-password"].ToString());
         var limits = UploadLimits.For(session, options.Value);
+        await webhookEvents.PublishAsync(session.ProjectId, session.Env, EventTopics.UploadStarted,
+            EventData.UploadStarted(session, request.ContentLength), ct);
 
         var tempPath = store.NewTempFilePath();
         try
@@ -41,7 +45,9 @@ public sealed partial class UploadHandler(AperturDb db, IImageStore store, Serve
                 Height: inspected.Height,
                 Source: source,
                 IsEncrypted: received.Encrypted);
-            var committed = await UploadCommit.CommitAsync(db, store, session.Id, image, tempPath, time, logger, ct);
+            // The bytes go into the store first, outside any transaction; a failed commit removes them again.
+            await store.PutAsync(image.Id, tempPath, ct);
+            var committed = await committer.CommitAsync(db, store, session.Id, image, ct);
             var stored = committed.Image;
             if (committed.Destinations > 0)
             {
@@ -61,11 +67,27 @@ public sealed partial class UploadHandler(AperturDb db, IImageStore store, Serve
         catch (ApiException e)
         {
             LogRejected(logger, session.Id, e.Status, e.Code);
+            await PublishFailedAsync(session, e);
             throw;
         }
         finally
         {
             DeleteQuietly(tempPath);
+        }
+    }
+
+    // Outside any transaction, and after dropping whatever the failed commit left tracked, so only the event is saved.
+    private async Task PublishFailedAsync(Session session, ApiException error)
+    {
+        try
+        {
+            db.ChangeTracker.Clear();
+            await webhookEvents.PublishAsync(session.ProjectId, session.Env, EventTopics.UploadFailed,
+                EventData.UploadFailed(session, error.Status, error.Code, error.Message), CancellationToken.None);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            LogFailedEventLost(logger, e, session.Id);
         }
     }
 
@@ -86,6 +108,9 @@ public sealed partial class UploadHandler(AperturDb db, IImageStore store, Serve
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Rejected an upload to session {SessionId}: {Status} {Code}")]
     private static partial void LogRejected(ILogger logger, Guid sessionId, int status, string code);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Could not queue project.upload.failed for session {SessionId}")]
+    private static partial void LogFailedEventLost(ILogger logger, Exception exception, Guid sessionId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not delete upload temp file {Path}")]
     private static partial void LogTempNotDeleted(ILogger logger, Exception exception, string path);

@@ -12,6 +12,8 @@ public static class UploadServices
             .Validate(o => o.MaxImageDimension > 0, "Apertur:Uploads:MaxImageDimension must be positive.")
             .Validate(o => o.MaxPixels > 0, "Apertur:Uploads:MaxPixels must be positive.");
         services.AddScoped<UploadHandler>();
+        services.AddSingleton<UploadCommitter>();
+        services.AddHostedService(sp => sp.GetRequiredService<UploadCommitter>());
         return services;
     }
 }

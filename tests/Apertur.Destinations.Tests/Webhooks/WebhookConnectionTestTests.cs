@@ -8,31 +8,20 @@ using Microsoft.AspNetCore.Http;
 namespace Apertur.Destinations.Tests.Webhooks;
 
 /// <summary>The "test connection" button: a signed test event, and an answer a person can act on.</summary>
-public sealed class WebhookConnectionTestTests : IAsyncLifetime
+public sealed class WebhookConnectionTestTests : ReceiverTests
 {
     private static readonly ProjectSigning Signing = new(Hooks.WhsecSecret, null);
-    private readonly HttpClient _http = Hooks.GuardedClient();
-    private readonly ManualClock _clock = new();
-    private Receiver _receiver = null!;
-
-    public async Task InitializeAsync() => _receiver = await Receiver.StartAsync();
-
-    public async Task DisposeAsync()
-    {
-        await _receiver.DisposeAsync();
-        _http.Dispose();
-    }
 
     private Task<ConnectionTestResult> TestAsync(Uri url, HttpClient? http = null, TimeSpan? timeout = null) =>
-        Hooks.Destination(http ?? _http, _clock, timeout).TestAsync(Hooks.Target(Hooks.Config(url, "multipart")), Signing, CancellationToken.None);
+        Hooks.Destination(http ?? Http, Clock, timeout).TestAsync(Hooks.Target(Hooks.Config(url, "multipart")), Signing, CancellationToken.None);
 
     [Fact]
     public async Task TestAsync_GoodReceiver_SucceedsWithASignedTestEvent()
     {
-        var result = await TestAsync(_receiver.Url());
+        var result = await TestAsync(Receiver.Url());
 
         result.ShouldBe(new ConnectionTestResult(true, "Receiver answered 200 OK", 200));
-        var request = _receiver.Only();
+        var request = Receiver.Only();
         request.Header("Content-Type").ShouldBe("application/json");
         using var json = JsonDocument.Parse(request.Body);
         json.RootElement.GetProperty("topic").GetString().ShouldBe("webhook.test");
@@ -49,13 +38,13 @@ public sealed class WebhookConnectionTestTests : IAsyncLifetime
     [Fact]
     public async Task TestAsync_Receiver500_FailsSayingWhatItAnswered()
     {
-        _receiver.Respond = context =>
+        Receiver.Respond = context =>
         {
             context.Response.StatusCode = 500;
             return context.Response.WriteAsync("boom");
         };
 
-        var result = await TestAsync(_receiver.Url());
+        var result = await TestAsync(Receiver.Url());
 
         result.ShouldBe(new ConnectionTestResult(false, "Receiver answered 500 Internal Server Error: boom", 500));
     }
@@ -73,9 +62,9 @@ public sealed class WebhookConnectionTestTests : IAsyncLifetime
     [Fact]
     public async Task TestAsync_SlowReceiver_FailsTimedOut()
     {
-        _receiver.Respond = async context => await Task.Delay(TimeSpan.FromSeconds(10), context.RequestAborted);
+        Receiver.Respond = async context => await Task.Delay(TimeSpan.FromSeconds(10), context.RequestAborted);
 
-        var result = await TestAsync(_receiver.Url(), timeout: TimeSpan.FromMilliseconds(300));
+        var result = await TestAsync(Receiver.Url(), timeout: TimeSpan.FromMilliseconds(300));
 
         result.Success.ShouldBeFalse();
         result.Message.ShouldStartWith("Timed out after 0.3 s");
@@ -86,12 +75,12 @@ public sealed class WebhookConnectionTestTests : IAsyncLifetime
     {
         using var unguarded = new HttpClient(new OutboundGuard().CreateHandler());
 
-        var result = await TestAsync(_receiver.Url(), unguarded);
+        var result = await TestAsync(Receiver.Url(), unguarded);
 
         result.Success.ShouldBeFalse();
         result.Message.ShouldStartWith("Refused to connect to 127.0.0.1");
         result.Message.ShouldContain("Apertur:Outbound:AllowedNetworks");
-        _receiver.Requests.ShouldBeEmpty();
+        Receiver.Requests.ShouldBeEmpty();
     }
 
     [Fact]
@@ -99,7 +88,7 @@ public sealed class WebhookConnectionTestTests : IAsyncLifetime
     {
         var target = Hooks.Target(JsonDocument.Parse("""{"url":"gopher://x"}""").RootElement.Clone());
 
-        var result = await Hooks.Destination(_http).TestAsync(target, Signing, CancellationToken.None);
+        var result = await Hooks.Destination(Http).TestAsync(target, Signing, CancellationToken.None);
 
         result.Success.ShouldBeFalse();
         result.Message.ShouldContain("config.url must be an absolute http or https URL");

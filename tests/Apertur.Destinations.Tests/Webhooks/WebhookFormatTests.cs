@@ -9,26 +9,15 @@ using Microsoft.Net.Http.Headers;
 namespace Apertur.Destinations.Tests.Webhooks;
 
 /// <summary>Each body format byte for byte, rebuilt independently from what a real receiver got.</summary>
-public sealed class WebhookFormatTests : IAsyncLifetime
+public sealed class WebhookFormatTests : ReceiverTests
 {
-    private readonly HttpClient _http = Hooks.GuardedClient();
-    private readonly ManualClock _clock = new();
-    private Receiver _receiver = null!;
-
-    public async Task InitializeAsync() => _receiver = await Receiver.StartAsync();
-
-    public async Task DisposeAsync()
-    {
-        await _receiver.DisposeAsync();
-        _http.Dispose();
-    }
 
     private async Task<CapturedRequest> DeliverAsync(string? format, byte[] bytes, string filename = "IMG_0001.jpg", string mimeType = "image/jpeg")
     {
-        var result = await Hooks.Destination(_http, _clock).DeliverAsync(
-            Hooks.Request(_receiver.Url(), format, Hooks.Image(bytes, filename, mimeType)), CancellationToken.None);
+        var result = await Hooks.Destination(Http, Clock).DeliverAsync(
+            Hooks.Request(Receiver.Url(), format, Hooks.Image(bytes, filename, mimeType)), CancellationToken.None);
         result.ShouldBeOfType<DeliveryResult.Delivered>().StatusCode.ShouldBe(200);
-        var request = _receiver.Only();
+        var request = Receiver.Only();
         request.Header("Content-Length").ShouldBe(request.Body.Length.ToString(CultureInfo.InvariantCulture));
         return request;
     }
@@ -107,10 +96,10 @@ public sealed class WebhookFormatTests : IAsyncLifetime
     public async Task DeliverAsync_JsonBase64_DuplicateTagNamesGiveOneKeyLastValueWins()
     {
         var image = Hooks.Image(Hooks.ImageBytes(10), tags: ["a:1", "b", "a:2"]);
-        (await Hooks.Destination(_http, _clock).DeliverAsync(Hooks.Request(_receiver.Url(), "json_base64", image), CancellationToken.None))
+        (await Hooks.Destination(Http, Clock).DeliverAsync(Hooks.Request(Receiver.Url(), "json_base64", image), CancellationToken.None))
             .ShouldBeOfType<DeliveryResult.Delivered>();
 
-        using var json = JsonDocument.Parse(_receiver.Only().Body);
+        using var json = JsonDocument.Parse(Receiver.Only().Body);
         json.RootElement.GetProperty("tags").EnumerateObject().Select(p => (p.Name, p.Value.GetString())).ShouldBe([("a", "2"), ("b", "")]);
     }
 
@@ -150,10 +139,10 @@ public sealed class WebhookFormatTests : IAsyncLifetime
     public async Task DeliverAsync_EventJsonWithoutMetadataOrDownloadUrl_SendsNulls()
     {
         var image = Hooks.Image(Hooks.ImageBytes(10), metadata: null) with { DownloadUrl = null };
-        (await Hooks.Destination(_http, _clock).DeliverAsync(Hooks.Request(_receiver.Url(), "event_json", image), CancellationToken.None))
+        (await Hooks.Destination(Http, Clock).DeliverAsync(Hooks.Request(Receiver.Url(), "event_json", image), CancellationToken.None))
             .ShouldBeOfType<DeliveryResult.Delivered>();
 
-        using var json = JsonDocument.Parse(_receiver.Only().Body);
+        using var json = JsonDocument.Parse(Receiver.Only().Body);
         var data = json.RootElement.GetProperty("data");
         data.GetProperty("metadata").ValueKind.ShouldBe(JsonValueKind.Null);
         data.GetProperty("download_url").ValueKind.ShouldBe(JsonValueKind.Null);
@@ -173,7 +162,7 @@ public sealed class WebhookFormatTests : IAsyncLifetime
         request.Header("X-Aptr-Image-Id").ShouldBe(Hooks.ImageId.ToString());
         request.Header("X-APTR-Delivery-ID").ShouldBe(Hooks.DeliveryId.ToString());
         request.Header("webhook-id").ShouldBe(Hooks.DeliveryId.ToString());
-        request.Header("webhook-timestamp").ShouldBe(_clock.GetUtcNow().ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture));
+        request.Header("webhook-timestamp").ShouldBe(Clock.GetUtcNow().ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture));
         request.Header("User-Agent").ShouldBe("Apertur-Webhook/1.0");
         request.Header("X-Aptr-Signature").ShouldStartWith("sha256=");
         request.Header("X-Apertur-Signature").ShouldBe(request.Header("X-Aptr-Signature"));
@@ -187,15 +176,15 @@ public sealed class WebhookFormatTests : IAsyncLifetime
     [InlineData("event_json")]
     public async Task DeliverAsync_SameDeliveryTwice_SameIdsAndIdenticalBodyFreshTimestamp(string format)
     {
-        var destination = Hooks.Destination(_http, _clock);
+        var destination = Hooks.Destination(Http, Clock);
         var bytes = Hooks.ImageBytes(70_000);
-        (await destination.DeliverAsync(Hooks.Request(_receiver.Url(), format, Hooks.Image(bytes), attempt: 1), CancellationToken.None))
+        (await destination.DeliverAsync(Hooks.Request(Receiver.Url(), format, Hooks.Image(bytes), attempt: 1), CancellationToken.None))
             .ShouldBeOfType<DeliveryResult.Delivered>();
-        _clock.Advance(TimeSpan.FromMinutes(5));
-        (await destination.DeliverAsync(Hooks.Request(_receiver.Url(), format, Hooks.Image(bytes), attempt: 2), CancellationToken.None))
+        Clock.Advance(TimeSpan.FromMinutes(5));
+        (await destination.DeliverAsync(Hooks.Request(Receiver.Url(), format, Hooks.Image(bytes), attempt: 2), CancellationToken.None))
             .ShouldBeOfType<DeliveryResult.Delivered>();
 
-        var requests = _receiver.Requests.ToArray();
+        var requests = Receiver.Requests.ToArray();
         requests.Length.ShouldBe(2);
         requests[1].Header("X-APTR-Delivery-ID").ShouldBe(requests[0].Header("X-APTR-Delivery-ID"));
         requests[1].Header("webhook-id").ShouldBe(requests[0].Header("webhook-id"));
@@ -213,14 +202,14 @@ public sealed class WebhookFormatTests : IAsyncLifetime
     public async Task DeliverAsync_StoreReturnsShortUnevenReads_BodyIsTheSameAsFromWholeReads(string format)
     {
         var bytes = Hooks.ImageBytes(100_001);
-        var destination = Hooks.Destination(_http, _clock);
-        (await destination.DeliverAsync(Hooks.Request(_receiver.Url(), format, Hooks.Image(bytes)), CancellationToken.None))
+        var destination = Hooks.Destination(Http, Clock);
+        (await destination.DeliverAsync(Hooks.Request(Receiver.Url(), format, Hooks.Image(bytes)), CancellationToken.None))
             .ShouldBeOfType<DeliveryResult.Delivered>();
         var trickled = Hooks.Image(bytes) with { OpenReadAsync = _ => Task.FromResult<Stream>(new TrickleStream(bytes)) };
-        (await destination.DeliverAsync(Hooks.Request(_receiver.Url(), format, trickled), CancellationToken.None))
+        (await destination.DeliverAsync(Hooks.Request(Receiver.Url(), format, trickled), CancellationToken.None))
             .ShouldBeOfType<DeliveryResult.Delivered>();
 
-        var requests = _receiver.Requests.ToArray();
+        var requests = Receiver.Requests.ToArray();
         requests[1].Body.ShouldBe(requests[0].Body);
         requests[1].Header("X-Aptr-Signature").ShouldBe(requests[0].Header("X-Aptr-Signature"));
     }
@@ -240,9 +229,9 @@ public sealed class WebhookFormatTests : IAsyncLifetime
         var bytes = Hooks.ImageBytes(1000);
         var image = Hooks.Image(bytes) with { SizeBytes = 1001 };
 
-        var result = await Hooks.Destination(_http, _clock).DeliverAsync(Hooks.Request(_receiver.Url(), "binary", image), CancellationToken.None);
+        var result = await Hooks.Destination(Http, Clock).DeliverAsync(Hooks.Request(Receiver.Url(), "binary", image), CancellationToken.None);
 
         result.ShouldBeOfType<DeliveryResult.RetryLater>().Reason.ShouldContain("Could not read the image");
-        _receiver.Requests.ShouldBeEmpty();
+        Receiver.Requests.ShouldBeEmpty();
     }
 }

@@ -10,23 +10,12 @@ using Microsoft.AspNetCore.Http;
 namespace Apertur.Destinations.Tests.Webhooks;
 
 /// <summary>How each answer (or absence of one) from a real receiver is classified for the retry schedule.</summary>
-public sealed class WebhookOutcomeTests : IAsyncLifetime
+public sealed class WebhookOutcomeTests : ReceiverTests
 {
-    private readonly HttpClient _http = Hooks.GuardedClient();
-    private readonly ManualClock _clock = new();
-    private Receiver _receiver = null!;
-
-    public async Task InitializeAsync() => _receiver = await Receiver.StartAsync();
-
-    public async Task DisposeAsync()
-    {
-        await _receiver.DisposeAsync();
-        _http.Dispose();
-    }
 
     private Task<DeliveryResult> DeliverAsync(Uri? url = null, TimeSpan? timeout = null, HttpClient? http = null, CancellationToken ct = default) =>
-        Hooks.Destination(http ?? _http, _clock, timeout)
-            .DeliverAsync(Hooks.Request(url ?? _receiver.Url(), "json_base64", Hooks.Image(Hooks.ImageBytes(5000))), ct);
+        Hooks.Destination(http ?? Http, Clock, timeout)
+            .DeliverAsync(Hooks.Request(url ?? Receiver.Url(), "json_base64", Hooks.Image(Hooks.ImageBytes(5000))), ct);
 
     private static Func<HttpContext, Task> Answer(int status, string body = "", Action<HttpResponse>? headers = null) => context =>
     {
@@ -38,11 +27,11 @@ public sealed class WebhookOutcomeTests : IAsyncLifetime
     [Fact]
     public async Task DeliverAsync_Answer204_IsDeliveredToTheUrl()
     {
-        _receiver.Respond = Answer(204);
+        Receiver.Respond = Answer(204);
 
         var result = (await DeliverAsync()).ShouldBeOfType<DeliveryResult.Delivered>();
 
-        result.RemoteRef.ShouldBe(_receiver.Url().AbsoluteUri);
+        result.RemoteRef.ShouldBe(Receiver.Url().AbsoluteUri);
         result.StatusCode.ShouldBe(204);
         result.ResponseSnippet.ShouldBeNull();
     }
@@ -51,7 +40,7 @@ public sealed class WebhookOutcomeTests : IAsyncLifetime
     public async Task DeliverAsync_LongAnswer_SnippetIsTheFirst1024Characters()
     {
         var body = string.Concat(Enumerable.Range(0, 500).Select(i => i.ToString("D4", CultureInfo.InvariantCulture)));
-        _receiver.Respond = Answer(200, body);
+        Receiver.Respond = Answer(200, body);
 
         var result = (await DeliverAsync()).ShouldBeOfType<DeliveryResult.Delivered>();
 
@@ -61,7 +50,7 @@ public sealed class WebhookOutcomeTests : IAsyncLifetime
     [Fact]
     public async Task DeliverAsync_Answer500_RetriesLaterWithTheSnippet()
     {
-        _receiver.Respond = Answer(500, "database is down");
+        Receiver.Respond = Answer(500, "database is down");
 
         var result = (await DeliverAsync()).ShouldBeOfType<DeliveryResult.RetryLater>();
 
@@ -75,7 +64,7 @@ public sealed class WebhookOutcomeTests : IAsyncLifetime
     [Fact]
     public async Task DeliverAsync_Answer429WithRetryAfterSeconds_IsThrottledForThatLong()
     {
-        _receiver.Respond = Answer(429, "slow down", r => r.Headers.RetryAfter = "7");
+        Receiver.Respond = Answer(429, "slow down", r => r.Headers.RetryAfter = "7");
 
         var result = (await DeliverAsync()).ShouldBeOfType<DeliveryResult.RetryLater>();
 
@@ -87,8 +76,8 @@ public sealed class WebhookOutcomeTests : IAsyncLifetime
     [Fact]
     public async Task DeliverAsync_Answer503WithRetryAfterDate_WaitsUntilThatDate()
     {
-        var until = _clock.GetUtcNow().AddMinutes(2);
-        _receiver.Respond = Answer(503, "", r => r.Headers.RetryAfter = until.ToString("R", CultureInfo.InvariantCulture));
+        var until = Clock.GetUtcNow().AddMinutes(2);
+        Receiver.Respond = Answer(503, "", r => r.Headers.RetryAfter = until.ToString("R", CultureInfo.InvariantCulture));
 
         var result = (await DeliverAsync()).ShouldBeOfType<DeliveryResult.RetryLater>();
 
@@ -100,7 +89,7 @@ public sealed class WebhookOutcomeTests : IAsyncLifetime
     [Fact]
     public async Task DeliverAsync_Answer410_IsRejectedForGood()
     {
-        _receiver.Respond = Answer(410, "unsubscribed");
+        Receiver.Respond = Answer(410, "unsubscribed");
 
         var result = (await DeliverAsync()).ShouldBeOfType<DeliveryResult.Rejected>();
 
@@ -112,20 +101,20 @@ public sealed class WebhookOutcomeTests : IAsyncLifetime
     [Fact]
     public async Task DeliverAsync_Answer302_RetriesLaterAndDoesNotFollowTheRedirect()
     {
-        var target = _receiver.Url("/elsewhere");
-        _receiver.Respond = Answer(302, "", r => r.Headers.Location = target.AbsoluteUri);
+        var target = Receiver.Url("/elsewhere");
+        Receiver.Respond = Answer(302, "", r => r.Headers.Location = target.AbsoluteUri);
 
         var result = (await DeliverAsync()).ShouldBeOfType<DeliveryResult.RetryLater>();
 
         result.StatusCode.ShouldBe(302);
         result.Reason.ShouldBe($"Receiver answered 302 Found: redirects are not followed (Location: {target.AbsoluteUri})");
-        _receiver.Only().Path.ShouldBe("/hook");
+        Receiver.Only().Path.ShouldBe("/hook");
     }
 
     [Fact]
     public async Task DeliverAsync_ReceiverSlowerThanTheTimeout_IsThrottled()
     {
-        _receiver.Respond = async context => await Task.Delay(TimeSpan.FromSeconds(10), context.RequestAborted);
+        Receiver.Respond = async context => await Task.Delay(TimeSpan.FromSeconds(10), context.RequestAborted);
 
         var result = (await DeliverAsync(timeout: TimeSpan.FromMilliseconds(300))).ShouldBeOfType<DeliveryResult.RetryLater>();
 
@@ -136,7 +125,7 @@ public sealed class WebhookOutcomeTests : IAsyncLifetime
     [Fact]
     public async Task DeliverAsync_CallerCancels_ThrowsInsteadOfReportingAFailedAttempt()
     {
-        _receiver.Respond = async context => await Task.Delay(TimeSpan.FromSeconds(10), context.RequestAborted);
+        Receiver.Respond = async context => await Task.Delay(TimeSpan.FromSeconds(10), context.RequestAborted);
         using var shutdown = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
 
         await Should.ThrowAsync<OperationCanceledException>(() => DeliverAsync(ct: shutdown.Token));
@@ -166,11 +155,11 @@ public sealed class WebhookOutcomeTests : IAsyncLifetime
     {
         using var unguarded = new HttpClient(new OutboundGuard().CreateHandler());
 
-        var result = (await DeliverAsync(new Uri($"http://localhost:{_receiver.Port}/hook"), http: unguarded)).ShouldBeOfType<DeliveryResult.Rejected>();
+        var result = (await DeliverAsync(new Uri($"http://localhost:{Receiver.Port}/hook"), http: unguarded)).ShouldBeOfType<DeliveryResult.Rejected>();
 
         result.Reason.ShouldStartWith("Refused to connect to localhost");
         result.Reason.ShouldContain("Apertur:Outbound:AllowedNetworks");
-        _receiver.Requests.ShouldBeEmpty();
+        Receiver.Requests.ShouldBeEmpty();
     }
 
     [Theory]
@@ -179,15 +168,15 @@ public sealed class WebhookOutcomeTests : IAsyncLifetime
     [InlineData("""{"url":"https://example.com/x","format":"xml"}""", "config.format must be one of multipart, json_base64, binary, event_json")]
     public async Task DeliverAsync_BadConfig_IsRejectedWithoutSending(string config, string reason)
     {
-        var request = Hooks.Request(_receiver.Url(), null, Hooks.Image(Hooks.ImageBytes(10))) with
+        var request = Hooks.Request(Receiver.Url(), null, Hooks.Image(Hooks.ImageBytes(10))) with
         {
             Target = Hooks.Target(System.Text.Json.JsonDocument.Parse(config).RootElement.Clone()),
         };
 
-        var result = (await Hooks.Destination(_http).DeliverAsync(request, CancellationToken.None)).ShouldBeOfType<DeliveryResult.Rejected>();
+        var result = (await Hooks.Destination(Http).DeliverAsync(request, CancellationToken.None)).ShouldBeOfType<DeliveryResult.Rejected>();
 
         result.Reason.ShouldContain(reason);
-        _receiver.Requests.ShouldBeEmpty();
+        Receiver.Requests.ShouldBeEmpty();
     }
 
     [Theory]

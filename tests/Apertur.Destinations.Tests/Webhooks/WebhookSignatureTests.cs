@@ -4,24 +4,14 @@ using Apertur.Tests;
 namespace Apertur.Destinations.Tests.Webhooks;
 
 /// <summary>Every signature checked the way receivers check it: the SDK verifiers and the Standard Webhooks spec.</summary>
-public sealed class WebhookSignatureTests : IAsyncLifetime
+public sealed class WebhookSignatureTests : ReceiverTests
 {
-    private readonly HttpClient _http = Hooks.GuardedClient();
-    private Receiver _receiver = null!;
-
-    public async Task InitializeAsync() => _receiver = await Receiver.StartAsync();
-
-    public async Task DisposeAsync()
-    {
-        await _receiver.DisposeAsync();
-        _http.Dispose();
-    }
 
     private async Task<CapturedRequest> DeliverAsync(string format, ProjectSigning signing)
     {
-        var request = Hooks.Request(_receiver.Url(), format, Hooks.Image(Hooks.ImageBytes(150_000)), signing);
-        (await Hooks.Destination(_http, new ManualClock()).DeliverAsync(request, CancellationToken.None)).ShouldBeOfType<DeliveryResult.Delivered>();
-        return _receiver.Only();
+        var request = Hooks.Request(Receiver.Url(), format, Hooks.Image(Hooks.ImageBytes(150_000)), signing);
+        (await Hooks.Destination(Http, new ManualClock()).DeliverAsync(request, CancellationToken.None)).ShouldBeOfType<DeliveryResult.Delivered>();
+        return Receiver.Only();
     }
 
     public static TheoryData<string, string> FormatsAndSecrets()

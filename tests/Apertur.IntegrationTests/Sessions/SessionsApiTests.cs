@@ -146,6 +146,8 @@ public sealed class SessionsApiTests
         clock.Advance(TimeSpan.FromHours(1));
         var d = await (await app.Client.GetAsync($"/api/v1/upload/{s.GetProperty("uuid").GetString()}/session")).ReadJsonAsync();
         d.GetProperty("status").GetString().ShouldBe("expired");
+        // With no session limit the server-wide one applies.
+        d.GetProperty("effectiveMaxImageDimension").GetInt32().ShouldBe(16384);
     }
 
     [Theory, ClassData(typeof(Databases))]

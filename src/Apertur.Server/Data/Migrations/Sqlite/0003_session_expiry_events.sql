@@ -1,0 +1,5 @@
+-- Event webhooks: the once-only marker of project.session.expired (SQLite; times are unix milliseconds).
+ALTER TABLE sessions ADD COLUMN expired_announced_at INTEGER NULL;
+-- Sessions that expired before this version are not announced after the upgrade.
+UPDATE sessions SET expired_announced_at = expires_at WHERE expires_at <= CAST(strftime('%s', 'now') AS INTEGER) * 1000;
+CREATE INDEX ix_sessions_expiry_unannounced ON sessions(expires_at) WHERE expired_announced_at IS NULL;

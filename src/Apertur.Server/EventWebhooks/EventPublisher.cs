@@ -1,0 +1,130 @@
+using System.Text;
+using System.Text.Json;
+using System.Threading.Channels;
+using Apertur.Server.Data;
+using Apertur.Server.Hosting;
+using Microsoft.EntityFrameworkCore;
+
+namespace Apertur.Server.EventWebhooks;
+
+/// <summary>
+/// Writes an event into the outbox: one <c>event_logs</c> row holding the exact body subscribers receive, and one
+/// <c>webhook_deliveries</c> row per active webhook of the project subscribed to the topic. It saves through the
+/// caller's <see cref="AperturDb"/>, so inside the caller's transaction the event commits or rolls back with the change
+/// that caused it. Nothing is written when no webhook listens. Saving also saves whatever else the context tracks:
+/// call it once the caller's own changes are saved or meant to be.
+/// </summary>
+public sealed class EventPublisher(AperturDb db, TimeProvider time, EventDeliveryNudge nudge, WriteGate writeGate)
+{
+    /// <summary>
+    /// Queues <paramref name="topic"/> (canonical) with <paramref name="data"/> (serialised as is: give it snake_case
+    /// names). Outside a transaction the worker is nudged at once; inside one, call <see cref="Nudge"/> after the commit.
+    /// Returns how many deliveries were queued.
+    /// </summary>
+    public async Task<int> PublishAsync(Guid projectId, string env, string topic, object data, CancellationToken ct)
+    {
+        var webhooks = await db.EventWebhooks.AsNoTracking()
+            .Where(w => w.ProjectId == projectId && w.IsActive)
+            .Select(w => new { w.Id, w.Topics })
+            .ToListAsync(ct);
+        var subscribed = webhooks.Where(w => EventTopics.Matches(w.Topics, topic)).Select(w => w.Id).ToList();
+        if (subscribed.Count == 0)
+        {
+            return 0;
+        }
+
+        var now = Iso.Millis(time.GetUtcNow());
+        var log = new EventLog
+        {
+            Id = Ids.New(time),
+            ProjectId = projectId,
+            Topic = topic,
+            Env = env,
+            Payload = EventPayload.Serialize(topic, projectId, data, now),
+            CreatedAt = now,
+        };
+        db.EventLogs.Add(log);
+        foreach (var webhookId in subscribed)
+        {
+            db.WebhookDeliveries.Add(new WebhookDelivery
+            {
+                Id = Ids.New(time),
+                WebhookId = webhookId,
+                EventLogId = log.Id,
+                Topic = topic,
+                Status = WebhookDeliveryStatus.Retrying,
+                NextRetryAt = now,
+                CreatedAt = now,
+                UpdatedAt = now,
+            });
+        }
+        if (db.Database.CurrentTransaction is not null)
+        {
+            await db.SaveChangesAsync(ct);
+            return subscribed.Count;
+        }
+        // On its own (upload started/failed, on the upload path): queue behind SQLite's single writer like the upload commits do.
+        using (await writeGate.EnterAsync(ct))
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        nudge.Poke();
+        return subscribed.Count;
+    }
+
+    /// <summary>Wakes the delivery worker; for callers that published inside a transaction, after it committed.</summary>
+    public void Nudge() => nudge.Poke();
+}
+
+/// <summary>The event envelope of §4.2 with both <c>event</c> and <c>topic</c> (decision 15), as compact UTF-8 JSON.</summary>
+public static class EventPayload
+{
+    public static string Serialize(string topic, Guid projectId, object data, DateTimeOffset timestamp)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("event", topic);
+            writer.WriteString("topic", topic);
+            writer.WriteString("project_id", projectId.ToString());
+            writer.WritePropertyName("data");
+            JsonSerializer.Serialize(writer, data, data.GetType());
+            writer.WriteString("timestamp", Iso.Format(timestamp));
+            writer.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
+    }
+}
+
+/// <summary>Wakes the event delivery worker now instead of at its next poll. Nudges coalesce and never block.</summary>
+public sealed class EventDeliveryNudge
+{
+    private readonly Channel<bool> _signal = Channel.CreateBounded<bool>(new BoundedChannelOptions(1)
+    {
+        FullMode = BoundedChannelFullMode.DropWrite,
+        SingleReader = true,
+    });
+
+    public void Poke() => _signal.Writer.TryWrite(true);
+
+    /// <summary>Returns when poked or after <paramref name="timeout"/>; throws when <paramref name="ct"/> fires.</summary>
+    public async Task WaitAsync(TimeSpan timeout, TimeProvider time, CancellationToken ct)
+    {
+        if (_signal.Reader.TryRead(out _))
+        {
+            return;
+        }
+        using var timer = new CancellationTokenSource(timeout, time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, timer.Token);
+        try
+        {
+            await _signal.Reader.WaitToReadAsync(linked.Token);
+            _signal.Reader.TryRead(out _);
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            // The poll interval passed: look anyway.
+        }
+    }
+}

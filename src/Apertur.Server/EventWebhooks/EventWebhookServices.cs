@@ -1,0 +1,18 @@
+namespace Apertur.Server.EventWebhooks;
+
+public static class EventWebhookServices
+{
+    /// <summary>Registers the event outbox writer, the signed sender, the claim queue and their settings (checked at start-up).</summary>
+    public static IServiceCollection AddEventWebhooks(this IServiceCollection services)
+    {
+        services.AddOptions<EventWebhookOptions>().BindConfiguration(EventWebhookOptions.Section)
+            .Validate(EventWebhookOptions.IsValid,
+                "Apertur:EventWebhooks: intervals and Timeout must be positive, LeaseDuration longer than Timeout, BatchSize 1-256.")
+            .ValidateOnStart();
+        services.AddSingleton<EventDeliveryNudge>();
+        services.AddSingleton<EventWebhookSender>();
+        services.AddScoped<EventPublisher>();
+        services.AddScoped<EventOutbox>();
+        return services;
+    }
+}

@@ -1,0 +1,81 @@
+using Apertur.Server.Data;
+using Apertur.Server.Hosting;
+using Apertur.Server.Sessions;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Apertur.Server.EventWebhooks;
+
+/// <summary>
+/// Fires <c>project.session.expired</c> once per session: finds active sessions past <c>expires_at</c> whose
+/// <c>expired_announced_at</c> is unset, and for each, in one transaction, sets the marker with a guarded update (so
+/// two replicas cannot both announce it) and queues the event. A completed (full) session never reads as expired and is
+/// not announced.
+/// </summary>
+public sealed partial class SessionExpirySweep(IServiceScopeFactory scopes, TimeProvider time, IOptions<EventWebhookOptions> options,
+    ILogger<SessionExpirySweep> logger) : BackgroundService
+{
+    private const int BatchSize = 100;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                while (await SweepAsync(stoppingToken) == BatchSize)
+                {
+                }
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                LogSweepFailed(logger, e);
+            }
+            try
+            {
+                await Task.Delay(options.Value.ExpirySweepInterval, time, stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>Announces up to one batch of newly expired sessions; returns how many were looked at.</summary>
+    internal async Task<int> SweepAsync(CancellationToken ct)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<AperturDb>();
+        var events = scope.ServiceProvider.GetRequiredService<EventPublisher>();
+        var now = Iso.Millis(time.GetUtcNow());
+        var expired = await db.Sessions.AsNoTracking()
+            .Where(s => s.ExpiredAnnouncedAt == null && s.Status == SessionStatus.Active && s.ExpiresAt <= now)
+            .OrderBy(s => s.ExpiresAt).Take(BatchSize).ToListAsync(ct);
+        var queued = 0;
+        foreach (var session in expired)
+        {
+            await using var tx = await db.Database.BeginTransactionAsync(ct);
+            var claimed = await db.Sessions.Where(s => s.Id == session.Id && s.ExpiredAnnouncedAt == null)
+                .ExecuteUpdateAsync(s => s.SetProperty(x => x.ExpiredAnnouncedAt, (DateTimeOffset?)now), ct);
+            if (claimed == 1)
+            {
+                queued += await events.PublishAsync(session.ProjectId, session.Env, EventTopics.SessionExpired,
+                    EventData.Session(session, SessionStatus.Expired), ct);
+            }
+            await tx.CommitAsync(ct);
+        }
+        if (queued > 0)
+        {
+            events.Nudge();
+        }
+        return expired.Count;
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Session expiry sweep failed; trying again at the next interval")]
+    private static partial void LogSweepFailed(ILogger logger, Exception exception);
+}

@@ -1,0 +1,20 @@
+using Apertur.Destinations.Tests.Webhooks;
+using Apertur.Tests;
+
+namespace Apertur.Destinations.Tests.Infrastructure;
+
+/// <summary>A test class with a live receiver on loopback, a guarded client and a manual clock, fresh for each test.</summary>
+public abstract class ReceiverTests : IAsyncLifetime
+{
+    protected HttpClient Http { get; } = Hooks.GuardedClient();
+    protected ManualClock Clock { get; } = new();
+    protected Receiver Receiver { get; private set; } = null!;
+
+    public async Task InitializeAsync() => Receiver = await Receiver.StartAsync();
+
+    public async Task DisposeAsync()
+    {
+        await Receiver.DisposeAsync();
+        Http.Dispose();
+    }
+}
