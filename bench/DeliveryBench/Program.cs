@@ -307,7 +307,7 @@ internal sealed class Storage : IAsyncDisposable
 /// <summary>The real server as a child process, and the two API calls the bench makes.</summary>
 internal sealed class Server : IDisposable
 {
-    public const string Key = "aptr_live_bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+    public static readonly string Key = "aptr_live_" + new string('b', 32);
     private readonly Process _process;
     private readonly HttpClient _http;
 

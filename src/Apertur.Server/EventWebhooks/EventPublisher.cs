@@ -1,6 +1,5 @@
 using System.Text;
 using System.Text.Json;
-using System.Threading.Channels;
 using Apertur.Server.Data;
 using Apertur.Server.Hosting;
 using Microsoft.EntityFrameworkCore;
@@ -97,34 +96,5 @@ public static class EventPayload
     }
 }
 
-/// <summary>Wakes the event delivery worker now instead of at its next poll. Nudges coalesce and never block.</summary>
-public sealed class EventDeliveryNudge
-{
-    private readonly Channel<bool> _signal = Channel.CreateBounded<bool>(new BoundedChannelOptions(1)
-    {
-        FullMode = BoundedChannelFullMode.DropWrite,
-        SingleReader = true,
-    });
-
-    public void Poke() => _signal.Writer.TryWrite(true);
-
-    /// <summary>Returns when poked or after <paramref name="timeout"/>; throws when <paramref name="ct"/> fires.</summary>
-    public async Task WaitAsync(TimeSpan timeout, TimeProvider time, CancellationToken ct)
-    {
-        if (_signal.Reader.TryRead(out _))
-        {
-            return;
-        }
-        using var timer = new CancellationTokenSource(timeout, time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, timer.Token);
-        try
-        {
-            await _signal.Reader.WaitToReadAsync(linked.Token);
-            _signal.Reader.TryRead(out _);
-        }
-        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
-        {
-            // The poll interval passed: look anyway.
-        }
-    }
-}
+/// <summary>Wakes the event delivery worker now instead of at its next poll.</summary>
+public sealed class EventDeliveryNudge : Nudge;
