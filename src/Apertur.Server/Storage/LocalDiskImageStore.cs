@@ -23,7 +23,9 @@ public sealed partial class LocalDiskImageStore : IImageStore
         Directory.CreateDirectory(_tempDirectory);
         for (var shard = 0; shard < 256; shard++)
         {
-            Directory.CreateDirectory(Path.Combine(_imagesDirectory, shard.ToString("x2", CultureInfo.InvariantCulture)));
+            var shardDirectory = Path.Combine(_imagesDirectory, shard.ToString("x2", CultureInfo.InvariantCulture));
+            Directory.CreateDirectory(shardDirectory);
+            MoveUpTwoLevelLayout(shardDirectory, logger);
         }
         SweepStaleTempFiles(time, logger);
     }
@@ -64,6 +66,20 @@ public sealed partial class LocalDiskImageStore : IImageStore
         return Path.Combine(_imagesDirectory, name[^2..], name);
     }
 
+    // Data directories written before 2026-11-22 kept images two levels deep (images/ab/cd/{id}): move them up once.
+    private static void MoveUpTwoLevelLayout(string shardDirectory, ILogger logger)
+    {
+        foreach (var oldDirectory in Directory.EnumerateDirectories(shardDirectory))
+        {
+            foreach (var file in Directory.EnumerateFiles(oldDirectory))
+            {
+                File.Move(file, Path.Combine(shardDirectory, Path.GetFileName(file)), overwrite: false);
+            }
+            Directory.Delete(oldDirectory);
+            LogMovedOldLayout(logger, oldDirectory);
+        }
+    }
+
     // Uploads interrupted by a crash leave temp files; a day-old one can belong to no live request.
     private void SweepStaleTempFiles(TimeProvider time, ILogger logger)
     {
@@ -84,6 +100,9 @@ public sealed partial class LocalDiskImageStore : IImageStore
             }
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Moved the images of {Directory} one level up (storage layout of 2026-11-22)")]
+    private static partial void LogMovedOldLayout(ILogger logger, string directory);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Deleted stale upload temp file {Path}")]
     private static partial void LogSweptTempFile(ILogger logger, string path);
