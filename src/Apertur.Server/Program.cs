@@ -1,4 +1,5 @@
 using Apertur.Server;
+using Apertur.Server.Dashboard;
 using Apertur.Server.Data;
 using Apertur.Server.Delivery;
 using Apertur.Server.Destinations;
@@ -62,12 +63,19 @@ builder.Services.AddScoped<KeyIssuer>();
 builder.Services.AddSingleton<ServerKeys>();
 builder.Services.AddSingleton<SessionEventHub>();
 builder.Services.AddScoped<DeliveryStatusReader>();
+// Logic the API and the dashboard share: session creation, destination changes and tests, usage counts.
+builder.Services.AddScoped<SessionCreator>();
+builder.Services.AddScoped<DestinationService>();
+builder.Services.AddScoped<UsageStats>();
 
 // Image bytes: a local directory by default, behind IImageStore.
 builder.Services.AddImageStorage(builder.Configuration);
 
 // Uploads: stream to a temp file, check the bytes, commit image + deliveries in one transaction.
 builder.Services.AddUploads();
+
+// The operators' dashboard: Razor Pages under /dashboard with their own cookie sign-in, separate from the API's keys.
+builder.Services.AddDashboard(builder.Configuration);
 
 // Delivery: the worker drains the outbox through the adapters, retries on schedule, emails final failures.
 builder.Services.AddDelivery();
@@ -121,6 +129,9 @@ app.MapDeliveriesApi();
 app.MapDownloadLinksApi();
 // Event webhooks of a project: subscriptions, test send, deliveries log and manual retry.
 app.MapEventWebhooksApi();
+
+// The dashboard's pages, assets and image thumbnails.
+app.MapDashboard();
 
 await app.RunAsync();
 return 0;

@@ -59,6 +59,22 @@ public static partial class Startup
             }
         }
 
+        // The first dashboard admin (also after an upgrade to the first version with a dashboard), owner of the first project.
+        var admin = scope.ServiceProvider.GetRequiredService<Dashboard.Accounts.AccountService>();
+        if (await admin.EnsureAdminAsync(project, options.AdminUsername, options.AdminPassword, ct) is { } adminPassword)
+        {
+            Console.Out.WriteLine($"""
+
+                ==================================================================
+                 Apertur: the dashboard ({Dashboard.DashboardRoutes.Root}) has an admin account.
+                 The password is shown ONCE and stored only as a hash: copy it now.
+                  user      {Dashboard.Accounts.AccountService.NormaliseUsername(options.AdminUsername ?? Dashboard.Accounts.AccountService.DefaultAdminUsername)}
+                  password  {adminPassword}
+                ==================================================================
+
+                """);
+        }
+
         if (printed.Count > 0)
         {
             // Printed straight to the console, once, so it never lands in structured log sinks.
