@@ -5,6 +5,7 @@ using Apertur.Server.Projects;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.Filters;
 using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.AspNetCore.Mvc.ViewFeatures;
 using Microsoft.EntityFrameworkCore;
 
 namespace Apertur.Server.Dashboard;
@@ -67,19 +68,19 @@ public abstract class DashboardPageModel : PageModel
     }
 
     /// <summary>The dashboard's own 404 page, which says nothing about whether the thing exists elsewhere.</summary>
-    protected IActionResult NotFoundPage() => new PartialViewResult
+    protected IActionResult NotFoundPage() => new ViewResult
     {
         ViewName = "/Dashboard/Shared/_NotFound.cshtml",
         StatusCode = StatusCodes.Status404NotFound,
-        ViewData = ViewData,
+        ViewData = new ViewDataDictionary(ViewData) { Model = this },
     };
 
     /// <summary>Asked by a person without the role: 403 with a page that says why.</summary>
-    protected IActionResult ForbiddenPage() => new PartialViewResult
+    protected IActionResult ForbiddenPage() => new ViewResult
     {
         ViewName = "/Dashboard/Shared/_Forbidden.cshtml",
         StatusCode = StatusCodes.Status403Forbidden,
-        ViewData = ViewData,
+        ViewData = new ViewDataDictionary(ViewData) { Model = this },
     };
 
     /// <summary>True when the request came from the page's script and wants only a fragment back.</summary>

@@ -88,7 +88,7 @@ public static class SessionsApi
         var total = await query.CountAsync(ct);
         var sessions = await query.OrderByDescending(s => s.CreatedAt).ThenByDescending(s => s.Id)
             .Skip((number - 1) * size).Take(size).ToListAsync(ct);
-        var rows = await ToRowsAsync(db, caller, sessions, time.GetUtcNow(), ct);
+        var rows = await ToRowsAsync(db, caller.ProjectName, sessions, time.GetUtcNow(), ct);
         return TypedResults.Ok(new Page<SessionRow>(rows, total, number, size, Paging.TotalPages(total, size)));
     }
 
@@ -98,7 +98,7 @@ public static class SessionsApi
         var take = Paging.Limit(limit);
         var sessions = await db.Sessions.AsNoTracking().Where(s => s.ProjectId == caller.ProjectId)
             .OrderByDescending(s => s.CreatedAt).ThenByDescending(s => s.Id).Take(take).ToListAsync(ct);
-        return TypedResults.Ok(await ToRowsAsync(db, caller, sessions, time.GetUtcNow(), ct));
+        return TypedResults.Ok(await ToRowsAsync(db, caller.ProjectName, sessions, time.GetUtcNow(), ct));
     }
 
     internal static async Task<SessionDetail> ToDetailAsync(Session s, DateTimeOffset now, ServerKeys keys, UploadOptions uploads, CancellationToken ct) => new(
@@ -122,7 +122,7 @@ public static class SessionsApi
         E2ePublicKey: null,
         E2eDowngraded: false);
 
-    internal static async Task<List<SessionRow>> ToRowsAsync(AperturDb db, Caller caller, List<Session> sessions, DateTimeOffset now, CancellationToken ct)
+    internal static async Task<List<SessionRow>> ToRowsAsync(AperturDb db, string projectName, List<Session> sessions, DateTimeOffset now, CancellationToken ct)
     {
         var ids = sessions.Select(s => s.Id).ToList();
         var destinationCounts = await db.SessionDestinations.Where(d => ids.Contains(d.SessionId))
@@ -139,7 +139,7 @@ public static class SessionsApi
             ExpiresAt: Iso.Format(s.ExpiresAt),
             Status: SessionState.StatusOf(s, now),
             ProjectId: s.ProjectId.ToString(),
-            ProjectName: caller.ProjectName,
+            ProjectName: projectName,
             ImagesCount: s.ImageCount,
             ImagesDelivered: delivered.GetValueOrDefault(s.Id),
             ImagesFailed: failed.GetValueOrDefault(s.Id),

@@ -1,0 +1,59 @@
+using Apertur.Server.Hosting;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
+
+namespace Apertur.Server.Dashboard.Accounts;
+
+/// <summary>Sign-in: one message for every failure (unknown name or wrong password), another once the account is locked.</summary>
+public sealed class LoginModel(AccountService accounts, RateLimiter limiter, IOptions<DashboardOptions> options, TimeProvider time) : DashboardPageModel
+{
+    public string? Username { get; private set; }
+
+    public string? ReturnUrl { get; private set; }
+
+    public IActionResult OnGet(string? returnUrl)
+    {
+        ReturnUrl = returnUrl;
+        return CurrentUser is not null || HttpContext.User.Identity?.IsAuthenticated == true ? Redirect(SafeReturn(returnUrl)) : Page();
+    }
+
+    public async Task<IActionResult> OnPostAsync(string? username, string? password, string? returnUrl, CancellationToken ct)
+    {
+        Username = username;
+        ReturnUrl = returnUrl;
+        var perMinute = options.Value.SignInsPerMinute;
+        if (perMinute > 0)
+        {
+            var ip = HttpContext.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+            var decision = limiter.Acquire("dashboard-sign-in:" + ip, perMinute);
+            if (!decision.Allowed)
+            {
+                Response.StatusCode = StatusCodes.Status429TooManyRequests;
+                Error = "Too many sign-in attempts from this address. Wait a minute and try again.";
+                return Page();
+            }
+        }
+        var outcome = await accounts.SignInAsync(username, password, ct);
+        if (outcome.LockedUntil is { } until)
+        {
+            var minutes = Math.Max(1, (int)Math.Ceiling((until - time.GetUtcNow()).TotalMinutes));
+            Error = $"This account is locked after too many failed sign-ins. Try again in {minutes} minute{(minutes == 1 ? "" : "s")}.";
+            return Page();
+        }
+        if (outcome.User is not { } user)
+        {
+            Error = "The user name or the password is not right.";
+            return Page();
+        }
+        await HttpContext.SignInAsync(DashboardAuth.Scheme, DashboardAuth.Principal(user));
+        return Redirect(user.MustChangePassword ? DashboardRoutes.Account : SafeReturn(returnUrl));
+    }
+
+    /// <summary>Only a path inside the dashboard: never another site (open redirect).</summary>
+    internal static string SafeReturn(string? returnUrl) =>
+        returnUrl is { Length: > 0 } url && url.StartsWith(DashboardRoutes.Root, StringComparison.Ordinal) && !url.StartsWith("//", StringComparison.Ordinal)
+            && !url.Contains('\\', StringComparison.Ordinal)
+            ? url
+            : DashboardRoutes.Root;
+}
