@@ -168,7 +168,9 @@ public static class DashboardHeaders
     {
         ArgumentNullException.ThrowIfNull(response);
         var headers = response.Headers;
-        headers.CacheControl = "no-store";
+        // What anti-forgery itself requires of a page with a form (it would rewrite anything else, with a warning).
+        headers.CacheControl = "no-cache, no-store";
+        headers.Pragma = "no-cache";
         headers.XContentTypeOptions = "nosniff";
         headers.XFrameOptions = "DENY";
         headers["Referrer-Policy"] = "same-origin";
