@@ -1,4 +1,5 @@
 using Apertur.Server;
+using Apertur.Server.CloudDrives;
 using Apertur.Server.Data;
 using Apertur.Server.Delivery;
 using Apertur.Server.Destinations;
@@ -111,6 +112,8 @@ app.MapEncryptionApi();
 app.MapProjectApi();
 // Destinations of the project: CRUD with secrets encrypted at rest and masked, plus the connection test.
 app.MapDestinationsApi();
+// Cloud drive destinations: connect an account with OAuth (start, provider callback, status, disconnect).
+app.MapOAuthApi();
 // API keys of the project, and a key's default destinations.
 app.MapKeysApi();
 // Usage counts of the project, live data only.

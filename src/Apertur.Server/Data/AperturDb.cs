@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using Apertur.Server.CloudDrives;
 using Apertur.Server.Destinations;
 using Apertur.Server.Encryption;
 using Apertur.Server.EventWebhooks;
@@ -29,6 +30,8 @@ public sealed class AperturDb(DbContextOptions<AperturDb> options) : DbContext(o
     public DbSet<WebhookDelivery> WebhookDeliveries => Set<WebhookDelivery>();
     public DbSet<ServerKey> ServerKeys => Set<ServerKey>();
     public DbSet<DataProtectionKeyRow> DataProtectionKeys => Set<DataProtectionKeyRow>();
+    public DbSet<OAuthConnection> OAuthConnections => Set<OAuthConnection>();
+    public DbSet<OAuthState> OAuthStates => Set<OAuthState>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -71,6 +74,12 @@ public sealed class AperturDb(DbContextOptions<AperturDb> options) : DbContext(o
         });
         modelBuilder.Entity<ServerKey>().ToTable("server_keys");
         modelBuilder.Entity<DataProtectionKeyRow>().ToTable("data_protection_keys");
+        modelBuilder.Entity<OAuthConnection>(e =>
+        {
+            e.ToTable("oauth_connections");
+            e.HasKey(c => c.DestinationId);
+        });
+        modelBuilder.Entity<OAuthState>().ToTable("oauth_states");
 
         var isSqlite = Database.IsSqlite();
         foreach (var entity in modelBuilder.Model.GetEntityTypes())

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Mail;
 using System.Text;
+using Apertur.Server.CloudDrives;
 using Apertur.Server.Data;
 using Apertur.Server.Hosting;
 using Microsoft.EntityFrameworkCore;
@@ -33,7 +34,7 @@ public sealed class SmtpOptions
 /// A project without a notification address, or a server without <c>Apertur:Smtp:Host</c>, is logged and marked.
 /// </summary>
 public sealed partial class FailureNotifier(IServiceScopeFactory scopes, WriteGate gate, FailureNudge nudge, PublicUrls urls, TimeProvider time,
-    IOptions<DeliveryOptions> delivery, IOptions<SmtpOptions> smtp, ILogger<FailureNotifier> logger) : BackgroundService
+    IOptions<DeliveryOptions> delivery, IOptions<SmtpOptions> smtp, ReconnectNotices reconnects, ILogger<FailureNotifier> logger) : BackgroundService
 {
     private const int MaxListed = 100;
     private static readonly TimeSpan SmtpBackoff = TimeSpan.FromMinutes(1);
@@ -54,6 +55,8 @@ public sealed partial class FailureNotifier(IServiceScopeFactory scopes, WriteGa
                 try
                 {
                     await NotifyDueAsync(stopping);
+                    // Cloud drive destinations whose grant was refused: one "reconnect" email each.
+                    await reconnects.NotifyDueAsync(stopping);
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
@@ -141,7 +144,7 @@ public sealed partial class FailureNotifier(IServiceScopeFactory scopes, WriteGa
         }
     }
 
-    private static async Task SendAsync(SmtpOptions settings, string to, string subject, string body, CancellationToken ct)
+    internal static async Task SendAsync(SmtpOptions settings, string to, string subject, string body, CancellationToken ct)
     {
         using var client = new SmtpClient(settings.Host, settings.Port)
         {

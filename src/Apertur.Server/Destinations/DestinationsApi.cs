@@ -2,6 +2,9 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Apertur.Destinations;
+using Apertur.Destinations.Dropbox;
+using Apertur.Destinations.GoogleDrive;
+using Apertur.Destinations.OneDrive;
 using Apertur.Destinations.Webhooks;
 using Apertur.Server.Data;
 using Apertur.Server.Hosting;
@@ -190,6 +193,9 @@ public static partial class DestinationsApi
         IReadOnlyList<string> problems = kind switch
         {
             DestinationKinds.Webhook => WebhookDestination.Validate(config),
+            DestinationKinds.GoogleDrive => GoogleDriveDestination.Validate(config),
+            DestinationKinds.Dropbox => DropboxDestination.Validate(config),
+            DestinationKinds.OneDrive => OneDriveDestination.Validate(config),
             _ => [],
         };
         if (problems.Count > 0)

@@ -1,6 +1,7 @@
 using Apertur.Destinations;
 using Apertur.Destinations.Outbound;
 using Apertur.Destinations.Webhooks;
+using Apertur.Server.CloudDrives;
 using Apertur.Server.Delivery;
 using Microsoft.Extensions.Options;
 
@@ -33,6 +34,8 @@ public static class OutboundServices
         services.AddSingleton<IDestination>(sp => new WebhookDestination(
             sp.GetRequiredService<IHttpClientFactory>().CreateClient(HttpClientName), sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<IOptions<DeliveryOptions>>().Value.AttemptTimeout));
+        // Google Drive, Dropbox and OneDrive, connected with OAuth (CloudDrives/).
+        services.AddCloudDrives(HttpClientName);
         services.AddSingleton<DestinationRegistry>();
         return services;
     }
