@@ -38,8 +38,10 @@ public sealed class GoogleDriveDestination : CloudDriveDestination
     private readonly GoogleDriveSettings _settings;
     private readonly Uri _api;
     private readonly Uri _upload;
+    private const int MaxCachedFolders = 10_000;
     private readonly ConcurrentDictionary<string, string> _folders = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, SemaphoreSlim> _folderLocks = new(StringComparer.Ordinal);
+    // Striped: a bounded set of locks however many session folders pass through.
+    private readonly SemaphoreSlim[] _folderLocks = Enumerable.Range(0, 64).Select(_ => new SemaphoreSlim(1, 1)).ToArray();
 
     public GoogleDriveDestination(HttpClient http, TimeProvider time, IOAuthGrantStore grants, GoogleDriveSettings settings, CloudDriveTuning tuning)
         : base(http, time, grants, settings.App, tuning, "Google Drive")
@@ -197,7 +199,7 @@ public sealed class GoogleDriveDestination : CloudDriveDestination
             return cached;
         }
         // One lookup-or-create per folder in this process, so concurrent deliveries of a session make one folder.
-        var gate = _folderLocks.GetOrAdd(key, _ => new SemaphoreSlim(1, 1));
+        var gate = _folderLocks[(int)((uint)StringComparer.Ordinal.GetHashCode(key) % (uint)_folderLocks.Length)];
         await gate.WaitAsync(ct).ConfigureAwait(false);
         try
         {
@@ -217,6 +219,11 @@ public sealed class GoogleDriveDestination : CloudDriveDestination
                     Content = new StringContent(body, Encoding.UTF8, "application/json"),
                 }, auth, Throttled, ct).ConfigureAwait(false);
                 id = created.IsSuccess ? Property(created, "id") : throw Fail(created, $"creating folder \"{name}\"");
+            }
+            if (_folders.Count >= MaxCachedFolders)
+            {
+                // Old sessions' folders are looked up again if ever needed; the cache stays small.
+                _folders.Clear();
             }
             return _folders[key] = id ?? throw DeliveryStop.Retry($"Google Drive answered without a folder id for \"{name}\"");
         }

@@ -32,6 +32,7 @@ public sealed class SmtpOptions
 /// are marked (<c>notified_at</c>) in the same guarded update that claims them, before the email goes out, so a restart or
 /// another replica never sends the same failure twice; if sending fails, the mark is taken back and it is tried again.
 /// A project without a notification address, or a server without <c>Apertur:Smtp:Host</c>, is logged and marked.
+/// Each pass also sends the "needs reconnect" emails of cloud drive destinations (<see cref="ReconnectNotices"/>).
 /// </summary>
 public sealed partial class FailureNotifier(IServiceScopeFactory scopes, WriteGate gate, FailureNudge nudge, PublicUrls urls, TimeProvider time,
     IOptions<DeliveryOptions> delivery, IOptions<SmtpOptions> smtp, ReconnectNotices reconnects, ILogger<FailureNotifier> logger) : BackgroundService

@@ -125,9 +125,9 @@ public sealed class GoogleDriveTests : IAsyncLifetime
 
         var uploads = _google.Calls.Where(c => c.Path == "/upload/drive/v3/files").ToList();
         uploads.Select(c => c.Status).ShouldBe([403, 403, 200]);
-        // Backoff of 100 ms, then 200 ms (Drive: exponential backoff on rate limits).
-        (uploads[1].Elapsed - uploads[0].Elapsed).ShouldBeGreaterThanOrEqualTo(TimeSpan.FromMilliseconds(100));
-        (uploads[2].Elapsed - uploads[1].Elapsed).ShouldBeGreaterThanOrEqualTo(TimeSpan.FromMilliseconds(200));
+        // Backoff of 100 ms, then 200 ms (Drive: exponential backoff on rate limits), less 10 ms of timer slack.
+        (uploads[1].Elapsed - uploads[0].Elapsed).ShouldBeGreaterThanOrEqualTo(TimeSpan.FromMilliseconds(90));
+        (uploads[2].Elapsed - uploads[1].Elapsed).ShouldBeGreaterThanOrEqualTo(TimeSpan.FromMilliseconds(190));
     }
 
     [Fact]
