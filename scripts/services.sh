@@ -40,11 +40,12 @@ apt_install() { # apt_install <package...>: installs the missing ones only
 postgres_start() {
   apt_install postgresql
   local dir="$state/postgres"
+  # Already serving on the port (started by this script from another checkout, for instance): use it as it is.
+  if "$PG_BIN/pg_isready" -h 127.0.0.1 -p "$PG_PORT" >/dev/null 2>&1; then log "postgres already running on $PG_PORT"; return 0; fi
   if [ ! -f "$dir/PG_VERSION" ]; then
     mkdir -p "$dir" && chown postgres:postgres "$dir" && chmod 700 "$dir"
     su postgres -c "$PG_BIN/initdb -D '$dir' -U postgres --auth=trust -E UTF8 --locale=C.UTF-8" >/dev/null
   fi
-  if "$PG_BIN/pg_isready" -h 127.0.0.1 -p "$PG_PORT" >/dev/null 2>&1; then log "postgres already running on $PG_PORT"; return 0; fi
   # Fast, disposable test server: durability settings off.
   su postgres -c "$PG_BIN/pg_ctl -D '$dir' -l '$dir/server.log' -w start -o \"-c listen_addresses=127.0.0.1 -p $PG_PORT -k /tmp -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300\"" >/dev/null
   wait_for 30 postgres "$PG_BIN/pg_isready" -h 127.0.0.1 -p "$PG_PORT"
@@ -69,9 +70,11 @@ port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 # --- SMTP sink: maildev 2.2.1, SMTP on 127.0.0.1:$SMTP_PORT, mail as JSON on http://127.0.0.1:$MAILDEV_HTTP_PORT/email --
 maildev_start() {
-  npm_install
   local pidfile="$state/maildev.pid"
   if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then log "maildev already running on $SMTP_PORT/$MAILDEV_HTTP_PORT"; return 0; fi
+  # Both ports already answer (a maildev started from another checkout): use it rather than fail to bind a second one.
+  if port_open "$SMTP_PORT" && port_open "$MAILDEV_HTTP_PORT"; then log "maildev already listening on $SMTP_PORT/$MAILDEV_HTTP_PORT"; return 0; fi
+  npm_install
   nohup node "$NODE_DIR/node_modules/maildev/bin/maildev" --ip 127.0.0.1 -s "$SMTP_PORT" -w "$MAILDEV_HTTP_PORT" \
     >"$state/maildev.log" 2>&1 &
   echo $! >"$pidfile"
