@@ -1,4 +1,5 @@
 using Apertur.Destinations;
+using Apertur.Destinations.CloudDrives;
 using Apertur.Destinations.Dropbox;
 using Apertur.Destinations.GoogleDrive;
 using Apertur.Destinations.OneDrive;
@@ -17,21 +18,28 @@ public static class CloudDriveServices
     {
         services.AddOptions<OAuthOptions>().BindConfiguration(OAuthOptions.Section)
             .Validate(o => o.Problems().Count == 0, "Apertur:OAuth settings are invalid (URLs, chunk sizes or durations); see docs/cloud-drives.md.")
-            .Validate<IOptions<DeliveryOptions>>((o, delivery) => o.AttemptTimeout < delivery.Value.Lease,
-                "Apertur:OAuth:AttemptTimeout must be shorter than Apertur:Delivery:Lease, or a slow upload could be claimed twice.")
             .ValidateOnStart();
         services.AddSingleton<OAuthGrantStore>();
         services.AddSingleton<ReconnectNotices>();
         services.AddSingleton<IDestination>(sp => new GoogleDriveDestination(Http(sp, httpClientName), sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<OAuthGrantStore>(), Options(sp).GoogleDrive(), Options(sp).Tuning));
+            sp.GetRequiredService<OAuthGrantStore>(), Options(sp).GoogleDrive(), Tuning(sp)));
         services.AddSingleton<IDestination>(sp => new DropboxDestination(Http(sp, httpClientName), sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<OAuthGrantStore>(), Options(sp).DropboxDrive(), Options(sp).Tuning));
+            sp.GetRequiredService<OAuthGrantStore>(), Options(sp).DropboxDrive(), Tuning(sp)));
         services.AddSingleton<IDestination>(sp => new OneDriveDestination(Http(sp, httpClientName), sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<OAuthGrantStore>(), Options(sp).OneDrive(), Options(sp).Tuning));
+            sp.GetRequiredService<OAuthGrantStore>(), Options(sp).OneDrive(), Tuning(sp)));
         return services;
     }
 
     private static HttpClient Http(IServiceProvider sp, string name) => sp.GetRequiredService<IHttpClientFactory>().CreateClient(name);
 
     private static OAuthOptions Options(IServiceProvider sp) => sp.GetRequiredService<IOptions<OAuthOptions>>().Value;
+
+    /// <summary>The pacing, with the attempt kept inside the delivery lease: a slower attempt could be claimed by another worker.</summary>
+    private static CloudDriveTuning Tuning(IServiceProvider sp)
+    {
+        var tuning = Options(sp).Tuning;
+        var lease = sp.GetRequiredService<IOptions<DeliveryOptions>>().Value.Lease;
+        var limit = lease - TimeSpan.FromTicks(Math.Min(TimeSpan.FromSeconds(2).Ticks, lease.Ticks / 2));
+        return tuning.AttemptTimeout <= limit ? tuning : tuning with { AttemptTimeout = limit };
+    }
 }

@@ -25,7 +25,7 @@ public sealed class OAuthOptions
     /// <summary>Access tokens are refreshed when they expire within this margin (default 5 min).</summary>
     public TimeSpan RefreshBefore { get; set; } = TimeSpan.FromMinutes(5);
 
-    /// <summary>The most one delivery attempt to a drive may take (default 100 s; below Apertur:Delivery:Lease).</summary>
+    /// <summary>The most one delivery attempt to a drive may take (default 100 s; capped 2 s below Apertur:Delivery:Lease).</summary>
     public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(100);
 
     /// <summary>A provider's throttle wait up to this long is waited inside the attempt (default 10 s); longer ones reschedule.</summary>
