@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Amazon;
@@ -23,9 +22,6 @@ namespace Apertur.Destinations.S3;
 public sealed class S3Destination : IDestination, IConnectionTestable, IDisposable
 {
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(30);
-
-    /// <summary>The object the connection test writes (then deletes), beside where images go.</summary>
-    public const string ProbeName = ".apertur-connection-test";
 
     private readonly GuardedHttpClientFactory _http;
     private readonly TimeProvider _time;
@@ -77,10 +73,7 @@ public sealed class S3Destination : IDestination, IConnectionTestable, IDisposab
         }, ct).ConfigureAwait(false);
     }
 
-    /// <summary>
-    /// Writes a small object named <see cref="ProbeName"/> where images go (the fixed part of <c>key_template</c>), then
-    /// deletes it: proves the credentials, the bucket and the permission to write, which is what delivering needs.
-    /// </summary>
+    /// <summary>Writes, then deletes, the <see cref="StorageProbe"/> object beside where images go.</summary>
     public async Task<ConnectionTestResult> TestAsync(DestinationTarget target, ProjectSigning signing, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(target);
@@ -88,8 +81,8 @@ public sealed class S3Destination : IDestination, IConnectionTestable, IDisposab
         {
             return new ConnectionTestResult(false, "Invalid s3 config: " + string.Join(" ", problems));
         }
-        var key = ProbeKey(config.KeyTemplate);
-        var text = $"Apertur connection test of destination {target.Id} at {_time.GetUtcNow().ToString("O", CultureInfo.InvariantCulture)}. Safe to delete.";
+        var key = StorageProbe.PathFor(config.KeyTemplate);
+        var text = StorageProbe.Text(target.Id, _time.GetUtcNow());
         var deleted = true;
         var result = await RunAsync(config, async (client, token) =>
         {
@@ -119,14 +112,6 @@ public sealed class S3Destination : IDestination, IConnectionTestable, IDisposab
             DeliveryResult.RetryLater r => new ConnectionTestResult(false, r.Reason, r.StatusCode),
             _ => throw new InvalidOperationException("unknown result"),
         };
-    }
-
-    /// <summary>The probe's key: the template's fixed leading folders (<c>uploads/</c> of the default) and <see cref="ProbeName"/>.</summary>
-    public static string ProbeKey(string template)
-    {
-        var fixedPart = template.Split('{')[0];
-        var folder = fixedPart.LastIndexOf('/') is var slash and >= 0 ? fixedPart[..slash] : "";
-        return PathTemplate.Combine(folder.TrimStart('/'), ProbeName).TrimStart('/');
     }
 
     /// <summary>One attempt with a client for this config, bounded by the timeout, its failures classified.</summary>
