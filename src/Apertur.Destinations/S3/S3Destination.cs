@@ -299,6 +299,8 @@ public sealed class S3Destination : IDestination, IConnectionTestable, IDisposab
         {
             HttpClientFactory = _http,
             ForcePathStyle = config.ForcePathStyle,
+            // The destination's config decides where bytes go, never AWS_ENDPOINT_URL or ~/.aws/config on this server.
+            IgnoreConfiguredEndpointUrls = true,
             // Deliveries are retried by the queue; a couple of quick retries absorb S3's occasional 500/503.
             MaxErrorRetry = 2,
             Timeout = _timeout,
