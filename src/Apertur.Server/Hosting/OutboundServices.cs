@@ -1,5 +1,7 @@
 using Apertur.Destinations;
+using Apertur.Destinations.AzureBlob;
 using Apertur.Destinations.Outbound;
+using Apertur.Destinations.S3;
 using Apertur.Destinations.Webhooks;
 using Apertur.Server.Delivery;
 using Microsoft.Extensions.Options;
@@ -31,6 +33,12 @@ public static class OutboundServices
             .ConfigurePrimaryHttpMessageHandler(() => guard.CreateHandler());
 
         services.AddSingleton<IDestination>(sp => new WebhookDestination(
+            sp.GetRequiredService<IHttpClientFactory>().CreateClient(HttpClientName), sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<IOptions<DeliveryOptions>>().Value.AttemptTimeout));
+        // The SDK builds its HTTP clients itself: the adapter hands it clients over a handler of this guard.
+        services.AddSingleton<IDestination>(sp => new S3Destination(guard, sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<IOptions<DeliveryOptions>>().Value.AttemptTimeout));
+        services.AddSingleton<IDestination>(sp => new AzureBlobDestination(
             sp.GetRequiredService<IHttpClientFactory>().CreateClient(HttpClientName), sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<IOptions<DeliveryOptions>>().Value.AttemptTimeout));
         services.AddSingleton<DestinationRegistry>();

@@ -241,13 +241,13 @@ public sealed class RetryPolicyTests
     public async Task NoAdapterForTheKind_WaitsAnHourAsRetryingWithoutCountingOrSpinning(string database)
     {
         var clock = new ManualClock();
-        var (app, imageId, _) = await UploadToAsync(database, clock, new Uri("http://unused.invalid"), type: "s3");
+        var (app, imageId, _) = await UploadToAsync(database, clock, new Uri("http://unused.invalid"), type: "dropbox");
         await using var _ = app;
 
         var waiting = await DeliveryKit.WaitForStatusAsync(app, imageId, DeliveryStatus.Retrying);
         waiting.Attempts.ShouldBe(0);
         waiting.FirstAttemptAt.ShouldBeNull();
-        waiting.LastError.ShouldBe("No adapter for s3 is installed in this version");
+        waiting.LastError.ShouldBe("No adapter for dropbox is installed in this version");
         waiting.NextAttemptAt.ShouldBe(clock.GetUtcNow() + TimeSpan.FromHours(1));
         clock.Advance(TimeSpan.FromMinutes(30));
         DeliveryKit.Nudge(app);

@@ -103,11 +103,11 @@ public sealed class DestinationTestEndpointTests
     public async Task KindWithoutAdapter_AnswersHonestly(string db)
     {
         await using var app = await TestApp.StartAsync(db);
-        var destination = await app.Client.CreateDestinationAsync("""{"type":"s3","name":"Bucket","config":{"bucket":"b"}}""");
+        var destination = await app.Client.CreateDestinationAsync("""{"type":"dropbox","name":"Box","config":{}}""");
 
         var result = await TestAsync(app, destination.GetProperty("id").GetString()!);
 
         result.GetProperty("success").GetBoolean().ShouldBeFalse();
-        result.GetProperty("message").GetString().ShouldBe("No adapter for s3 is installed in this version");
+        result.GetProperty("message").GetString().ShouldBe("No adapter for dropbox is installed in this version");
     }
 }
