@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using System.Globalization;
+using Apertur.Destinations.AzureBlob;
 using Microsoft.Data.Sqlite;
 
 /// <summary>
@@ -111,15 +111,47 @@ internal static class KindThroughput
 /// <summary>The destination config of each kind, pointing at the servers scripts/services.sh starts on loopback.</summary>
 internal static class BenchDestinations
 {
-    public static Task<object> ConfigAsync(string kind, Receiver receiver) => kind switch
+    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(30) };
+
+    public static async Task<object> ConfigAsync(string kind, Receiver receiver) => kind switch
     {
-        "webhook" => Task.FromResult<object>(new { url = receiver.Url("/kind").ToString(), format = "multipart" }),
+        "webhook" => new { url = receiver.Url("/kind").ToString(), format = "multipart" },
+        "s3" => await S3Async(),
+        "azure_blob" => await AzureBlobAsync(),
         _ => throw new ArgumentException($"no benchmark configuration for destination kind '{kind}'"),
     };
 
+    // fauxqs (scripts/services.sh fauxqs): any credentials, path-style, a fresh bucket.
+    private static async Task<object> S3Async()
+    {
+        var endpoint = Env("APERTUR_S3_ENDPOINT", "http://127.0.0.1:54566").TrimEnd('/');
+        var bucket = "apertur-bench-" + Guid.NewGuid().ToString("N")[..12];
+        using var created = await Http.PutAsync($"{endpoint}/{bucket}", null);
+        created.EnsureSuccessStatusCode();
+        return new
+        {
+            bucket, region = "us-east-1", access_key_id = "AKIAAPERTURBENCH", secret_access_key = "bench-secret",
+            endpoint, force_path_style = true,
+        };
+    }
+
+    // Azurite (scripts/services.sh azurite): the well-known development account, a fresh container.
+    private static async Task<object> AzureBlobAsync()
+    {
+        var endpoint = Env("APERTUR_AZURITE_ENDPOINT", "http://127.0.0.1:50000/devstoreaccount1").TrimEnd('/');
+        var container = "apertur-bench-" + Guid.NewGuid().ToString("N")[..12];
+        using var request = new HttpRequestMessage(HttpMethod.Put, $"{endpoint}/{container}?restype=container");
+        SharedKeySigner.Sign(request, AzureConnectionString.DevelopmentAccount, Convert.FromBase64String(AzureConnectionString.DevelopmentKey),
+            TimeProvider.System.GetUtcNow());
+        using var created = await Http.SendAsync(request);
+        created.EnsureSuccessStatusCode();
+        return new
+        {
+            account_name = AzureConnectionString.DevelopmentAccount, container_name = container,
+            account_key = AzureConnectionString.DevelopmentKey, endpoint,
+        };
+    }
+
     internal static string Env(string name, string fallback) =>
         Environment.GetEnvironmentVariable(name) is { Length: > 0 } value ? value : fallback;
-
-    internal static int EnvInt(string name, int fallback) =>
-        int.Parse(Env(name, fallback.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
 }
