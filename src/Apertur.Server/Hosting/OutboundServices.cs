@@ -1,5 +1,8 @@
 using Apertur.Destinations;
+using Apertur.Destinations.Ftp;
 using Apertur.Destinations.Outbound;
+using Apertur.Destinations.Sftp;
+using Apertur.Destinations.WebDav;
 using Apertur.Destinations.Webhooks;
 using Apertur.Server.Delivery;
 using Microsoft.Extensions.Options;
@@ -31,6 +34,12 @@ public static class OutboundServices
             .ConfigurePrimaryHttpMessageHandler(() => guard.CreateHandler());
 
         services.AddSingleton<IDestination>(sp => new WebhookDestination(
+            sp.GetRequiredService<IHttpClientFactory>().CreateClient(HttpClientName), sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<IOptions<DeliveryOptions>>().Value.AttemptTimeout));
+        // File servers: sftp and ftp through libcurl (pinned to the guard's checked address), webdav through the guarded client.
+        services.AddSingleton<IDestination>(sp => new SftpDestination(guard, sp.GetRequiredService<IOptions<DeliveryOptions>>().Value.AttemptTimeout));
+        services.AddSingleton<IDestination>(sp => new FtpDestination(guard, sp.GetRequiredService<IOptions<DeliveryOptions>>().Value.AttemptTimeout));
+        services.AddSingleton<IDestination>(sp => new WebDavDestination(
             sp.GetRequiredService<IHttpClientFactory>().CreateClient(HttpClientName), sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<IOptions<DeliveryOptions>>().Value.AttemptTimeout));
         services.AddSingleton<DestinationRegistry>();
