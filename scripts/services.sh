@@ -201,9 +201,10 @@ ftp_start() {
     -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" -keyout "$dir/key.pem" -out "$dir/cert.pem" 2>/dev/null
   local tls=(ssl_enable=YES "rsa_cert_file=$dir/cert.pem" "rsa_private_key_file=$dir/key.pem" force_local_logins_ssl=YES
     force_local_data_ssl=YES require_ssl_reuse=NO ssl_sslv2=NO ssl_sslv3=NO)
-  ftp_instance plain "$FTP_PORT" 52130 52133 ssl_enable=NO
-  ftp_instance explicit "$FTPS_EXPLICIT_PORT" 52134 52136 "${tls[@]}"
-  ftp_instance implicit "$FTPS_IMPLICIT_PORT" 52137 52139 "${tls[@]}" implicit_ssl=YES
+  # The three share the passive range: each takes a free port in it for every data connection.
+  ftp_instance plain "$FTP_PORT" 52130 52139 ssl_enable=NO
+  ftp_instance explicit "$FTPS_EXPLICIT_PORT" 52130 52139 "${tls[@]}"
+  ftp_instance implicit "$FTPS_IMPLICIT_PORT" 52130 52139 "${tls[@]}" implicit_ssl=YES
 }
 ftp_stop() {
   for name in plain explicit implicit; do

@@ -73,6 +73,7 @@ internal static partial class CurlNative
 internal enum CurlOption
 {
     // Longs (base 0).
+    SslVersion = 32,
     Verbose = 41,
     NoProgress = 43,
     Upload = 46,

@@ -18,6 +18,9 @@ public sealed class FtpDestination(OutboundGuard guard, TimeSpan? timeout = null
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(30);
 
     private const long UseSslAll = 3;
+    private const long CreateDirRetry = 2;
+    private const long Tls12 = 6;
+    private const long MaxTls12 = 6 << 16;
 
     private readonly TimeSpan _timeout = timeout ?? DefaultTimeout;
 
@@ -85,6 +88,9 @@ public sealed class FtpDestination(OutboundGuard guard, TimeSpan? timeout = null
             if (config.Tls != FtpTls.None)
             {
                 transfer.Set(CurlOption.UseSsl, UseSslAll);
+                // TLS 1.2 exactly: libcurl before 8.8 can lose the end of an FTPS upload over TLS 1.3 (curl issue 6149; the
+                // server answers 426 with a truncated file), and Debian 12 ships 7.88.
+                transfer.Set(CurlOption.SslVersion, Tls12 | MaxTls12);
                 transfer.Set(CurlOption.SslVerifyPeer, config.TlsVerify);
                 transfer.Set(CurlOption.SslVerifyHost, config.TlsVerify ? 2 : 0);
                 if (config.TlsCertificate is not null)
@@ -98,7 +104,8 @@ public sealed class FtpDestination(OutboundGuard guard, TimeSpan? timeout = null
             {
                 transfer.Set(CurlOption.FtpPort, "-");
             }
-            transfer.Set(CurlOption.FtpCreateMissingDirs, 1);
+            // Retry CWD after a failed MKD: another delivery of the same session may have just made the folder.
+            transfer.Set(CurlOption.FtpCreateMissingDirs, CreateDirRetry);
             transfer.Set(CurlOption.ServerResponseTimeout, (long)CurlRunner.ConnectTimeout.TotalSeconds);
             if (removeAfter)
             {

@@ -185,7 +185,17 @@ public sealed class WebDavDestination(HttpClient http, TimeProvider time, TimeSp
                     continue;
                 case 409:
                     return new TransferFailure($"The folder {config.Url} does not exist on the server (MKCOL {level.AbsolutePath} answered {Text(made)}): check url", true);
+                case 401:
+                    return Failure(made, config, level, "create the folder");
                 default:
+                    // Another delivery of the same session may have made it a moment ago (Apache answers that race with 403).
+                    using (var there = await SendAsync(config, Propfind, level, PropfindContent(), depth: "0", ct).ConfigureAwait(false))
+                    {
+                        if ((int)there.StatusCode == 207)
+                        {
+                            continue;
+                        }
+                    }
                     return Failure(made, config, level, "create the folder");
             }
         }
