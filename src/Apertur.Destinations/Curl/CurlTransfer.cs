@@ -235,9 +235,10 @@ internal sealed class PrivateKeyFile : IDisposable
 {
     public string Path { get; }
 
-    public PrivateKeyFile(string pem)
+    /// <param name="directory">Where to write it (default: the system temp folder).</param>
+    public PrivateKeyFile(string pem, string? directory = null)
     {
-        Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "apertur-key-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)));
+        Path = System.IO.Path.Combine(directory ?? System.IO.Path.GetTempPath(), "apertur-key-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)));
         var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None };
         if (!OperatingSystem.IsWindows())
         {

@@ -17,7 +17,8 @@ namespace Apertur.Destinations.Sftp;
 /// and later refuse by default: use an ed25519 or ECDSA key there.
 /// </para>
 /// </summary>
-public sealed class SftpDestination(OutboundGuard guard, TimeSpan? timeout = null) : IDestination, IConnectionTestable
+/// <param name="keyDirectory">Where private keys are written for libcurl while a transfer runs (default: the temp folder).</param>
+public sealed class SftpDestination(OutboundGuard guard, TimeSpan? timeout = null, string? keyDirectory = null) : IDestination, IConnectionTestable
 {
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(30);
 
@@ -73,7 +74,7 @@ public sealed class SftpDestination(OutboundGuard guard, TimeSpan? timeout = nul
     private async Task<(CurlResult? Result, TransferFailure? Failure)> TransferAsync(SftpConfig config, CurlEndpoint endpoint, string path,
         DeliveryImage image, bool removeAfter, CancellationToken ct)
     {
-        using var key = config.PrivateKey is null ? null : new PrivateKeyFile(config.PrivateKey);
+        using var key = config.PrivateKey is null ? null : new PrivateKeyFile(config.PrivateKey, keyDirectory);
         var outcome = await CurlRunner.RunAsync(guard, endpoint, _timeout, transfer =>
         {
             transfer.Set(CurlOption.ProtocolsStr, "sftp");

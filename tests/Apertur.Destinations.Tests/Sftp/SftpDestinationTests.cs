@@ -59,13 +59,30 @@ public sealed class SftpDestinationTests : IDisposable
     public async Task DeliverAsync_PrivateKey_LogsInAndLeavesNoKeyFileBehind(string key, bool passphrase)
     {
         var bytes = FileKit.Bytes(10_000, seed: 7);
-        var before = Directory.GetFiles(Path.GetTempPath(), "apertur-key-*").Length;
+        var keys = Directory.CreateTempSubdirectory("apertur-keys-").FullName;
+        var sftp = new SftpDestination(FileKit.LoopbackGuard(), keyDirectory: keys);
 
-        var result = await DeliverAsync(Key(key, passphrase ? LoopbackFiles.KeyPassphrase : null), FileKit.Image(bytes, index: 0, mimeType: "image/webp"));
+        var result = await sftp.DeliverAsync(FileKit.Request(DestinationKinds.Sftp, FileKit.Config(Key(key, passphrase ? LoopbackFiles.KeyPassphrase : null)),
+            FileKit.Image(bytes, index: 0, mimeType: "image/webp")), CancellationToken.None);
 
         result.ShouldBeOfType<DeliveryResult.Delivered>();
         File.ReadAllBytes(Path.Combine(_folder.Local, FileKit.SessionId.ToString(), "0.webp")).ShouldBe(bytes);
-        Directory.GetFiles(Path.GetTempPath(), "apertur-key-*").Length.ShouldBeLessThanOrEqualTo(before);
+        Directory.GetFiles(keys).ShouldBeEmpty();
+        Directory.Delete(keys);
+    }
+
+    [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public void PrivateKeyFile_OnlyItsOwnerMayReadIt_AndItIsGoneAfterwards()
+    {
+        string path;
+        using (var file = new Curl.PrivateKeyFile("-----BEGIN OPENSSH PRIVATE KEY-----\r\nabc\r\n-----END OPENSSH PRIVATE KEY-----"))
+        {
+            path = file.Path;
+            File.GetUnixFileMode(path).ShouldBe(UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            File.ReadAllText(path).ShouldBe("-----BEGIN OPENSSH PRIVATE KEY-----\nabc\n-----END OPENSSH PRIVATE KEY-----\n");
+        }
+        File.Exists(path).ShouldBeFalse();
     }
 
     [Fact]
