@@ -4,6 +4,9 @@ using System.Text.Json.Serialization;
 using Apertur.Destinations;
 using Apertur.Destinations.AzureBlob;
 using Apertur.Destinations.S3;
+using Apertur.Destinations.Ftp;
+using Apertur.Destinations.Sftp;
+using Apertur.Destinations.WebDav;
 using Apertur.Destinations.Webhooks;
 using Apertur.Server.Data;
 using Apertur.Server.Hosting;
@@ -70,11 +73,12 @@ public static partial class DestinationsApi
         db.Destinations.Add(destination);
         await db.SaveChangesAsync(ct);
         LogCreated(logger, destination.Id, kind, caller.ProjectId);
+        LogWarnings(logger, destination, config);
         return TypedResults.Created($"/api/v1/projects/{caller.ProjectId}/destinations/{destination.Id}", View(destination));
     }
 
     private static async Task<IResult> PatchAsync(string projectId, string destId, HttpContext http, AperturDb db, TimeProvider time,
-        DestinationConfigs configs, CancellationToken ct)
+        DestinationConfigs configs, ILogger<Destination> logger, CancellationToken ct)
     {
         var caller = http.RequireProject(projectId);
         var body = await JsonBody.ReadAsync(http.Request, ct);
@@ -99,6 +103,7 @@ public static partial class DestinationsApi
             }
             Validate(destination.Type, revealed);
             destination.Config = merged;
+            LogWarnings(logger, destination, revealed);
         }
         if (body.Flag("isActive", "is_active") is { } active)
         {
@@ -194,11 +199,34 @@ public static partial class DestinationsApi
             DestinationKinds.Webhook => WebhookDestination.Validate(config),
             DestinationKinds.S3 => S3Destination.Validate(config),
             DestinationKinds.AzureBlob => AzureBlobDestination.Validate(config),
+            DestinationKinds.Sftp => SftpDestination.Validate(config),
+            DestinationKinds.Ftp => FtpDestination.Validate(config),
+            DestinationKinds.WebDav => WebDavDestination.Validate(config),
             _ => [],
         };
         if (problems.Count > 0)
         {
             throw ApiException.BadRequest(string.Join(" ", problems));
+        }
+    }
+
+    /// <summary>
+    /// What a person should know about a config that works but is unsafe (plain FTP, TLS checks off, WebDAV over http).
+    /// Answered as <c>warnings</c> beside the contract's fields (the SDKs ignore unknown fields; Rust's serde included) and
+    /// left out when there is none.
+    /// </summary>
+    internal static IReadOnlyList<string> Warnings(string kind, JsonElement config) => kind switch
+    {
+        DestinationKinds.Ftp => FtpConfig.Warnings(config),
+        DestinationKinds.WebDav => WebDavConfig.Warnings(config),
+        _ => [],
+    };
+
+    private static void LogWarnings(ILogger logger, Destination destination, JsonElement config)
+    {
+        foreach (var warning in Warnings(destination.Type, config))
+        {
+            LogUnsafeConfig(logger, destination.Id, destination.Type, warning);
         }
     }
 
@@ -212,14 +240,22 @@ public static partial class DestinationsApi
 
     private static JsonElement EmptyObject() => JsonSerializer.SerializeToElement(new Dictionary<string, object>());
 
-    internal static DestinationView View(Destination d) => new(
-        d.Id.ToString(), d.Type, d.Name, DestinationConfigs.Mask(d.Type, d.Config), d.IsActive, Iso.Format(d.CreatedAt), Iso.Format(d.UpdatedAt));
+    internal static DestinationView View(Destination d)
+    {
+        var config = DestinationConfigs.Mask(d.Type, d.Config);
+        var warnings = Warnings(d.Type, config);
+        return new(d.Id.ToString(), d.Type, d.Name, config, d.IsActive, Iso.Format(d.CreatedAt), Iso.Format(d.UpdatedAt),
+            warnings.Count > 0 ? warnings : null);
+    }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Destination {DestinationId} ({Kind}) created in project {ProjectId}")]
     private static partial void LogCreated(ILogger logger, Guid destinationId, string kind, Guid projectId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Destination {DestinationId} deleted from project {ProjectId}")]
     private static partial void LogDeleted(ILogger logger, Guid destinationId, Guid projectId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Destination {DestinationId} ({Kind}) is configured unsafely: {Warning}")]
+    private static partial void LogUnsafeConfig(ILogger logger, Guid destinationId, string kind, string warning);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Connection test of destination {DestinationId} ({Kind}) threw")]
     private static partial void LogTestCrashed(ILogger logger, Exception exception, Guid destinationId, string kind);
@@ -233,7 +269,8 @@ public sealed record DestinationView(
     [property: JsonPropertyName("config")] JsonElement Config,
     [property: JsonPropertyName("isActive")] bool IsActive,
     [property: JsonPropertyName("createdAt")] string CreatedAt,
-    [property: JsonPropertyName("updatedAt")] string UpdatedAt);
+    [property: JsonPropertyName("updatedAt")] string UpdatedAt,
+    [property: JsonPropertyName("warnings"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? Warnings = null);
 
 /// <summary>The connection test answer: <c>success</c> always; <c>status</c> when the target answered; <c>error</c> on failure.</summary>
 public sealed record TestView(

@@ -1,7 +1,10 @@
 using Apertur.Destinations;
 using Apertur.Destinations.AzureBlob;
+using Apertur.Destinations.Ftp;
 using Apertur.Destinations.Outbound;
 using Apertur.Destinations.S3;
+using Apertur.Destinations.Sftp;
+using Apertur.Destinations.WebDav;
 using Apertur.Destinations.Webhooks;
 using Apertur.Server.Delivery;
 using Microsoft.Extensions.Options;
@@ -39,6 +42,12 @@ public static class OutboundServices
         services.AddSingleton<IDestination>(sp => new S3Destination(guard, sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<IOptions<DeliveryOptions>>().Value.AttemptTimeout));
         services.AddSingleton<IDestination>(sp => new AzureBlobDestination(
+            sp.GetRequiredService<IHttpClientFactory>().CreateClient(HttpClientName), sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<IOptions<DeliveryOptions>>().Value.AttemptTimeout));
+        // File servers: sftp and ftp through libcurl (pinned to the guard's checked address), webdav through the guarded client.
+        services.AddSingleton<IDestination>(sp => new SftpDestination(guard, sp.GetRequiredService<IOptions<DeliveryOptions>>().Value.AttemptTimeout));
+        services.AddSingleton<IDestination>(sp => new FtpDestination(guard, sp.GetRequiredService<IOptions<DeliveryOptions>>().Value.AttemptTimeout));
+        services.AddSingleton<IDestination>(sp => new WebDavDestination(
             sp.GetRequiredService<IHttpClientFactory>().CreateClient(HttpClientName), sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<IOptions<DeliveryOptions>>().Value.AttemptTimeout));
         services.AddSingleton<DestinationRegistry>();
