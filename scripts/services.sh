@@ -250,9 +250,9 @@ ftp_start() {
   local tls=(ssl_enable=YES "rsa_cert_file=$dir/cert.pem" "rsa_private_key_file=$dir/key.pem" force_local_logins_ssl=YES
     force_local_data_ssl=YES require_ssl_reuse=NO ssl_sslv2=NO ssl_sslv3=NO)
   # The three share the passive range: each takes a free port in it for every data connection.
-  ftp_instance plain "$FTP_PORT" 52130 52139 ssl_enable=NO
-  ftp_instance explicit "$FTPS_EXPLICIT_PORT" 52130 52139 "${tls[@]}"
-  ftp_instance implicit "$FTPS_IMPLICIT_PORT" 52130 52139 "${tls[@]}" implicit_ssl=YES
+  ftp_instance plain "$FTP_PORT" 52130 52199 ssl_enable=NO
+  ftp_instance explicit "$FTPS_EXPLICIT_PORT" 52130 52199 "${tls[@]}"
+  ftp_instance implicit "$FTPS_IMPLICIT_PORT" 52130 52199 "${tls[@]}" implicit_ssl=YES
 }
 ftp_stop() {
   for name in plain explicit implicit; do
