@@ -5,6 +5,9 @@
 // Usage: DeliveryBench --server-dll <Apertur.Server.dll> [--rate 50] [--seconds 20] [--backlog 6000] [--destinations 4]
 //        [--databases sqlite,postgres] [--postgres "Host=127.0.0.1;Port=55432;Username=postgres;Database=postgres"]
 //        [--uploads-only]   (the latency run's uploads with the worker off: what the upload path alone costs)
+//   per kind    --kinds webhook,s3,...: for each destination kind, a backlog of --kind-images images of --kind-size-mb MB
+//               (default 40 × 5 MB) is queued with the worker off, then delivered to the kind's real server on loopback
+//               (scripts/services.sh start): MB/s from the first attempt's start to the last attempt's end (SQLite).
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
@@ -20,6 +23,10 @@ using Npgsql;
 var options = BenchOptions.Parse(args);
 var image = File.ReadAllBytes(Path.Combine(options.FixturesDirectory, "small.jpg"));
 await using var receiver = await Receiver.StartAsync();
+if (options.Kinds.Length > 0)
+{
+    return await KindThroughput.RunAllAsync(options, image, receiver);
+}
 Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {Environment.OSVersion}, .NET {Environment.Version}");
 Console.WriteLine($"image: small.jpg ({image.Length} bytes), webhook format multipart, receiver answers 200 at once");
 Console.WriteLine();
@@ -384,6 +391,24 @@ internal sealed class Server : IDisposable
         return doc.RootElement.GetProperty("uuid").GetString()!;
     }
 
+    /// <summary>A destination created through the management API, as an operator would (secrets protected at rest).</summary>
+    public async Task<Guid> CreateDestinationAsync(string type, string name, object config)
+    {
+        using var project = await _http.GetAsync("/api/v1/project");
+        using var projectDoc = JsonDocument.Parse(await project.Content.ReadAsStringAsync());
+        var projectId = projectDoc.RootElement.GetProperty("id").GetString();
+        var body = JsonSerializer.Serialize(new { type, name, config });
+        using var response = await _http.PostAsync($"/api/v1/projects/{projectId}/destinations",
+            new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+        var text = await response.Content.ReadAsStringAsync();
+        if (response.StatusCode != HttpStatusCode.Created)
+        {
+            throw new InvalidOperationException($"create destination answered {(int)response.StatusCode}: {text}");
+        }
+        using var doc = JsonDocument.Parse(text);
+        return Guid.Parse(doc.RootElement.GetProperty("id").GetString()!);
+    }
+
     /// <summary>Uploads one image; its id, or null when the server did not answer 201.</summary>
     public async Task<string?> UploadAsync(string session, byte[] image)
     {
@@ -419,7 +444,7 @@ internal sealed class Server : IDisposable
 }
 
 internal sealed record BenchOptions(string ServerDll, int Rate, int Seconds, int Backlog, int Destinations, int Concurrency, string[] Databases,
-    string Postgres, string FixturesDirectory, bool UploadsOnly)
+    string Postgres, string FixturesDirectory, bool UploadsOnly, string[] Kinds, int KindImages, int KindSizeMb)
 {
     public static BenchOptions Parse(string[] args)
     {
@@ -439,6 +464,9 @@ internal sealed record BenchOptions(string ServerDll, int Rate, int Seconds, int
             Get("--databases", "sqlite,postgres").Split(','),
             Get("--postgres", Environment.GetEnvironmentVariable("APERTUR_TEST_POSTGRES") ?? "Host=127.0.0.1;Port=55432;Username=postgres;Database=postgres"),
             Get("--fixtures", "tests/Apertur.IntegrationTests/Fixtures"),
-            args.Contains("--uploads-only"));
+            args.Contains("--uploads-only"),
+            Get("--kinds", "").Split(',', StringSplitOptions.RemoveEmptyEntries),
+            Int("--kind-images", 40),
+            Int("--kind-size-mb", 5));
     }
 }

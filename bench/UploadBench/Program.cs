@@ -3,7 +3,9 @@
 //   apertur   the real server (Release build), SQLite + local disk, rate limits off
 //   baseline       a trivial Kestrel endpoint that only drains the request body
 //   baseline-disk  the same endpoint writing the body to a file and flushing it to disk (what durable storage costs)
+// Also the server's CPU time per stored image (user + system), a figure that holds up when the machine is busy.
 // Usage: UploadBench --server-dll <Apertur.Server.dll> [--clients 32] [--seconds 20] [--sizes 1,20] [--fixtures dir]
+//                    [--warmup 5] [--targets baseline,baseline-disk,apertur]
 //        UploadBench --serve-baseline <port> [disk]   (internal: runs a baseline server)
 using System.Diagnostics;
 using System.Globalization;
@@ -56,25 +58,27 @@ var fixtures = samplePhotos.Select(name => Path.Combine(options.FixturesDirector
 Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {Environment.OSVersion}, .NET {Environment.Version}");
 Console.WriteLine($"clients: {options.Clients}, duration: {options.Seconds}s per run");
 Console.WriteLine();
-Console.WriteLine("| target | payload | images/s | MB/s | server peak RSS (MB) | errors |");
-Console.WriteLine("|---|---|---|---|---|---|");
+Console.WriteLine("| target | payload | images/s | MB/s | server CPU ms/image | server peak RSS (MB) | errors |");
+Console.WriteLine("|---|---|---|---|---|---|---|");
 
 var results = new List<Result>();
 foreach (var (label, files) in Payloads(options, fixtures))
 {
-    foreach (var target in new[] { "baseline", "baseline-disk", "apertur" })
+    foreach (var target in options.Targets)
     {
         var result = await RunAsync(target, label, files, options);
         results.Add(result);
-        Console.WriteLine($"| {result.Target} | {result.Payload} | {result.ImagesPerSecond:F1} | {result.MegabytesPerSecond:F1} | {result.PeakRssMb:F0} | {result.Errors} |");
+        Console.WriteLine($"| {result.Target} | {result.Payload} | {result.ImagesPerSecond:F1} | {result.MegabytesPerSecond:F1} | {result.ServerCpuMsPerImage:F2} | {result.PeakRssMb:F0} | {result.Errors} |");
     }
 }
 Console.WriteLine();
 foreach (var group in results.GroupBy(r => r.Payload))
 {
-    var a = group.Single(r => r.Target == "apertur");
-    var b = group.Single(r => r.Target == "baseline");
-    var d = group.Single(r => r.Target == "baseline-disk");
+    if (group.SingleOrDefault(r => r.Target == "apertur") is not { } a || group.SingleOrDefault(r => r.Target == "baseline") is not { } b
+        || group.SingleOrDefault(r => r.Target == "baseline-disk") is not { } d)
+    {
+        continue;
+    }
     Console.WriteLine($"{group.Key}: apertur reaches {100 * a.MegabytesPerSecond / b.MegabytesPerSecond:F0}% of the drain baseline's MB/s, " +
         $"{100 * a.MegabytesPerSecond / d.MegabytesPerSecond:F0}% of the drain-to-disk baseline's");
 }
@@ -135,13 +139,22 @@ static async Task<Result> RunAsync(string target, string payload, byte[][] files
             sessions[i] = target == "apertur" ? await CreateSessionAsync(http) : Guid.NewGuid().ToString();
         }
 
+        // A warm-up at full load first (not counted), so tiered JIT and pools have settled before the measured run.
         long images = 0, bytes = 0, errors = 0;
+        await LoadAsync(TimeSpan.FromSeconds(options.WarmupSeconds));
+        (images, bytes) = (0, 0);
+        var cpuBefore = CpuSeconds(server.Id);
         var stopAt = Stopwatch.StartNew();
-        var duration = TimeSpan.FromSeconds(options.Seconds);
-        var workers = Enumerable.Range(0, options.Clients).Select(async client =>
+        await LoadAsync(TimeSpan.FromSeconds(options.Seconds));
+        var elapsed = stopAt.Elapsed.TotalSeconds;
+        var cpuMsPerImage = images == 0 ? 0 : (CpuSeconds(server.Id) - cpuBefore) * 1000 / images;
+        return new Result(target, payload, images / elapsed, bytes / elapsed / (1024 * 1024), cpuMsPerImage, PeakRssMb(server.Id), errors);
+
+        Task LoadAsync(TimeSpan duration) => Task.WhenAll(Enumerable.Range(0, options.Clients).Select(async client =>
         {
+            var runFor = Stopwatch.StartNew();
             var n = client;
-            while (stopAt.Elapsed < duration)
+            while (runFor.Elapsed < duration)
             {
                 var file = files[n++ % files.Length];
                 using var content = new MultipartFormDataContent();
@@ -159,10 +172,7 @@ static async Task<Result> RunAsync(string target, string payload, byte[][] files
                     Console.Error.WriteLine($"{target}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
                 }
             }
-        }).ToArray();
-        await Task.WhenAll(workers);
-        var elapsed = stopAt.Elapsed.TotalSeconds;
-        return new Result(target, payload, images / elapsed, bytes / elapsed / (1024 * 1024), PeakRssMb(server.Id), errors);
+        }));
     }
     finally
     {
@@ -216,6 +226,14 @@ static double PeakRssMb(int pid)
     return kb / 1024.0;
 }
 
+static double CpuSeconds(int pid)
+{
+    // utime + stime of the server process (fields 14 and 15 of /proc/pid/stat, in clock ticks of 1/100 s).
+    var stat = File.ReadAllText($"/proc/{pid}/stat");
+    var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+    return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
+}
+
 static int FreePort()
 {
     using var listener = new TcpListener(IPAddress.Loopback, 0);
@@ -223,9 +241,10 @@ static int FreePort()
     return ((IPEndPoint)listener.LocalEndpoint).Port;
 }
 
-internal sealed record Result(string Target, string Payload, double ImagesPerSecond, double MegabytesPerSecond, double PeakRssMb, long Errors);
+internal sealed record Result(string Target, string Payload, double ImagesPerSecond, double MegabytesPerSecond, double ServerCpuMsPerImage,
+    double PeakRssMb, long Errors);
 
-internal sealed record Options(string ServerDll, int Clients, int Seconds, int[] PaddedSizesMb, string FixturesDirectory)
+internal sealed record Options(string ServerDll, int Clients, int Seconds, int WarmupSeconds, int[] PaddedSizesMb, string FixturesDirectory, string[] Targets)
 {
     public static Options Parse(string[] args)
     {
@@ -238,7 +257,9 @@ internal sealed record Options(string ServerDll, int Clients, int Seconds, int[]
             Get("--server-dll", "src/Apertur.Server/bin/Release/net10.0/Apertur.Server.dll"),
             int.Parse(Get("--clients", "32"), CultureInfo.InvariantCulture),
             int.Parse(Get("--seconds", "20"), CultureInfo.InvariantCulture),
-            Get("--sizes", "1,20").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray(),
-            Get("--fixtures", "tests/Apertur.IntegrationTests/Fixtures"));
+            int.Parse(Get("--warmup", "5"), CultureInfo.InvariantCulture),
+            Get("--sizes", "1,20").Split(',', StringSplitOptions.RemoveEmptyEntries).Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray(),
+            Get("--fixtures", "tests/Apertur.IntegrationTests/Fixtures"),
+            Get("--targets", "baseline,baseline-disk,apertur").Split(',', StringSplitOptions.RemoveEmptyEntries));
     }
 }

@@ -2,9 +2,14 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Apertur.Destinations;
+using Apertur.Destinations.AzureBlob;
 using Apertur.Destinations.Dropbox;
+using Apertur.Destinations.Ftp;
 using Apertur.Destinations.GoogleDrive;
 using Apertur.Destinations.OneDrive;
+using Apertur.Destinations.S3;
+using Apertur.Destinations.Sftp;
+using Apertur.Destinations.WebDav;
 using Apertur.Destinations.Webhooks;
 using Apertur.Server.Data;
 using Apertur.Server.Hosting;
@@ -71,11 +76,12 @@ public static partial class DestinationsApi
         db.Destinations.Add(destination);
         await db.SaveChangesAsync(ct);
         LogCreated(logger, destination.Id, kind, caller.ProjectId);
+        LogWarnings(logger, destination, config);
         return TypedResults.Created($"/api/v1/projects/{caller.ProjectId}/destinations/{destination.Id}", View(destination));
     }
 
     private static async Task<IResult> PatchAsync(string projectId, string destId, HttpContext http, AperturDb db, TimeProvider time,
-        DestinationConfigs configs, CancellationToken ct)
+        DestinationConfigs configs, ILogger<Destination> logger, CancellationToken ct)
     {
         var caller = http.RequireProject(projectId);
         var body = await JsonBody.ReadAsync(http.Request, ct);
@@ -100,6 +106,7 @@ public static partial class DestinationsApi
             }
             Validate(destination.Type, revealed);
             destination.Config = merged;
+            LogWarnings(logger, destination, revealed);
         }
         if (body.Flag("isActive", "is_active") is { } active)
         {
@@ -193,6 +200,11 @@ public static partial class DestinationsApi
         IReadOnlyList<string> problems = kind switch
         {
             DestinationKinds.Webhook => WebhookDestination.Validate(config),
+            DestinationKinds.S3 => S3Destination.Validate(config),
+            DestinationKinds.AzureBlob => AzureBlobDestination.Validate(config),
+            DestinationKinds.Sftp => SftpDestination.Validate(config),
+            DestinationKinds.Ftp => FtpDestination.Validate(config),
+            DestinationKinds.WebDav => WebDavDestination.Validate(config),
             DestinationKinds.GoogleDrive => GoogleDriveDestination.Validate(config),
             DestinationKinds.Dropbox => DropboxDestination.Validate(config),
             DestinationKinds.OneDrive => OneDriveDestination.Validate(config),
@@ -201,6 +213,26 @@ public static partial class DestinationsApi
         if (problems.Count > 0)
         {
             throw ApiException.BadRequest(string.Join(" ", problems));
+        }
+    }
+
+    /// <summary>
+    /// What a person should know about a config that works but is unsafe (plain FTP, TLS checks off, WebDAV over http).
+    /// Answered as <c>warnings</c> beside the contract's fields (the SDKs ignore unknown fields; Rust's serde included) and
+    /// left out when there is none.
+    /// </summary>
+    internal static IReadOnlyList<string> Warnings(string kind, JsonElement config) => kind switch
+    {
+        DestinationKinds.Ftp => FtpConfig.Warnings(config),
+        DestinationKinds.WebDav => WebDavConfig.Warnings(config),
+        _ => [],
+    };
+
+    private static void LogWarnings(ILogger logger, Destination destination, JsonElement config)
+    {
+        foreach (var warning in Warnings(destination.Type, config))
+        {
+            LogUnsafeConfig(logger, destination.Id, destination.Type, warning);
         }
     }
 
@@ -214,14 +246,22 @@ public static partial class DestinationsApi
 
     private static JsonElement EmptyObject() => JsonSerializer.SerializeToElement(new Dictionary<string, object>());
 
-    internal static DestinationView View(Destination d) => new(
-        d.Id.ToString(), d.Type, d.Name, DestinationConfigs.Mask(d.Type, d.Config), d.IsActive, Iso.Format(d.CreatedAt), Iso.Format(d.UpdatedAt));
+    internal static DestinationView View(Destination d)
+    {
+        var config = DestinationConfigs.Mask(d.Type, d.Config);
+        var warnings = Warnings(d.Type, config);
+        return new(d.Id.ToString(), d.Type, d.Name, config, d.IsActive, Iso.Format(d.CreatedAt), Iso.Format(d.UpdatedAt),
+            warnings.Count > 0 ? warnings : null);
+    }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Destination {DestinationId} ({Kind}) created in project {ProjectId}")]
     private static partial void LogCreated(ILogger logger, Guid destinationId, string kind, Guid projectId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Destination {DestinationId} deleted from project {ProjectId}")]
     private static partial void LogDeleted(ILogger logger, Guid destinationId, Guid projectId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Destination {DestinationId} ({Kind}) is configured unsafely: {Warning}")]
+    private static partial void LogUnsafeConfig(ILogger logger, Guid destinationId, string kind, string warning);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Connection test of destination {DestinationId} ({Kind}) threw")]
     private static partial void LogTestCrashed(ILogger logger, Exception exception, Guid destinationId, string kind);
@@ -235,7 +275,8 @@ public sealed record DestinationView(
     [property: JsonPropertyName("config")] JsonElement Config,
     [property: JsonPropertyName("isActive")] bool IsActive,
     [property: JsonPropertyName("createdAt")] string CreatedAt,
-    [property: JsonPropertyName("updatedAt")] string UpdatedAt);
+    [property: JsonPropertyName("updatedAt")] string UpdatedAt,
+    [property: JsonPropertyName("warnings"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? Warnings = null);
 
 /// <summary>The connection test answer: <c>success</c> always; <c>status</c> when the target answered; <c>error</c> on failure.</summary>
 public sealed record TestView(

@@ -7,6 +7,10 @@ namespace Apertur.Server.Sessions;
 /// <summary>Finding a session by its public UUID and reading its effective status.</summary>
 public static class SessionState
 {
+    // Every upload reads its session.
+    private static readonly CompiledQuery<Func<AperturDb, Guid, CancellationToken, Task<Session?>>> ReadById = new(() =>
+        EF.CompileAsyncQuery((AperturDb db, Guid id, CancellationToken ct) => db.Sessions.AsNoTracking().FirstOrDefault(s => s.Id == id)));
+
     /// <summary><c>completed</c> stays completed; an active session past its expiry reads as <c>expired</c>.</summary>
     public static string StatusOf(Session session, DateTimeOffset now) =>
         session.Status == SessionStatus.Completed ? SessionStatus.Completed
@@ -21,8 +25,7 @@ public static class SessionState
         {
             throw notFound;
         }
-        var query = track ? db.Sessions : db.Sessions.AsNoTracking();
-        var session = await query.FirstOrDefaultAsync(s => s.Id == id, ct);
+        var session = track ? await db.Sessions.FirstOrDefaultAsync(s => s.Id == id, ct) : await ReadById.For(db)(db, id, ct);
         return session is null || (projectId is { } p && session.ProjectId != p) ? throw notFound : session;
     }
 }

@@ -1,8 +1,12 @@
+using System.Globalization;
+
 namespace Apertur.Server.Storage;
 
 /// <summary>
-/// Images as files under <c>{DataDirectory}/images/ab/cd/{id}</c>, temporary files under <c>{DataDirectory}/tmp</c> on
-/// the same filesystem, so putting an image is a rename. Shards use the id's random tail: a UUID v7 starts with the clock.
+/// Images as files under <c>{DataDirectory}/images/ab/{id}</c>, temporary files under <c>{DataDirectory}/tmp</c> on
+/// the same filesystem, so putting an image is a rename. The 256 shards use the id's random tail (a UUID v7 starts with
+/// the clock) and are created once, at start: a directory per put would cost a mkdir on most uploads. 256 directories
+/// hold tens of millions of images comfortably on ext4/xfs (hashed directory indexes).
 /// </summary>
 public sealed partial class LocalDiskImageStore : IImageStore
 {
@@ -16,8 +20,13 @@ public sealed partial class LocalDiskImageStore : IImageStore
     {
         _imagesDirectory = Path.Combine(dataDirectory, "images");
         _tempDirectory = Path.Combine(dataDirectory, "tmp");
-        Directory.CreateDirectory(_imagesDirectory);
         Directory.CreateDirectory(_tempDirectory);
+        for (var shard = 0; shard < 256; shard++)
+        {
+            var shardDirectory = Path.Combine(_imagesDirectory, shard.ToString("x2", CultureInfo.InvariantCulture));
+            Directory.CreateDirectory(shardDirectory);
+            MoveUpTwoLevelLayout(shardDirectory, logger);
+        }
         SweepStaleTempFiles(time, logger);
     }
 
@@ -27,9 +36,7 @@ public sealed partial class LocalDiskImageStore : IImageStore
 
     public Task PutAsync(Guid imageId, string tempFilePath, CancellationToken ct)
     {
-        var path = PathOf(imageId);
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        File.Move(tempFilePath, path, overwrite: false);
+        File.Move(tempFilePath, PathOf(imageId), overwrite: false);
         return Task.CompletedTask;
     }
 
@@ -56,7 +63,21 @@ public sealed partial class LocalDiskImageStore : IImageStore
     private string PathOf(Guid imageId)
     {
         var name = imageId.ToString("N");
-        return Path.Combine(_imagesDirectory, name[^2..], name[^4..^2], name);
+        return Path.Combine(_imagesDirectory, name[^2..], name);
+    }
+
+    // Data directories written before 2026-11-22 kept images two levels deep (images/ab/cd/{id}): move them up once.
+    private static void MoveUpTwoLevelLayout(string shardDirectory, ILogger logger)
+    {
+        foreach (var oldDirectory in Directory.EnumerateDirectories(shardDirectory))
+        {
+            foreach (var file in Directory.EnumerateFiles(oldDirectory))
+            {
+                File.Move(file, Path.Combine(shardDirectory, Path.GetFileName(file)), overwrite: false);
+            }
+            Directory.Delete(oldDirectory);
+            LogMovedOldLayout(logger, oldDirectory);
+        }
     }
 
     // Uploads interrupted by a crash leave temp files; a day-old one can belong to no live request.
@@ -79,6 +100,9 @@ public sealed partial class LocalDiskImageStore : IImageStore
             }
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Moved the images of {Directory} one level up (storage layout of 2026-11-22)")]
+    private static partial void LogMovedOldLayout(ILogger logger, string directory);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Deleted stale upload temp file {Path}")]
     private static partial void LogSweptTempFile(ILogger logger, string path);

@@ -27,21 +27,34 @@ public sealed partial class UploadCommitter(IServiceScopeFactory scopes, WriteGa
     : BackgroundService
 {
     private const int MaxBatch = 64;
+
+    // The per-upload queries.
+    private static readonly CompiledQuery<Func<AperturDb, Guid, IAsyncEnumerable<Guid>>> ActiveDestinationIds = new(() =>
+        EF.CompileAsyncQuery((AperturDb db, Guid sessionId) => db.SessionDestinations.Where(sd => sd.SessionId == sessionId)
+            .Join(db.Destinations.Where(d => d.IsActive), sd => sd.DestinationId, d => d.Id, (sd, d) => new { sd.Position, d.Id })
+            .OrderBy(x => x.Position).Select(x => x.Id)));
+
+    private static readonly CompiledQuery<Func<AperturDb, Guid, Task<Session>>> ReadSession = new(() =>
+        EF.CompileAsyncQuery((AperturDb db, Guid sessionId) => db.Sessions.AsNoTracking().First(s => s.Id == sessionId)));
     private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
 
-    private sealed record Pending(Guid SessionId, NewImage Image, IReadOnlyList<Guid> DestinationIds, TaskCompletionSource<CommittedImage> Done);
+    private sealed record Pending(Guid SessionId, NewImage Image, IReadOnlyList<Guid> DestinationIds, EventListeners Listeners,
+        TaskCompletionSource<CommittedImage> Done);
 
     /// <summary>
     /// Commits one image whose bytes are already in <paramref name="store"/>. If the commit fails, the bytes are removed
     /// again (unless the row turns out to exist after all) and the failure is rethrown.
     /// </summary>
-    public async Task<CommittedImage> CommitAsync(AperturDb db, IImageStore store, Guid sessionId, NewImage image, CancellationToken ct)
+    /// <param name="listeners">The project's event webhooks as read when the upload started: they hear its completion.</param>
+    public async Task<CommittedImage> CommitAsync(AperturDb db, IImageStore store, Guid sessionId, NewImage image, EventListeners listeners,
+        CancellationToken ct)
     {
-        var destinationIds = await db.SessionDestinations
-            .Where(sd => sd.SessionId == sessionId)
-            .Join(db.Destinations.Where(d => d.IsActive), sd => sd.DestinationId, d => d.Id, (sd, d) => new { sd.Position, d.Id })
-            .OrderBy(x => x.Position).Select(x => x.Id).ToListAsync(ct);
-        var pending = new Pending(sessionId, image, destinationIds, new TaskCompletionSource<CommittedImage>(TaskCreationOptions.RunContinuationsAsynchronously));
+        var destinationIds = new List<Guid>();
+        await foreach (var id in ActiveDestinationIds.For(db)(db, sessionId).WithCancellation(ct))
+        {
+            destinationIds.Add(id);
+        }
+        var pending = new Pending(sessionId, image, destinationIds, listeners, new TaskCompletionSource<CommittedImage>(TaskCreationOptions.RunContinuationsAsynchronously));
         try
         {
             // Once queued, the client leaving changes nothing: the commit is finished either way.
@@ -131,7 +144,7 @@ public sealed partial class UploadCommitter(IServiceScopeFactory scopes, WriteGa
                 .SetProperty(s => s.ImageCount, s => s.ImageCount + 1)
                 .SetProperty(s => s.LastChangedAt, now)
                 .SetProperty(s => s.Status, s => s.ImageCount + 1 >= s.MaxImages ? SessionStatus.Completed : s.Status));
-        var session = await db.Sessions.AsNoTracking().FirstAsync(s => s.Id == sessionId);
+        var session = await ReadSession.For(db)(db, sessionId);
         if (claimed == 0)
         {
             item.Done.TrySetException(UploadChecks.Closed(session, now) ?? new ApiException(422, "SESSION_FULL", "This session accepts no more images."));
@@ -171,7 +184,7 @@ public sealed partial class UploadCommitter(IServiceScopeFactory scopes, WriteGa
             });
         }
         var completed = session.Status == SessionStatus.Completed;
-        await events.PublishAsync(session.ProjectId, session.Env, EventTopics.UploadCompleted, EventData.UploadCompleted(row, session, completed),
+        await events.PublishAsync(item.Listeners, session.Env, EventTopics.UploadCompleted, EventData.UploadCompleted(row, session, completed),
             CancellationToken.None);
         return new CommittedImage(row, item.DestinationIds.Count, completed);
     }

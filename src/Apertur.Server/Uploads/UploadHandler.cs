@@ -27,8 +27,8 @@ public sealed partial class UploadHandler(AperturDb db, IImageStore store, Uploa
         }
         UploadChecks.RequirePassword(session, request.Headers["x-session-password"].ToString());
         var limits = UploadLimits.For(session, options.Value);
-        await webhookEvents.PublishAsync(session.ProjectId, session.Env, EventTopics.UploadStarted,
-            EventData.UploadStarted(session, request.ContentLength), ct);
+        var listeners = await webhookEvents.ListenersAsync(session.ProjectId, ct);
+        await webhookEvents.PublishAsync(listeners, session.Env, EventTopics.UploadStarted, EventData.UploadStarted(session, request.ContentLength), ct);
 
         var tempPath = store.NewTempFilePath();
         try
@@ -47,7 +47,7 @@ public sealed partial class UploadHandler(AperturDb db, IImageStore store, Uploa
                 IsEncrypted: received.Encrypted);
             // The bytes go into the store first, outside any transaction; a failed commit removes them again.
             await store.PutAsync(image.Id, tempPath, ct);
-            var committed = await committer.CommitAsync(db, store, session.Id, image, ct);
+            var committed = await committer.CommitAsync(db, store, session.Id, image, listeners, ct);
             var stored = committed.Image;
             if (committed.Destinations > 0)
             {
@@ -67,7 +67,7 @@ public sealed partial class UploadHandler(AperturDb db, IImageStore store, Uploa
         catch (ApiException e)
         {
             LogRejected(logger, session.Id, e.Status, e.Code);
-            await PublishFailedAsync(session, e);
+            await PublishFailedAsync(session, listeners, e);
             throw;
         }
         finally
@@ -77,12 +77,12 @@ public sealed partial class UploadHandler(AperturDb db, IImageStore store, Uploa
     }
 
     // Outside any transaction, and after dropping whatever the failed commit left tracked, so only the event is saved.
-    private async Task PublishFailedAsync(Session session, ApiException error)
+    private async Task PublishFailedAsync(Session session, EventListeners listeners, ApiException error)
     {
         try
         {
             db.ChangeTracker.Clear();
-            await webhookEvents.PublishAsync(session.ProjectId, session.Env, EventTopics.UploadFailed,
+            await webhookEvents.PublishAsync(listeners, session.Env, EventTopics.UploadFailed,
                 EventData.UploadFailed(session, error.Status, error.Code, error.Message), CancellationToken.None);
         }
         catch (Exception e) when (e is not OperationCanceledException)

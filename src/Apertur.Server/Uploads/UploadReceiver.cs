@@ -128,7 +128,7 @@ public static class UploadReceiver
             throw TooLarge(limits);
         }
         await using var file = CreateTempFile(tempPath);
-        await file.WriteAsync(plaintext, ct);
+        file.Write(plaintext.Span);
         file.Flush(flushToDisk: true);
         return plaintext.Length;
     }
@@ -173,9 +173,8 @@ public static class UploadReceiver
                 {
                     throw TooLarge(limits);
                 }
-                await file.WriteAsync(buffer.AsMemory(0, read), ct);
+                file.Write(buffer, 0, read);
             }
-            await file.FlushAsync(ct);
             file.Flush(flushToDisk: true);
             return total;
         }
@@ -210,8 +209,10 @@ public static class UploadReceiver
         }
     }
 
+    // Synchronous writes on purpose: on Linux an "async" file write is a thread-pool hop around the same blocking call, and a
+    // write into the page cache takes microseconds; the one slow call, fsync, blocks either way.
     private static FileStream CreateTempFile(string path) =>
-        new(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0, FileOptions.Asynchronous);
+        new(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0, FileOptions.None);
 
     // A body that ends early or breaks the multipart framing is the client's fault (400); disk errors stay 500s.
     private static async Task<T> FromClient<T>(Func<Task<T>> read)
