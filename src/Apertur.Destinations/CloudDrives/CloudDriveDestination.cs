@@ -3,6 +3,7 @@ using System.Text.Json;
 using Apertur.Destinations.OAuth;
 using Apertur.Destinations.Paths;
 using Apertur.Destinations.Webhooks;
+using Apertur.Destinations.Storage;
 
 namespace Apertur.Destinations.CloudDrives;
 

@@ -2,6 +2,8 @@ using System.Buffers;
 using System.Net;
 using Apertur.Destinations.Webhooks;
 
+using Apertur.Destinations.Storage;
+
 namespace Apertur.Destinations.CloudDrives;
 
 /// <summary>
@@ -16,7 +18,7 @@ internal sealed class ImageChunks : IAsyncDisposable
     private readonly byte[] _buffer;
     private readonly byte[] _probe = new byte[1];
     private readonly int _capacity;
-    private ImageReader? _reader;
+    private CheckedImageStream? _reader;
     private long _bufferStart;
     private int _bufferLength;
 
@@ -87,7 +89,7 @@ internal sealed class ImageChunks : IAsyncDisposable
             await _reader.DisposeAsync().ConfigureAwait(false);
         }
         _reader = null;
-        _reader = await ImageReader.OpenAsync(_image, ct).ConfigureAwait(false);
+        _reader = await CheckedImageStream.OpenAsync(_image, ct).ConfigureAwait(false);
         _bufferStart = 0;
         _bufferLength = 0;
     }
@@ -118,7 +120,7 @@ internal sealed class ImageContent : HttpContent
         SerializeToStreamAsync(stream, context, CancellationToken.None);
 
     protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context, CancellationToken cancellationToken) =>
-        ImageReader.CopyToAsync(_image, stream, cancellationToken);
+        CheckedImageStream.CopyToAsync(_image, stream, cancellationToken);
 
     protected override bool TryComputeLength(out long length)
     {

@@ -5,6 +5,7 @@ using System.Text;
 using Apertur.Destinations.OAuth;
 using Apertur.Destinations.Outbound;
 using Apertur.Destinations.Webhooks;
+using Apertur.Destinations.Storage;
 
 namespace Apertur.Destinations.CloudDrives;
 
@@ -28,6 +29,22 @@ internal sealed record ProviderResponse(int Status, string? Reason, TimeSpan? Re
     public string StatusText => string.IsNullOrWhiteSpace(Reason) ? Status.ToString(CultureInfo.InvariantCulture) : $"{Status} {Reason}";
 
     public string Snippet => Body.Length > 1024 ? Body[..1024] : Body;
+
+    /// <summary>A top-level string property of a JSON answer; null when absent or when the body is not a JSON object.</summary>
+    public string? Field(string name)
+    {
+        try
+        {
+            using var json = System.Text.Json.JsonDocument.Parse(Body);
+            return json.RootElement.ValueKind == System.Text.Json.JsonValueKind.Object && json.RootElement.TryGetProperty(name, out var value)
+                ? value.GetString()
+                : null;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return null;
+        }
+    }
 }
 
 /// <summary>A provider asking to slow down: wait <see cref="RetryAfter"/> (or back off), or for a quota, <see cref="LongWait"/>.</summary>

@@ -99,8 +99,8 @@ public sealed class DropboxDestination : CloudDriveDestination
         var done = image.SizeBytes <= limit
             ? await UploadAsync(path, image, auth, ct).ConfigureAwait(false)
             : await UploadSessionAsync(path, image, auth, ct).ConfigureAwait(false);
-        var written = Field(done, "path_display") ?? path;
-        return new DeliveryResult.Delivered($"{written} (id {Field(done, "id") ?? "?"})", done.Status, done.Snippet);
+        var written = done.Field("path_display") ?? path;
+        return new DeliveryResult.Delivered($"{written} (id {done.Field("id") ?? "?"})", done.Status, done.Snippet);
     }
 
     private protected override async Task<ConnectionTestResult> TestCoreAsync(DestinationTarget target, AccessSession auth, CancellationToken ct)
@@ -166,7 +166,7 @@ public sealed class DropboxDestination : CloudDriveDestination
                 failures = 0;
                 if (session is null)
                 {
-                    session = Field(answer, "session_id") ?? throw DeliveryStop.Retry("Dropbox started an upload session without a session_id", answer);
+                    session = answer.Field("session_id") ?? throw DeliveryStop.Retry("Dropbox started an upload session without a session_id", answer);
                 }
                 else if (last)
                 {
@@ -276,19 +276,6 @@ public sealed class DropboxDestination : CloudDriveDestination
             using var json = JsonDocument.Parse(answer.Body);
             return json.RootElement.TryGetProperty("error", out var error) && error.ValueKind == JsonValueKind.Object
                 && error.TryGetProperty("retry_after", out var seconds) && seconds.TryGetInt32(out var s) ? TimeSpan.FromSeconds(s) : null;
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
-    }
-
-    private static string? Field(ProviderResponse answer, string name)
-    {
-        try
-        {
-            using var json = JsonDocument.Parse(answer.Body);
-            return json.RootElement.ValueKind == JsonValueKind.Object && json.RootElement.TryGetProperty(name, out var value) ? value.GetString() : null;
         }
         catch (JsonException)
         {

@@ -112,7 +112,7 @@ public sealed class OneDriveDestination : CloudDriveDestination
         var done = image.SizeBytes <= _settings.ChunkThresholdBytes
             ? await PutAsync(item, image, auth, ct).ConfigureAwait(false)
             : await UploadSessionAsync(item, image, auth, ct).ConfigureAwait(false);
-        return new DeliveryResult.Delivered($"{config.Shown(path)} (id {Field(done, "id") ?? "?"})", done.Status, done.Snippet);
+        return new DeliveryResult.Delivered($"{config.Shown(path)} (id {done.Field("id") ?? "?"})", done.Status, done.Snippet);
     }
 
     private protected override async Task<ConnectionTestResult> TestCoreAsync(DestinationTarget target, AccessSession auth, CancellationToken ct)
@@ -148,7 +148,7 @@ public sealed class OneDriveDestination : CloudDriveDestination
         {
             return new ConnectionTestResult(false, $"Connected to OneDrive as {who}; writing a test file into {shown} failed: {Describe(written)}", written.Status);
         }
-        if (Field(written, "id") is { } id)
+        if (written.Field("id") is { } id)
         {
             await Http.SendAsync(() => new HttpRequestMessage(HttpMethod.Delete, new Uri(_api, $"{config.Drive}/items/{Uri.EscapeDataString(id)}")), auth, Throttled, ct)
                 .ConfigureAwait(false);
@@ -235,7 +235,7 @@ public sealed class OneDriveDestination : CloudDriveDestination
         {
             throw Fail(answer, "creating an upload session");
         }
-        return Field(answer, "uploadUrl") is { } url && Uri.TryCreate(url, UriKind.Absolute, out var upload)
+        return answer.Field("uploadUrl") is { } url && Uri.TryCreate(url, UriKind.Absolute, out var upload)
             ? upload
             : throw DeliveryStop.Retry("OneDrive created an upload session without an uploadUrl", answer);
     }
@@ -291,19 +291,6 @@ public sealed class OneDriveDestination : CloudDriveDestination
             using var json = JsonDocument.Parse(answer.Body);
             return json.RootElement.ValueKind == JsonValueKind.Object && json.RootElement.TryGetProperty("error", out var error)
                 && error.ValueKind == JsonValueKind.Object && error.TryGetProperty("code", out var code) ? code.GetString() : null;
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
-    }
-
-    private static string? Field(ProviderResponse answer, string name)
-    {
-        try
-        {
-            using var json = JsonDocument.Parse(answer.Body);
-            return json.RootElement.ValueKind == JsonValueKind.Object && json.RootElement.TryGetProperty(name, out var value) ? value.GetString() : null;
         }
         catch (JsonException)
         {

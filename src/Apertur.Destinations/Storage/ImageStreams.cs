@@ -1,9 +1,12 @@
-using Apertur.Destinations.Webhooks;
+using System.Buffers;
 
 namespace Apertur.Destinations.Storage;
 
+/// <summary>Reading the image failed (missing, unreadable, or not the size recorded): not the receiver's fault.</summary>
+internal sealed class ImageSourceException(string message, Exception? inner = null) : IOException(message, inner);
+
 /// <summary>
-/// The image as a forward-only stream for storage uploads: reads the store on demand (never the whole image in memory)
+/// The image as a forward-only stream for every adapter (webhook bodies, storage uploads, drive chunks): reads the store on demand (never the whole image in memory)
 /// and checks, while streaming, that it yields exactly <see cref="DeliveryImage.SizeBytes"/> bytes, so the length
 /// announced to the server never lies. A short or long image fails with <see cref="ImageSourceException"/>.
 /// </summary>
@@ -73,6 +76,26 @@ internal sealed class CheckedImageStream : Stream
             throw new ImageSourceException($"could not read image {_image.Id}: {e.Message}", e);
         }
         return Count(read, buffer.Length);
+    }
+
+    /// <summary>Copies the whole image to <paramref name="destination"/> through one pooled 64 KB buffer.</summary>
+    public static async Task CopyToAsync(DeliveryImage image, Stream destination, CancellationToken ct)
+    {
+        const int bufferSize = 64 * 1024;
+        var buffer = ArrayPool<byte>.Shared.Rent(bufferSize);
+        try
+        {
+            await using var source = await OpenAsync(image, ct).ConfigureAwait(false);
+            int read;
+            while ((read = await source.ReadAsync(buffer.AsMemory(0, bufferSize), ct).ConfigureAwait(false)) > 0)
+            {
+                await destination.WriteAsync(buffer.AsMemory(0, read), ct).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
     /// <summary>True when the store's stream can seek (a file): parts can then be read in place, without a buffer.</summary>
