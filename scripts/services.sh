@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs and starts, on loopback, the real servers the tests and benchmarks use. Idempotent: what is already
 # installed or running is left alone. State lives under .services/ in the project (ignored by git).
-#   scripts/services.sh start [postgres maildev tools ...]   install if needed, start, wait until ready (default: all)
+#   scripts/services.sh start [postgres maildev tools browser ...]   install if needed, start, wait until ready (default: all)
 #   scripts/services.sh stop  [postgres ...]   stop what this script started
 #   scripts/services.sh status
 set -euo pipefail
@@ -98,7 +98,15 @@ tools_status() {
   for t in zbarimg rsvg-convert; do command -v "$t" >/dev/null && echo "tools: $t installed" || echo "tools: $t missing"; done
 }
 
-ALL=(postgres maildev tools)
+# --- Headless Chromium for the browser tests (Debian's package; Playwright never downloads a browser) ----------------
+browser_start() {
+  apt_install chromium fonts-dejavu-core
+  log "browser ready ($(command -v chromium))"
+}
+browser_stop() { :; }
+browser_status() { command -v chromium >/dev/null && echo "browser: $(chromium --version 2>/dev/null)" || echo "browser: chromium missing"; }
+
+ALL=(postgres maildev tools browser)
 cmd="${1:-start}"; shift || true
 targets=("$@"); [ ${#targets[@]} -eq 0 ] && targets=("${ALL[@]}")
 for t in "${targets[@]}"; do

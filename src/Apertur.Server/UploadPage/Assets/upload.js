@@ -40,7 +40,6 @@
   // ---- session state -------------------------------------------------------------------------------------------
 
   const session = {
-    state: config.state,              // open | password | full | expired | notFound
     maxImages: config.maxImages ?? 0,
     imagesCount: config.imagesCount ?? 0,
     allowedTypes: config.allowedTypes ?? [],
@@ -326,7 +325,7 @@
     }
     state.innerHTML = stateIcon;
     state.append(text);
-    const showBar = ['waiting', 'uploading', 'done', 'delivered'].includes(item.status) || (item.status === 'failed' && item.retryable);
+    const showBar = ['waiting', 'uploading', 'done', 'delivered'].includes(item.status);
     bar.hidden = !showBar;
     const barPct = item.status === 'done' || item.status === 'delivered' ? 100 : pct;
     bar.firstElementChild.style.width = `${barPct}%`;
