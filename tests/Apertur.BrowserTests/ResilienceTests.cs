@@ -88,29 +88,32 @@ public sealed class ResilienceTests(Chromium chromium)
         var (_, url) = await app.NewSessionAsync();
         await using var phone = await chromium.NewPhoneAsync();
         await phone.OpenAsync(url);
-        // The server answers 503 twice (a proxy during a deploy), then lets uploads through.
+        // A proxy answers 503 (a deploy under way) until the test opens the way.
         var refusals = 0;
+        var open = false;
         await phone.Page.RouteAsync("**/images", async route =>
         {
-            if (Interlocked.Increment(ref refusals) <= 2)
-            {
-                await route.FulfillAsync(new() { Status = 503, ContentType = "text/html", Body = "<h1>Service Unavailable</h1>" });
-            }
-            else
+            if (Volatile.Read(ref open))
             {
                 await route.ContinueAsync();
+                return;
             }
+            Interlocked.Increment(ref refusals);
+            await route.FulfillAsync(new() { Status = 503, ContentType = "text/html", Body = "<h1>Service Unavailable</h1>" });
         });
 
         await phone.ChooseFromGalleryAsync("small.jpg");
         var tile = phone.Tile("small.jpg");
         await Expect(tile.Locator(".state")).ToHaveTextAsync("The server is not answering (503)");
-        await Wait.UntilAsync(() => Task.FromResult(refusals >= 2), TimeSpan.FromSeconds(10), "the automatic retry");
-        // The backoff now waits 2 s or more; a tap does not wait.
-        await Expect(tile).ToHaveAttributeAsync("data-status", "failed");
+        // Retried on its own after 1, 2 and 4 s; the next automatic try is 8 s (±20 %) away.
+        await Wait.UntilAsync(() => Task.FromResult(Volatile.Read(ref refusals) >= 4), TimeSpan.FromSeconds(20), "three automatic retries");
+        await Expect(tile).ToHaveAttributeAsync("data-retrying", "true");
+        Volatile.Write(ref open, true);
         await tile.Locator("button.retry").TapAsync();
 
-        await Expect(tile).ToHaveAttributeAsync("data-status", "done", new() { Timeout = 1500 });
-        refusals.ShouldBe(3);
+        // Far sooner than the backoff: the tap sent it.
+        await Expect(tile).ToHaveAttributeAsync("data-status", "done", new() { Timeout = 3000 });
+        refusals.ShouldBe(4);
+        (await app.UploadsAsync()).Count.ShouldBe(1);
     }
 }

@@ -146,10 +146,8 @@ public sealed class UploadModel(AperturDb db, TimeProvider time, IOptions<Upload
             : bytes >= 1024 ? (bytes / 1024.0, french ? "Ko" : "KB")
             : (bytes, french ? "o" : "B");
         var number = Math.Round(value, 1).ToString("0.#", CultureInfo.InvariantCulture);
-        return (language == English ? number : number.Replace('.', ',')) + "\u00a0" + unit;
+        return (language == UploadPageText.English ? number : number.Replace('.', ',')) + "\u00a0" + unit;
     }
-
-    private const string English = UploadPageText.English;
 
     /// <summary>What the script needs; the page's state as the server saw it when rendering.</summary>
     public sealed record PageConfig(
