@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs and starts, on loopback, the real servers the tests and benchmarks use. Idempotent: what is already
 # installed or running is left alone. State lives under .services/ in the project (ignored by git).
-#   scripts/services.sh start [postgres maildev tools fauxqs azurite ...]   install if needed, start, wait until ready (default: all)
+#   scripts/services.sh start [postgres maildev tools browser fauxqs azurite sftp ftp webdav]   install if needed, start,
+#                                wait until ready (default: all)
 #   scripts/services.sh stop  [postgres ...]   stop what this script started
 #   scripts/services.sh status
 set -euo pipefail
@@ -317,7 +318,15 @@ webdav_stop() {
 }
 webdav_status() { port_open "$WEBDAV_PORT" && echo "webdav: listening on $WEBDAV_PORT" || echo "webdav: not running"; }
 
-ALL=(postgres maildev tools fauxqs azurite sftp ftp webdav)
+# --- Headless Chromium for the browser tests (Debian's package; Playwright never downloads a browser) ----------------
+browser_start() {
+  apt_install chromium fonts-dejavu-core
+  log "browser ready ($(command -v chromium))"
+}
+browser_stop() { :; }
+browser_status() { command -v chromium >/dev/null && echo "browser: $(chromium --version 2>/dev/null)" || echo "browser: chromium missing"; }
+
+ALL=(postgres maildev tools browser fauxqs azurite sftp ftp webdav)
 cmd="${1:-start}"; shift || true
 targets=("$@"); [ ${#targets[@]} -eq 0 ] && targets=("${ALL[@]}")
 for t in "${targets[@]}"; do

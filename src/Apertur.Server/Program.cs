@@ -14,6 +14,7 @@ using Apertur.Server.Qr;
 using Apertur.Server.Sessions;
 using Apertur.Server.Stats;
 using Apertur.Server.Storage;
+using Apertur.Server.UploadPage;
 using Apertur.Server.Uploads;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
@@ -70,6 +71,9 @@ builder.Services.AddImageStorage(builder.Configuration);
 // Uploads: stream to a temp file, check the bytes, commit image + deliveries in one transaction.
 builder.Services.AddUploads();
 
+// The upload page people open from the QR code: a Razor Page with its script and styles served from the assembly.
+builder.Services.AddUploadPage();
+
 // Delivery: the worker drains the outbox through the adapters, retries on schedule, emails final failures.
 builder.Services.AddDelivery();
 
@@ -124,6 +128,8 @@ app.MapDeliveriesApi();
 app.MapDownloadLinksApi();
 // Event webhooks of a project: subscriptions, test send, deliveries log and manual retry.
 app.MapEventWebhooksApi();
+// The hosted upload page /u/{uuid} (contract §2.14) and its assets.
+app.MapUploadPage();
 
 await app.RunAsync();
 return 0;
