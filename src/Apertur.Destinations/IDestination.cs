@@ -62,8 +62,13 @@ public abstract record DeliveryResult(int? StatusCode, string? ResponseSnippet)
     public sealed record Delivered(string RemoteRef, int? StatusCode = null, string? ResponseSnippet = null)
         : DeliveryResult(StatusCode, ResponseSnippet);
 
-    /// <summary>Failed for now; try again later. <paramref name="Throttled"/> for timeouts and 429s.</summary>
-    public sealed record RetryLater(string Reason, TimeSpan? RetryAfter = null, bool Throttled = false, int? StatusCode = null, string? ResponseSnippet = null)
+    /// <summary>
+    /// Failed for now; try again later. <paramref name="Throttled"/> for timeouts and 429s. <paramref name="RetryAfter"/> is
+    /// a receiver's hint, honoured within bounds; <paramref name="MinimumWait"/> is a wait the destination requires (a cloud
+    /// provider's Retry-After, a daily quota): the next attempt is never sooner, only the retry window limits it.
+    /// </summary>
+    public sealed record RetryLater(string Reason, TimeSpan? RetryAfter = null, bool Throttled = false, int? StatusCode = null, string? ResponseSnippet = null,
+        TimeSpan? MinimumWait = null)
         : DeliveryResult(StatusCode, ResponseSnippet);
 
     /// <summary>Failed for good (HTTP 410, bad credentials, missing bucket): no more attempts.</summary>

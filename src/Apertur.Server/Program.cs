@@ -1,5 +1,6 @@
 using Apertur.Server;
 using Apertur.Server.Dashboard;
+using Apertur.Server.CloudDrives;
 using Apertur.Server.Data;
 using Apertur.Server.Delivery;
 using Apertur.Server.Destinations;
@@ -14,6 +15,7 @@ using Apertur.Server.Qr;
 using Apertur.Server.Sessions;
 using Apertur.Server.Stats;
 using Apertur.Server.Storage;
+using Apertur.Server.UploadPage;
 using Apertur.Server.Uploads;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
@@ -76,6 +78,8 @@ builder.Services.AddUploads();
 
 // The operators' dashboard: Razor Pages under /dashboard with their own cookie sign-in, separate from the API's keys.
 builder.Services.AddDashboard(builder.Configuration);
+// The upload page people open from the QR code: a Razor Page with its script and styles served from the assembly.
+builder.Services.AddUploadPage();
 
 // Delivery: the worker drains the outbox through the adapters, retries on schedule, emails final failures.
 builder.Services.AddDelivery();
@@ -119,6 +123,8 @@ app.MapEncryptionApi();
 app.MapProjectApi();
 // Destinations of the project: CRUD with secrets encrypted at rest and masked, plus the connection test.
 app.MapDestinationsApi();
+// Cloud drive destinations: connect an account with OAuth (start, provider callback, status, disconnect).
+app.MapOAuthApi();
 // API keys of the project, and a key's default destinations.
 app.MapKeysApi();
 // Usage counts of the project, live data only.
@@ -129,9 +135,13 @@ app.MapDeliveriesApi();
 app.MapDownloadLinksApi();
 // Event webhooks of a project: subscriptions, test send, deliveries log and manual retry.
 app.MapEventWebhooksApi();
+// The hosted upload page /u/{uuid} (contract §2.14) and its assets.
+app.MapUploadPage();
 
 // The dashboard's pages, assets and image thumbnails.
 app.MapDashboard();
+// Every Razor Page, once: the upload page (UploadPage/) and the dashboard (Dashboard/), each with an absolute @page route.
+app.MapRazorPages();
 
 await app.RunAsync();
 return 0;

@@ -4,6 +4,8 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 
+using Apertur.Destinations.Storage;
+
 namespace Apertur.Destinations.Webhooks;
 
 /// <summary>
@@ -42,7 +44,7 @@ internal sealed class BinaryBody(DeliveryImage image) : WebhookBody
 {
     public override string ContentType => image.MimeType;
 
-    public override Task WriteToAsync(Stream destination, CancellationToken ct) => ImageReader.CopyToAsync(image, destination, ct);
+    public override Task WriteToAsync(Stream destination, CancellationToken ct) => CheckedImageStream.CopyToAsync(image, destination, ct);
 }
 
 /// <summary>
@@ -79,7 +81,7 @@ internal sealed class MultipartBody : WebhookBody
     public override async Task WriteToAsync(Stream destination, CancellationToken ct)
     {
         await destination.WriteAsync(_head, ct).ConfigureAwait(false);
-        await ImageReader.CopyToAsync(_image, destination, ct).ConfigureAwait(false);
+        await CheckedImageStream.CopyToAsync(_image, destination, ct).ConfigureAwait(false);
         await destination.WriteAsync(_tail, ct).ConfigureAwait(false);
     }
 
@@ -135,7 +137,7 @@ internal sealed class JsonBase64Body : WebhookBody
         var output = ArrayPool<byte>.Shared.Rent(OutputChunk);
         try
         {
-            await using var reader = await ImageReader.OpenAsync(_image, ct).ConfigureAwait(false);
+            await using var reader = await CheckedImageStream.OpenAsync(_image, ct).ConfigureAwait(false);
             var pending = 0;
             while (true)
             {

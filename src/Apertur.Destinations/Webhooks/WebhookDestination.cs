@@ -6,6 +6,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Apertur.Destinations.Outbound;
+using Apertur.Destinations.Storage;
 
 namespace Apertur.Destinations.Webhooks;
 

@@ -46,7 +46,7 @@ public static class DashboardServices
             (string name, string? v, HttpContext http, DashboardAssets assets) => assets.Serve(name, v, http));
         app.MapGet(DashboardRoutes.Root + "/projects/{projectId:guid}/images/{imageId:guid}", SessionImages.ImageAsync)
             .RequireAuthorization(DashboardAuth.Policy);
-        app.MapRazorPages();
+        // The pages themselves are mapped with every Razor Page in Program.cs (app.MapRazorPages, once for the whole host).
         return app;
     }
 }

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using Apertur.Server.CloudDrives;
 using Apertur.Server.Destinations;
 using Apertur.Server.Encryption;
 using Apertur.Server.EventWebhooks;
@@ -31,6 +32,8 @@ public sealed class AperturDb(DbContextOptions<AperturDb> options) : DbContext(o
     public DbSet<DataProtectionKeyRow> DataProtectionKeys => Set<DataProtectionKeyRow>();
     public DbSet<Dashboard.Accounts.DashboardUser> DashboardUsers => Set<Dashboard.Accounts.DashboardUser>();
     public DbSet<Dashboard.Accounts.ProjectMember> ProjectMembers => Set<Dashboard.Accounts.ProjectMember>();
+    public DbSet<OAuthConnection> OAuthConnections => Set<OAuthConnection>();
+    public DbSet<OAuthState> OAuthStates => Set<OAuthState>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -79,6 +82,12 @@ public sealed class AperturDb(DbContextOptions<AperturDb> options) : DbContext(o
             e.ToTable("project_members");
             e.HasKey(m => new { m.ProjectId, m.UserId });
         });
+        modelBuilder.Entity<OAuthConnection>(e =>
+        {
+            e.ToTable("oauth_connections");
+            e.HasKey(c => c.DestinationId);
+        });
+        modelBuilder.Entity<OAuthState>().ToTable("oauth_states");
 
         var isSqlite = Database.IsSqlite();
         foreach (var entity in modelBuilder.Model.GetEntityTypes())

@@ -42,7 +42,7 @@ public sealed record DeliveryOutcome(
                 return new(DeliveryStatus.Failed, attempts, Truncate(rejected.Reason), rejected.StatusCode, now, first, null, Failed, snippet);
             case DeliveryResult.RetryLater retry:
                 var kind = retry.Throttled ? FailureKind.Throttled : FailureKind.Transient;
-                var next = RetrySchedule.Next(options, attempts, first, now, kind, retry.RetryAfter, random);
+                var next = RetrySchedule.Next(options, attempts, first, now, kind, retry.RetryAfter, random, retry.MinimumWait);
                 return next is { } at
                     ? new(DeliveryStatus.Retrying, attempts, Truncate(retry.Reason), retry.StatusCode, at, first, null, Retry, snippet)
                     : new(DeliveryStatus.Failed, attempts, Truncate($"{retry.Reason} (gave up after {attempts} attempts: the retry window ended)"),

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Mail;
 using System.Text;
+using Apertur.Server.CloudDrives;
 using Apertur.Server.Data;
 using Apertur.Server.Hosting;
 using Microsoft.EntityFrameworkCore;
@@ -31,9 +32,10 @@ public sealed class SmtpOptions
 /// are marked (<c>notified_at</c>) in the same guarded update that claims them, before the email goes out, so a restart or
 /// another replica never sends the same failure twice; if sending fails, the mark is taken back and it is tried again.
 /// A project without a notification address, or a server without <c>Apertur:Smtp:Host</c>, is logged and marked.
+/// Each pass also sends the "needs reconnect" emails of cloud drive destinations (<see cref="ReconnectNotices"/>).
 /// </summary>
 public sealed partial class FailureNotifier(IServiceScopeFactory scopes, WriteGate gate, FailureNudge nudge, PublicUrls urls, TimeProvider time,
-    IOptions<DeliveryOptions> delivery, IOptions<SmtpOptions> smtp, ILogger<FailureNotifier> logger) : BackgroundService
+    IOptions<DeliveryOptions> delivery, IOptions<SmtpOptions> smtp, ReconnectNotices reconnects, ILogger<FailureNotifier> logger) : BackgroundService
 {
     private const int MaxListed = 100;
     private static readonly TimeSpan SmtpBackoff = TimeSpan.FromMinutes(1);
@@ -54,6 +56,8 @@ public sealed partial class FailureNotifier(IServiceScopeFactory scopes, WriteGa
                 try
                 {
                     await NotifyDueAsync(stopping);
+                    // Cloud drive destinations whose grant was refused: one "reconnect" email each.
+                    await reconnects.NotifyDueAsync(stopping);
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
@@ -141,7 +145,7 @@ public sealed partial class FailureNotifier(IServiceScopeFactory scopes, WriteGa
         }
     }
 
-    private static async Task SendAsync(SmtpOptions settings, string to, string subject, string body, CancellationToken ct)
+    internal static async Task SendAsync(SmtpOptions settings, string to, string subject, string body, CancellationToken ct)
     {
         using var client = new SmtpClient(settings.Host, settings.Port)
         {

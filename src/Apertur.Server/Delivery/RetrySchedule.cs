@@ -13,16 +13,18 @@ public enum FailureKind
 
 /// <summary>
 /// When to try again, as one pure function: the n-th wait of the schedule (the last repeating), jittered, stretched to
-/// a receiver's Retry-After within [wait, 2 × wait], at least the throttle minimum after a timeout or 429, and never past
-/// the retry window. Null means: give up, the delivery has failed.
+/// a receiver's Retry-After within [wait, 2 × wait], at least the throttle minimum after a timeout or 429, at least a wait
+/// the destination requires (a cloud provider's Retry-After or quota reset), and never past the retry window. Null means:
+/// give up, the delivery has failed.
 /// </summary>
 public static class RetrySchedule
 {
     /// <param name="failedAttempts">Attempts made so far, all failed (1 after the first attempt).</param>
     /// <param name="firstAttemptAt">When the first attempt was made: the window counts from there.</param>
     /// <param name="random">A number in [0, 1) for the jitter; tests pass a constant.</param>
+    /// <param name="minimumWait">A wait the destination requires; unlike <paramref name="retryAfter"/> it is not capped.</param>
     public static DateTimeOffset? Next(DeliveryOptions options, int failedAttempts, DateTimeOffset firstAttemptAt, DateTimeOffset now,
-        FailureKind kind, TimeSpan? retryAfter, double random)
+        FailureKind kind, TimeSpan? retryAfter, double random, TimeSpan? minimumWait = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(failedAttempts, 1);
         if (kind == FailureKind.Permanent)
@@ -39,6 +41,10 @@ public static class RetrySchedule
         if (kind == FailureKind.Throttled && wait < options.MinimumWaitAfterThrottle)
         {
             wait = options.MinimumWaitAfterThrottle;
+        }
+        if (minimumWait is { } required && wait < required)
+        {
+            wait = required;
         }
         var next = now + wait;
         return next <= firstAttemptAt + options.RetryWindow ? next : null;

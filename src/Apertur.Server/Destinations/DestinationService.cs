@@ -39,6 +39,7 @@ public sealed partial class DestinationService(AperturDb db, TimeProvider time, 
         db.Destinations.Add(destination);
         await db.SaveChangesAsync(ct);
         LogCreated(logger, destination.Id, kind, projectId);
+        LogWarnings(destination, config);
         return destination;
     }
 
@@ -69,6 +70,7 @@ public sealed partial class DestinationService(AperturDb db, TimeProvider time, 
             }
             DestinationsApi.Validate(destination.Type, revealed);
             destination.Config = merged;
+            LogWarnings(destination, revealed);
         }
         if (isActive is { } active)
         {
@@ -142,6 +144,17 @@ public sealed partial class DestinationService(AperturDb db, TimeProvider time, 
     public async Task<Destination> FindAsync(Guid projectId, Guid destinationId, CancellationToken ct) =>
         await db.Destinations.FirstOrDefaultAsync(d => d.Id == destinationId && d.ProjectId == projectId, ct)
         ?? throw ApiException.NotFound("Destination not found.", "DESTINATION_NOT_FOUND");
+
+    private void LogWarnings(Destination destination, JsonElement config)
+    {
+        foreach (var warning in DestinationsApi.Warnings(destination.Type, config))
+        {
+            LogUnsafeConfig(logger, destination.Id, destination.Type, warning);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Destination {DestinationId} ({Kind}) is configured unsafely: {Warning}")]
+    private static partial void LogUnsafeConfig(ILogger logger, Guid destinationId, string kind, string warning);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Destination {DestinationId} ({Kind}) created in project {ProjectId}")]
     private static partial void LogCreated(ILogger logger, Guid destinationId, string kind, Guid projectId);

@@ -1,6 +1,14 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Apertur.Destinations;
+using Apertur.Destinations.AzureBlob;
+using Apertur.Destinations.Dropbox;
+using Apertur.Destinations.Ftp;
+using Apertur.Destinations.GoogleDrive;
+using Apertur.Destinations.OneDrive;
+using Apertur.Destinations.S3;
+using Apertur.Destinations.Sftp;
+using Apertur.Destinations.WebDav;
 using Apertur.Destinations.Webhooks;
 using Apertur.Server.Data;
 using Apertur.Server.Hosting;
@@ -84,6 +92,14 @@ public static class DestinationsApi
         IReadOnlyList<string> problems = kind switch
         {
             DestinationKinds.Webhook => WebhookDestination.Validate(config),
+            DestinationKinds.S3 => S3Destination.Validate(config),
+            DestinationKinds.AzureBlob => AzureBlobDestination.Validate(config),
+            DestinationKinds.Sftp => SftpDestination.Validate(config),
+            DestinationKinds.Ftp => FtpDestination.Validate(config),
+            DestinationKinds.WebDav => WebDavDestination.Validate(config),
+            DestinationKinds.GoogleDrive => GoogleDriveDestination.Validate(config),
+            DestinationKinds.Dropbox => DropboxDestination.Validate(config),
+            DestinationKinds.OneDrive => OneDriveDestination.Validate(config),
             _ => [],
         };
         if (problems.Count > 0)
@@ -91,6 +107,18 @@ public static class DestinationsApi
             throw ApiException.BadRequest(string.Join(" ", problems));
         }
     }
+
+    /// <summary>
+    /// What a person should know about a config that works but is unsafe (plain FTP, TLS checks off, WebDAV over http).
+    /// Answered as <c>warnings</c> beside the contract's fields (the SDKs ignore unknown fields; Rust's serde included) and
+    /// left out when there is none.
+    /// </summary>
+    internal static IReadOnlyList<string> Warnings(string kind, JsonElement config) => kind switch
+    {
+        DestinationKinds.Ftp => FtpConfig.Warnings(config),
+        DestinationKinds.WebDav => WebDavConfig.Warnings(config),
+        _ => [],
+    };
 
     internal static string ValidName(string? name)
     {
@@ -102,8 +130,13 @@ public static class DestinationsApi
 
     private static JsonElement EmptyObject() => JsonSerializer.SerializeToElement(new Dictionary<string, object>());
 
-    internal static DestinationView View(Destination d) => new(
-        d.Id.ToString(), d.Type, d.Name, DestinationConfigs.Mask(d.Type, d.Config), d.IsActive, Iso.Format(d.CreatedAt), Iso.Format(d.UpdatedAt));
+    internal static DestinationView View(Destination d)
+    {
+        var config = DestinationConfigs.Mask(d.Type, d.Config);
+        var warnings = Warnings(d.Type, config);
+        return new(d.Id.ToString(), d.Type, d.Name, config, d.IsActive, Iso.Format(d.CreatedAt), Iso.Format(d.UpdatedAt),
+            warnings.Count > 0 ? warnings : null);
+    }
 }
 
 /// <summary>A destination as the API shows it (all fields Rust-required, camelCase); secrets in config are masked.</summary>
@@ -114,7 +147,8 @@ public sealed record DestinationView(
     [property: JsonPropertyName("config")] JsonElement Config,
     [property: JsonPropertyName("isActive")] bool IsActive,
     [property: JsonPropertyName("createdAt")] string CreatedAt,
-    [property: JsonPropertyName("updatedAt")] string UpdatedAt);
+    [property: JsonPropertyName("updatedAt")] string UpdatedAt,
+    [property: JsonPropertyName("warnings"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? Warnings = null);
 
 /// <summary>The connection test answer: <c>success</c> always; <c>status</c> when the target answered; <c>error</c> on failure.</summary>
 public sealed record TestView(

@@ -1,6 +1,12 @@
 using Apertur.Destinations;
+using Apertur.Destinations.AzureBlob;
+using Apertur.Destinations.Ftp;
 using Apertur.Destinations.Outbound;
+using Apertur.Destinations.S3;
+using Apertur.Destinations.Sftp;
+using Apertur.Destinations.WebDav;
 using Apertur.Destinations.Webhooks;
+using Apertur.Server.CloudDrives;
 using Apertur.Server.Delivery;
 using Microsoft.Extensions.Options;
 
@@ -33,6 +39,20 @@ public static class OutboundServices
         services.AddSingleton<IDestination>(sp => new WebhookDestination(
             sp.GetRequiredService<IHttpClientFactory>().CreateClient(HttpClientName), sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<IOptions<DeliveryOptions>>().Value.AttemptTimeout));
+        // The SDK builds its HTTP clients itself: the adapter hands it clients over a handler of this guard.
+        services.AddSingleton<IDestination>(sp => new S3Destination(guard, sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<IOptions<DeliveryOptions>>().Value.AttemptTimeout));
+        services.AddSingleton<IDestination>(sp => new AzureBlobDestination(
+            sp.GetRequiredService<IHttpClientFactory>().CreateClient(HttpClientName), sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<IOptions<DeliveryOptions>>().Value.AttemptTimeout));
+        // File servers: sftp and ftp through libcurl (pinned to the guard's checked address), webdav through the guarded client.
+        services.AddSingleton<IDestination>(sp => new SftpDestination(guard, sp.GetRequiredService<IOptions<DeliveryOptions>>().Value.AttemptTimeout));
+        services.AddSingleton<IDestination>(sp => new FtpDestination(guard, sp.GetRequiredService<IOptions<DeliveryOptions>>().Value.AttemptTimeout));
+        services.AddSingleton<IDestination>(sp => new WebDavDestination(
+            sp.GetRequiredService<IHttpClientFactory>().CreateClient(HttpClientName), sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<IOptions<DeliveryOptions>>().Value.AttemptTimeout));
+        // Google Drive, Dropbox and OneDrive, connected with OAuth (CloudDrives/).
+        services.AddCloudDrives(HttpClientName);
         services.AddSingleton<DestinationRegistry>();
         return services;
     }

@@ -11,7 +11,7 @@ using Microsoft.Extensions.Logging;
 namespace Apertur.Destinations.Tests.Infrastructure;
 
 /// <summary>One request as the receiver saw it: raw body bytes and headers, nothing parsed.</summary>
-public sealed record CapturedRequest(string Method, string Path, IReadOnlyDictionary<string, string> Headers, byte[] Body)
+public sealed record CapturedRequest(string Method, string Path, IReadOnlyDictionary<string, string> Headers, byte[] Body, string Query = "")
 {
     public string Header(string name) => Headers.TryGetValue(name, out var value) ? value : throw new KeyNotFoundException($"no header {name}");
 }
@@ -80,7 +80,7 @@ public sealed class Receiver : IAsyncDisposable
             await context.Request.Body.CopyToAsync(buffer, context.RequestAborted);
             body = buffer.ToArray();
         }
-        Requests.Enqueue(new CapturedRequest(context.Request.Method, context.Request.Path, headers, body));
+        Requests.Enqueue(new CapturedRequest(context.Request.Method, context.Request.Path, headers, body, context.Request.QueryString.Value ?? ""));
         await Respond(context);
     }
 

@@ -109,7 +109,10 @@ public sealed class DestinationsApiTests
             ("""{"type":"s3","name":"x","config":"bucket=b"}""", "'config' must be a JSON object"),
             ("""{"type":"s3","config":{}}""", "'name'"),
             ($$$"""{"type":"s3","name":"{{{new string('n', 101)}}}","config":{}}""", "'name'"),
-            ("""{"type":"s3","name":"x","config":{"bucket":{"$protected":"CfDJ8"}}}""", "$protected"),
+            ("""{"type":"s3","name":"x","config":{"bucket":"photos","region":"eu-west-1","access_key_id":"a","secret_access_key":"s","note":{"$protected":"CfDJ8"}}}""", "$protected"),
+            ("""{"type":"s3","name":"x","config":{"bucket":"photos"}}""", "config.region is required"),
+            ("""{"type":"s3","name":"x","config":{"bucket":"photos","region":"eu-west-1","access_key_id":"a","secret_access_key":"s","key_template":"../{ext}"}}""", "must not contain '..'"),
+            ("""{"type":"azure_blob","name":"x","config":{"account_name":"acct","container_name":"images"}}""", "config needs one credential"),
         })
         {
             using var response = await app.Client.PostAsync($"/api/v1/projects/{projectId}/destinations", Http.Json(body));
@@ -135,9 +138,9 @@ public sealed class DestinationsApiTests
         bare.GetProperty("config").ValueKind.ShouldBe(JsonValueKind.Object);
         bare.GetProperty("config").EnumerateObject().Count().ShouldBe(0);
         // Ruby README: flat fields without the config wrapper.
-        var flat = await app.Client.CreateDestinationAsync("""{"type":"s3","name":"Bucket","bucket":"photos","region":"eu-west-1","secret_access_key":"flat-secret"}""");
+        var flat = await app.Client.CreateDestinationAsync("""{"type":"s3","name":"Bucket","bucket":"photos","region":"eu-west-1","access_key_id":"AKIAEXAMPLE","secret_access_key":"flat-secret"}""");
         var config = flat.GetProperty("config");
-        config.PropertyNames().ShouldBe(["bucket", "region", "secret_access_key"]);
+        config.PropertyNames().ShouldBe(["access_key_id", "bucket", "region", "secret_access_key"]);
         config.GetProperty("bucket").GetString().ShouldBe("photos");
         config.GetProperty("secret_access_key").GetString().ShouldBe("********");
         (await StoredConfigAsync(app, flat.GetProperty("id").GetString()!)).ShouldNotContain("flat-secret");
@@ -194,8 +197,8 @@ public sealed class DestinationsApiTests
         using var other = app.CreateClient(await KeysForOtherProject.CreateAsync(app));
         var mine = await app.Client.ProjectIdAsync();
         var theirs = await other.ProjectIdAsync();
-        var myDestination = (await app.Client.CreateDestinationAsync("""{"type":"s3","name":"Mine","config":{}}""")).GetProperty("id").GetString();
-        var theirDestination = (await other.CreateDestinationAsync("""{"type":"s3","name":"Theirs","config":{}}""")).GetProperty("id").GetString();
+        var myDestination = (await app.Client.CreateDestinationAsync("""{"type":"s3","name":"Mine","config":{"bucket":"photos","region":"eu-west-1","access_key_id":"AKIAEXAMPLE","secret_access_key":"s"}}""")).GetProperty("id").GetString();
+        var theirDestination = (await other.CreateDestinationAsync("""{"type":"s3","name":"Theirs","config":{"bucket":"photos","region":"eu-west-1","access_key_id":"AKIAEXAMPLE","secret_access_key":"s"}}""")).GetProperty("id").GetString();
 
         var attempts = new List<(HttpClient Client, HttpMethod Method, string Url)>
         {
@@ -229,8 +232,8 @@ public sealed class DestinationsApiTests
     {
         await using var app = await TestApp.StartAsync(db);
         var projectId = await app.Client.ProjectIdAsync();
-        var gone = (await app.Client.CreateDestinationAsync("""{"type":"s3","name":"Gone","config":{}}""")).GetProperty("id").GetString()!;
-        var stays = (await app.Client.CreateDestinationAsync("""{"type":"s3","name":"Stays","config":{}}""")).GetProperty("id").GetString()!;
+        var gone = (await app.Client.CreateDestinationAsync("""{"type":"s3","name":"Gone","config":{"bucket":"photos","region":"eu-west-1","access_key_id":"AKIAEXAMPLE","secret_access_key":"s"}}""")).GetProperty("id").GetString()!;
+        var stays = (await app.Client.CreateDestinationAsync("""{"type":"s3","name":"Stays","config":{"bucket":"photos","region":"eu-west-1","access_key_id":"AKIAEXAMPLE","secret_access_key":"s"}}""")).GetProperty("id").GetString()!;
         await Manage.DbAsync(app, d => d.ApiKeys.ExecuteUpdateAsync(s => s.SetProperty(k => k.DefaultDestinations, new[] { gone, stays })));
         var session = await app.Client.CreateSessionAsync();
         await Seed.ImageAsync(app, session.GetProperty("uuid").GetString()!, [0xFF, 0xD8, 0xFF, 0xD9]);

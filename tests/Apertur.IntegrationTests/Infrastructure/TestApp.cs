@@ -36,7 +36,7 @@ public sealed class TestApp : IAsyncDisposable
     private readonly string _dataDirectory;
     private readonly string? _postgresDatabase;
     private readonly Dictionary<string, string?> _config;
-    private readonly bool _ownsStorage;
+    private bool _ownsStorage;
 
     public string LiveKey { get; }
     public string TestKey { get; }
@@ -111,6 +111,26 @@ public sealed class TestApp : IAsyncDisposable
     /// </summary>
     public Task<TestApp> StartAnotherAsync(IDictionary<string, string?>? settings = null) =>
         LaunchAsync(Database, _dataDirectory, _postgresDatabase, _config, settings, ownsStorage: false, LiveKey, TestKey, Clock, KestrelAddress is not null);
+
+    /// <summary>
+    /// Stops this Kestrel server as a crash-free restart would (in-flight requests get the host's shutdown timeout, then are
+    /// cut), runs <paramref name="whileDown"/>, and starts the server again on the same port, data directory and database.
+    /// The new instance takes over the storage: dispose both, this one no longer deletes anything.
+    /// </summary>
+    public async Task<TestApp> RestartAsync(Func<Task>? whileDown = null)
+    {
+        var address = KestrelAddress ?? throw new InvalidOperationException("Only a Kestrel test server (kestrel: true) keeps a port to come back on.");
+        Client?.Dispose();
+        await _factory.DisposeAsync();
+        var ownsStorage = _ownsStorage;
+        _ownsStorage = false;
+        if (whileDown is not null)
+        {
+            await whileDown();
+        }
+        var samePort = new Dictionary<string, string?> { ["Urls"] = address.GetLeftPart(UriPartial.Authority) };
+        return await LaunchAsync(Database, _dataDirectory, _postgresDatabase, _config, samePort, ownsStorage, LiveKey, TestKey, Clock, kestrel: true);
+    }
 
     private static async Task<TestApp> LaunchAsync(string database, string dataDirectory, string? postgresDatabase,
         Dictionary<string, string?> baseConfig, IDictionary<string, string?>? settings, bool ownsStorage, string liveKey, string testKey, ManualClock? clock,

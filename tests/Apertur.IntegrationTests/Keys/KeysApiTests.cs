@@ -229,7 +229,7 @@ public sealed class KeysApiTests
     public async Task SetDestinations_ReplacesDefaults_FlagOnlyWhenSent_AndSessionsUseThem(string db)
     {
         await using var app = await TestApp.StartAsync(db);
-        var first = await app.Client.CreateDestinationAsync("""{"type":"s3","name":"First","config":{}}""");
+        var first = await app.Client.CreateDestinationAsync("""{"type":"s3","name":"First","config":{"bucket":"photos","region":"eu-west-1","access_key_id":"AKIAEXAMPLE","secret_access_key":"s"}}""");
         var second = await app.Client.CreateDestinationAsync("""{"type":"webhook","name":"Second","config":{"url":"https://example.com/h"}}""");
         var d1 = first.GetProperty("id").GetString()!;
         var d2 = second.GetProperty("id").GetString()!;
@@ -270,7 +270,7 @@ public sealed class KeysApiTests
 
         // Unknown, malformed or foreign destinations are refused and change nothing.
         using var other = app.CreateClient(await KeysForOtherProject.CreateAsync(app));
-        var foreign = (await other.CreateDestinationAsync("""{"type":"s3","name":"Theirs"}""")).GetProperty("id").GetString();
+        var foreign = (await other.CreateDestinationAsync("""{"type":"s3","name":"Theirs","config":{"bucket":"photos","region":"eu-west-1","access_key_id":"AKIAEXAMPLE","secret_access_key":"s"}}""")).GetProperty("id").GetString();
         foreach (var bad in new[] { foreign, Guid.CreateVersion7().ToString(), "nope" })
         {
             using var response = await app.Client.PutAsync(url, Http.Json($$$"""{"destination_ids":["{{{d1}}}","{{{bad}}}"]}"""));

@@ -51,7 +51,7 @@ public sealed class StatsApiTests
         var clock = new ManualClock();
         await using var app = await TestApp.StartAsync(db, clock: clock);
         using var testClient = app.CreateClient(app.TestKey);
-        var destination = (await app.Client.CreateDestinationAsync("""{"type":"s3","name":"Bucket"}""")).GetProperty("id").GetString()!;
+        var destination = (await app.Client.CreateDestinationAsync("""{"type":"s3","name":"Bucket","config":{"bucket":"photos","region":"eu-west-1","access_key_id":"AKIAEXAMPLE","secret_access_key":"s"}}""")).GetProperty("id").GetString()!;
         var withDestination = $$$"""{"destination_ids":["{{{destination}}}"]}""";
 
         clock.Set(new DateTimeOffset(2026, 10, 20, 10, 0, 0, TimeSpan.Zero));

@@ -64,14 +64,14 @@ public sealed class DeliveryOutcomeTests
     [Fact]
     public void NoAdapter_RetryingLaterWithoutCountingOrStartingTheWindow()
     {
-        var outcome = DeliveryOutcome.NoAdapter(Defaults, 0, null, "dropbox", T0);
+        var outcome = DeliveryOutcome.NoAdapter(Defaults, 0, null, "box", T0);
 
         outcome.Status.ShouldBe(DeliveryStatus.Retrying);
         outcome.Attempts.ShouldBe(0);
         outcome.FirstAttemptAt.ShouldBeNull();
         outcome.NextAttemptAt.ShouldBe(T0 + TimeSpan.FromHours(1));
         outcome.IsAttempt.ShouldBeFalse();
-        outcome.LastError.ShouldBe("No adapter for dropbox is installed in this version");
+        outcome.LastError.ShouldBe("No adapter for box is installed in this version");
     }
 
     [Fact]

@@ -51,6 +51,17 @@ public sealed class RetryScheduleTests
         RetrySchedule.Next(Defaults, 1, T0, T0, FailureKind.Throttled, null, 0.5).ShouldBe(T0.AddSeconds(60));
 
     [Fact]
+    public void Next_MinimumWaitRequiredByTheDestination_IsNotCappedButStaysInsideTheWindow()
+    {
+        // A provider's Retry-After of 10 min against a 30 s step: honoured whole (a receiver's hint would stop at 60 s).
+        RetrySchedule.Next(Defaults, 1, T0, T0, FailureKind.Throttled, TimeSpan.FromMinutes(10), 0.5, TimeSpan.FromMinutes(10)).ShouldBe(T0.AddMinutes(10));
+        // Shorter than the schedule or the throttle minimum: those win.
+        RetrySchedule.Next(Defaults, 1, T0, T0, FailureKind.Throttled, TimeSpan.FromSeconds(5), 0.5, TimeSpan.FromSeconds(5)).ShouldBe(T0.AddSeconds(60));
+        // A daily quota near the end of the 3-day window: no room left, the delivery fails.
+        RetrySchedule.Next(Defaults, 9, T0, T0.AddDays(3).AddMinutes(-30), FailureKind.Throttled, null, 0.5, TimeSpan.FromHours(1)).ShouldBeNull();
+    }
+
+    [Fact]
     public void Next_Permanent_StopsAtOnce() =>
         RetrySchedule.Next(Defaults, 1, T0, T0, FailureKind.Permanent, null, 0.5).ShouldBeNull();
 

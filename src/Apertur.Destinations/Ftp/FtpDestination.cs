@@ -1,0 +1,116 @@
+using System.Text.Json;
+using Apertur.Destinations.Curl;
+using Apertur.Destinations.FileServers;
+using Apertur.Destinations.Outbound;
+
+namespace Apertur.Destinations.Ftp;
+
+/// <summary>
+/// The <c>ftp</c> destination: FTP, or FTPS explicit (<c>AUTH TLS</c>, the default) or implicit, through libcurl. Writes
+/// each image to <c>remote_dir</c>/<c>path_template</c>, creating missing folders and overwriting the same path on
+/// redelivery; the image is streamed. Passive mode by default; the data connection goes to the control connection's
+/// address whatever the server's PASV answer says (<c>CURLOPT_FTP_SKIP_PASV_IP</c>), so a PASV reply cannot steer a
+/// connection past the SSRF guard. TLS certificates are verified unless <c>tls_verify</c> is set to false;
+/// <c>tls_certificate</c> trusts one self-signed certificate or private CA with full verification.
+/// </summary>
+public sealed class FtpDestination(OutboundGuard guard, TimeSpan? timeout = null) : IDestination, IConnectionTestable
+{
+    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(30);
+
+    private const long UseSslAll = 3;
+    private const long CreateDirRetry = 2;
+    private const long Tls12 = 6;
+    private const long MaxTls12 = 6 << 16;
+
+    private readonly TimeSpan _timeout = timeout ?? DefaultTimeout;
+
+    public string Kind => DestinationKinds.Ftp;
+
+    /// <summary>What is wrong with an ftp config, in words; empty when it is fine.</summary>
+    public static IReadOnlyList<string> Validate(JsonElement config) => FtpConfig.TryParse(config, out _, out var problems) ? [] : problems;
+
+    public async Task<DeliveryResult> DeliverAsync(DeliveryRequest request, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (!FtpConfig.TryParse(request.Target.Config, out var config, out var problems))
+        {
+            return new DeliveryResult.Rejected("Invalid ftp config: " + string.Join(" ", problems));
+        }
+        var path = RemotePaths.For(config.RemoteDir, config.PathTemplate, request.Image);
+        var endpoint = Endpoint(config);
+        var outcome = await TransferAsync(config, endpoint, path, request.Image, removeAfter: false, ct).ConfigureAwait(false);
+        var failure = outcome.Failure ?? CurlRunner.Check(outcome.Result!, endpoint, path, request.Image.SizeBytes, upload: true);
+        var reply = outcome.Result?.ResponseCode is > 0 and var code ? code : (int?)null;
+        return failure?.ToResult(reply) ?? new DeliveryResult.Delivered(endpoint.RemoteRef(path), reply);
+    }
+
+    /// <summary>Logs in, creates <c>remote_dir</c> if needed, writes a small probe file there and deletes it.</summary>
+    public async Task<ConnectionTestResult> TestAsync(DestinationTarget target, ProjectSigning signing, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        if (!FtpConfig.TryParse(target.Config, out var config, out var problems))
+        {
+            return new ConnectionTestResult(false, "Invalid ftp config: " + string.Join(" ", problems));
+        }
+        var name = CurlRunner.ProbeName();
+        var probe = CurlRunner.Probe(name);
+        var path = Paths.PathTemplate.Combine(config.RemoteDir, name);
+        var endpoint = Endpoint(config);
+        var outcome = await TransferAsync(config, endpoint, path, probe, removeAfter: true, ct).ConfigureAwait(false);
+        var failure = outcome.Failure ?? CurlRunner.Check(outcome.Result!, endpoint, path, probe.SizeBytes, upload: true);
+        if (failure is not null)
+        {
+            return new ConnectionTestResult(false, failure.Message);
+        }
+        var folder = config.RemoteDir.Length == 0 ? "the login folder" : config.RemoteDir;
+        var security = config.Tls switch
+        {
+            FtpTls.None => " " + FtpConfig.ClearTextWarning,
+            _ when !config.TlsVerify => $" TLS ({Describe(config.Tls)}) is on, but " + FtpConfig.NoVerifyWarning,
+            _ => $" The connection uses TLS ({Describe(config.Tls)}) with a verified certificate.",
+        };
+        return new ConnectionTestResult(true, $"Logged in to {endpoint.Where} as {config.Username} and wrote a test file in {folder}.{security}");
+    }
+
+    private static string Describe(FtpTls tls) => tls == FtpTls.Implicit ? "implicit" : "explicit";
+
+    private static CurlEndpoint Endpoint(FtpConfig config) =>
+        new(config.Tls == FtpTls.Implicit ? "ftps" : "ftp", config.Host, config.Port, config.Username);
+
+    private Task<CurlRunner.Outcome> TransferAsync(FtpConfig config, CurlEndpoint endpoint, string path, DeliveryImage image, bool removeAfter,
+        CancellationToken ct) =>
+        CurlRunner.RunAsync(guard, endpoint, _timeout, transfer =>
+        {
+            transfer.Set(CurlOption.ProtocolsStr, config.Tls == FtpTls.Implicit ? "ftps" : "ftp");
+            transfer.Set(CurlOption.Url, endpoint.Url(path));
+            transfer.Set(CurlOption.Username, config.Username);
+            transfer.Set(CurlOption.Password, config.Password);
+            if (config.Tls != FtpTls.None)
+            {
+                transfer.Set(CurlOption.UseSsl, UseSslAll);
+                // TLS 1.2 exactly: libcurl before 8.8 can lose the end of an FTPS upload over TLS 1.3 (curl issue 6149; the
+                // server answers 426 with a truncated file), and Debian 12 ships 7.88.
+                transfer.Set(CurlOption.SslVersion, Tls12 | MaxTls12);
+                transfer.Set(CurlOption.SslVerifyPeer, config.TlsVerify);
+                transfer.Set(CurlOption.SslVerifyHost, config.TlsVerify ? 2 : 0);
+                if (config.TlsCertificate is not null)
+                {
+                    transfer.Set(CurlOption.CaInfoBlob, config.TlsCertificate);
+                }
+            }
+            // Passive: EPSV, else PASV with the control connection's address. Active: the server connects back to us.
+            transfer.Set(CurlOption.FtpSkipPasvIp, 1);
+            if (!config.Passive)
+            {
+                transfer.Set(CurlOption.FtpPort, "-");
+            }
+            // Retry CWD after a failed MKD: another delivery of the same session may have just made the folder.
+            transfer.Set(CurlOption.FtpCreateMissingDirs, CreateDirRetry);
+            transfer.Set(CurlOption.ServerResponseTimeout, (long)CurlRunner.ConnectTimeout.TotalSeconds);
+            if (removeAfter)
+            {
+                // Runs in the file's folder (libcurl changes into it before STOR).
+                transfer.PostQuote($"DELE {path[(path.LastIndexOf('/') + 1)..]}");
+            }
+        }, image, ct);
+}

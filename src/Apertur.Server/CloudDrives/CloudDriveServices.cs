@@ -1,0 +1,45 @@
+using Apertur.Destinations;
+using Apertur.Destinations.CloudDrives;
+using Apertur.Destinations.Dropbox;
+using Apertur.Destinations.GoogleDrive;
+using Apertur.Destinations.OneDrive;
+using Apertur.Server.Delivery;
+using Microsoft.Extensions.Options;
+
+namespace Apertur.Server.CloudDrives;
+
+public static class CloudDriveServices
+{
+    /// <summary>
+    /// The Google Drive, Dropbox and OneDrive adapters (on the guarded outbound client), their OAuth settings (validated at
+    /// start-up), the grant store and the reconnect notices.
+    /// </summary>
+    public static IServiceCollection AddCloudDrives(this IServiceCollection services, string httpClientName)
+    {
+        services.AddOptions<OAuthOptions>().BindConfiguration(OAuthOptions.Section)
+            .Validate(o => o.Problems().Count == 0, "Apertur:OAuth settings are invalid (URLs, chunk sizes or durations); see docs/cloud-drives.md.")
+            .ValidateOnStart();
+        services.AddSingleton<OAuthGrantStore>();
+        services.AddSingleton<ReconnectNotices>();
+        services.AddSingleton<IDestination>(sp => new GoogleDriveDestination(Http(sp, httpClientName), sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<OAuthGrantStore>(), Options(sp).GoogleDrive(), Tuning(sp)));
+        services.AddSingleton<IDestination>(sp => new DropboxDestination(Http(sp, httpClientName), sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<OAuthGrantStore>(), Options(sp).DropboxDrive(), Tuning(sp)));
+        services.AddSingleton<IDestination>(sp => new OneDriveDestination(Http(sp, httpClientName), sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<OAuthGrantStore>(), Options(sp).OneDrive(), Tuning(sp)));
+        return services;
+    }
+
+    private static HttpClient Http(IServiceProvider sp, string name) => sp.GetRequiredService<IHttpClientFactory>().CreateClient(name);
+
+    private static OAuthOptions Options(IServiceProvider sp) => sp.GetRequiredService<IOptions<OAuthOptions>>().Value;
+
+    /// <summary>The pacing, with the attempt kept inside the delivery lease: a slower attempt could be claimed by another worker.</summary>
+    private static CloudDriveTuning Tuning(IServiceProvider sp)
+    {
+        var tuning = Options(sp).Tuning;
+        var lease = sp.GetRequiredService<IOptions<DeliveryOptions>>().Value.Lease;
+        var limit = lease - TimeSpan.FromTicks(Math.Min(TimeSpan.FromSeconds(2).Ticks, lease.Ticks / 2));
+        return tuning.AttemptTimeout <= limit ? tuning : tuning with { AttemptTimeout = limit };
+    }
+}

@@ -1,0 +1,61 @@
+using System.Text.Encodings.Web;
+using System.Text.Unicode;
+using Microsoft.Extensions.WebEncoders;
+using Microsoft.Net.Http.Headers;
+
+namespace Apertur.Server.UploadPage;
+
+/// <summary>
+/// The hosted upload page (contract §2.14): <c>/u/{uuid}</c> is a Razor Page (<c>Upload.cshtml</c>) rendered with the
+/// session's state; its few assets are served from the assembly under <c>/u/assets/</c>.
+/// </summary>
+public static class UploadPageApi
+{
+    public static IServiceCollection AddUploadPage(this IServiceCollection services)
+    {
+        services.AddSingleton<UploadPageAssets>();
+        // Pages live in their feature folders (UploadPage/, Dashboard/), each with an absolute @page route.
+        services.AddRazorPages(o => o.RootDirectory = "/");
+        // French and Spanish text stays readable in the HTML instead of becoming numeric character references.
+        services.Configure<WebEncoderOptions>(o => o.TextEncoderSettings = new TextEncoderSettings(UnicodeRanges.All));
+        return services;
+    }
+
+    public static IEndpointRouteBuilder MapUploadPage(this IEndpointRouteBuilder app)
+    {
+        // The page itself is mapped with every Razor Page in Program.cs (app.MapRazorPages, once for the whole host).
+        app.MapMethods(UploadPageAssets.RoutePrefix + "{name}", [HttpMethods.Get, HttpMethods.Head], ServeAsset);
+        return app;
+    }
+
+    private static IResult ServeAsset(string name, string? v, HttpContext http, UploadPageAssets assets)
+    {
+        if (assets.Find(name) is not { } asset)
+        {
+            return TypedResults.NotFound();
+        }
+        var headers = http.Response.Headers;
+        headers.XContentTypeOptions = "nosniff";
+        // A URL naming the current version never changes; any other is revalidated.
+        headers.CacheControl = v == asset.Version ? "public, max-age=31536000, immutable" : "no-cache";
+        headers.ETag = asset.ETag;
+        if (http.Request.Headers.IfNoneMatch.ToString() == asset.ETag)
+        {
+            return TypedResults.StatusCode(StatusCodes.Status304NotModified);
+        }
+        return TypedResults.File(asset.Bytes, asset.ContentType);
+    }
+
+    /// <summary>The HTTP headers of every page answer: never cached, scripts only from this server, embeddable in an iframe.</summary>
+    internal static void SecureHeaders(HttpResponse response)
+    {
+        var headers = response.Headers;
+        headers.CacheControl = "no-store";
+        headers.XContentTypeOptions = "nosniff";
+        headers["Referrer-Policy"] = "no-referrer";
+        // No frame-ancestors: the page is meant to be embedded (the Odoo widget iframes it, contract §6.3).
+        headers.ContentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; "
+            + "connect-src 'self'; form-action 'none'; base-uri 'none'";
+        headers[HeaderNames.Vary] = "Accept-Language";
+    }
+}
