@@ -53,7 +53,7 @@ public static class SvgCharts
                     $"""<rect class="{SeriesClasses[(s + firstColour) % SeriesClasses.Length]}" x="{F(x)}" y="{F(y)}" width="{F(barWidth)}" height="{F(h)}"/>""");
             }
             svg.Append("</g>");
-            if (labelEvery > 0 && (i % labelEvery == 0 || i == bars.Count - 1))
+            if (labelEvery > 0 && (bars.Count - 1 - i) % labelEvery == 0)
             {
                 svg.Append(CultureInfo.InvariantCulture,
                     $"""<text x="{F(x + (barWidth / 2))}" y="{height - 8}" text-anchor="middle">{Encode(bar.Label)}</text>""");
