@@ -47,7 +47,10 @@ public sealed class DashboardSite : IAsyncDisposable
             : new() { ViewportSize = new() { Width = 1280, Height = 900 } });
         context.SetDefaultTimeout(20_000);
         _contexts.Add(context);
-        return await context.NewPageAsync();
+        var page = await context.NewPageAsync();
+        // The person answers OK to "Delete …?" and "Rotate …?" confirmations (Playwright would dismiss them).
+        page.Dialog += async (_, dialog) => await dialog.AcceptAsync();
+        return page;
     }
 
     /// <summary>Signs in as the first admin and waits for the projects page.</summary>
