@@ -1,5 +1,6 @@
 using Apertur.Server.Dashboard.Accounts;
 using Apertur.Server.Dashboard.Sessions;
+using Apertur.Server.Hosting;
 using Microsoft.AspNetCore.Authentication.Cookies;
 
 namespace Apertur.Server.Dashboard;
@@ -42,8 +43,7 @@ public static class DashboardServices
 
     public static IEndpointRouteBuilder MapDashboard(this IEndpointRouteBuilder app)
     {
-        app.MapMethods(DashboardRoutes.Assets + "{name}", [HttpMethods.Get, HttpMethods.Head],
-            (string name, string? v, HttpContext http, DashboardAssets assets) => assets.Serve(name, v, http));
+        app.MapEmbeddedAssets<DashboardAssets>();
         app.MapGet(DashboardRoutes.Root + "/projects/{projectId:guid}/images/{imageId:guid}", SessionImages.ImageAsync)
             .RequireAuthorization(DashboardAuth.Policy);
         // The pages themselves are mapped with every Razor Page in Program.cs (app.MapRazorPages, once for the whole host).

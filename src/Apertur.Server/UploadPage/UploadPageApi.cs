@@ -1,6 +1,7 @@
 using System.Text.Encodings.Web;
 using System.Text.Unicode;
 using Microsoft.Extensions.WebEncoders;
+using Apertur.Server.Hosting;
 using Microsoft.Net.Http.Headers;
 
 namespace Apertur.Server.UploadPage;
@@ -24,26 +25,8 @@ public static class UploadPageApi
     public static IEndpointRouteBuilder MapUploadPage(this IEndpointRouteBuilder app)
     {
         // The page itself is mapped with every Razor Page in Program.cs (app.MapRazorPages, once for the whole host).
-        app.MapMethods(UploadPageAssets.RoutePrefix + "{name}", [HttpMethods.Get, HttpMethods.Head], ServeAsset);
+        app.MapEmbeddedAssets<UploadPageAssets>();
         return app;
-    }
-
-    private static IResult ServeAsset(string name, string? v, HttpContext http, UploadPageAssets assets)
-    {
-        if (assets.Find(name) is not { } asset)
-        {
-            return TypedResults.NotFound();
-        }
-        var headers = http.Response.Headers;
-        headers.XContentTypeOptions = "nosniff";
-        // A URL naming the current version never changes; any other is revalidated.
-        headers.CacheControl = v == asset.Version ? "public, max-age=31536000, immutable" : "no-cache";
-        headers.ETag = asset.ETag;
-        if (http.Request.Headers.IfNoneMatch.ToString() == asset.ETag)
-        {
-            return TypedResults.StatusCode(StatusCodes.Status304NotModified);
-        }
-        return TypedResults.File(asset.Bytes, asset.ContentType);
     }
 
     /// <summary>The HTTP headers of every page answer: never cached, scripts only from this server, embeddable in an iframe.</summary>

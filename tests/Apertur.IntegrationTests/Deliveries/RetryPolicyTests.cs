@@ -217,10 +217,7 @@ public sealed class RetryPolicyTests
     [Theory, ClassData(typeof(Databases))]
     public async Task ProjectRetryWindow_ShorterThanTheServers_EndsItsDeliveriesRetries(string database)
     {
-        var closed = new TcpListener(IPAddress.Loopback, 0);
-        closed.Start();
-        var port = ((IPEndPoint)closed.LocalEndpoint).Port;
-        closed.Stop();
+        var port = LoopbackFiles.ClosedPort();
         var clock = new ManualClock();
         var (app, imageId, _) = await UploadToAsync(database, clock, new Uri($"http://127.0.0.1:{port}/hook"), new Dictionary<string, string?>
         {
