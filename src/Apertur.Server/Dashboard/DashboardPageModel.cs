@@ -29,6 +29,8 @@ public abstract class DashboardPageModel : PageModel
     /// <summary>Pages a person with a password to change may still open.</summary>
     protected virtual bool AllowedWithPasswordToChange => false;
 
+    // Not a handler of its own (its name reads as one: "On" + verb "Page" + handler "HandlerExecution").
+    [NonHandler]
     public override async Task OnPageHandlerExecutionAsync(PageHandlerExecutingContext context, PageHandlerExecutionDelegate next)
     {
         ArgumentNullException.ThrowIfNull(context);

@@ -28,12 +28,19 @@ public static class DashboardServices
             o.RootDirectory = "/";
             o.Conventions.AuthorizeFolder("/Dashboard", DashboardAuth.Policy);
             o.Conventions.AllowAnonymousToPage("/Dashboard/Accounts/Login");
+        }).AddCookieTempDataProvider(o =>
+        {
+            // The notices after a change: Secure over https and same-site only, like the sign-in cookie.
+            o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+            o.Cookie.SameSite = SameSiteMode.Strict;
         });
         services.AddAntiforgery(o =>
         {
             o.Cookie.Name = "aptr_dashboard_af";
             o.Cookie.Path = DashboardRoutes.Root;
             o.Cookie.SameSite = SameSiteMode.Strict;
+            // Secure over https, as the sign-in cookie (the default would never mark it Secure).
+            o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
             o.HeaderName = "RequestVerificationToken";
         });
         services.AddSingleton<DashboardAssets>();

@@ -14,6 +14,9 @@ public sealed record SignInOutcome(DashboardUser? User, DateTimeOffset? LockedUn
     public bool Succeeded => User is not null;
 }
 
+/// <summary>The first admin, made at first start; <see cref="GeneratedPassword"/> is set when it is to be shown once.</summary>
+public sealed record AdminCreated(string Username, string? GeneratedPassword);
+
 /// <summary>
 /// Dashboard accounts: passwords as ASP.NET Core Identity PBKDF2 hashes (the hasher from the shared framework; no Identity
 /// stores), lock-out after <see cref="DashboardOptions.LockoutThreshold"/> failures in a row, password changes that end
@@ -63,6 +66,8 @@ public sealed partial class AccountService(AperturDb db, TimeProvider time, IOpt
         }
         if (user.LockedUntil > now)
         {
+            // The same work as a wrong password, so the time taken does not tell a locked account apart.
+            Hasher.VerifyHashedPassword(user, DecoyHash.Value, password ?? "");
             LogRefusedLocked(logger, user.Id);
             return new SignInOutcome(null, user.LockedUntil);
         }
@@ -132,8 +137,15 @@ public sealed partial class AccountService(AperturDb db, TimeProvider time, IOpt
     {
         var user = await db.DashboardUsers.FirstOrDefaultAsync(u => u.Id == userId, ct)
             ?? throw ApiException.NotFound("User not found.", "USER_NOT_FOUND");
+        var now = Iso.Millis(time.GetUtcNow());
+        // A stolen sign-in must not become a way to guess the password without limit: wrong guesses here count too.
+        if (user.LockedUntil > now)
+        {
+            throw ApiException.BadRequest("Too many wrong passwords: your account is locked for a while. Try again later.", "ACCOUNT_LOCKED");
+        }
         if (Hasher.VerifyHashedPassword(user, user.PasswordHash, current ?? "") == PasswordVerificationResult.Failed)
         {
+            await CountFailureAsync(user, now, ct);
             throw ApiException.BadRequest("The current password is not right.", "PASSWORD_INVALID");
         }
         var secret = ValidPassword(replacement);
@@ -149,7 +161,10 @@ public sealed partial class AccountService(AperturDb db, TimeProvider time, IOpt
         return user;
     }
 
-    /// <summary>Adds (or changes the role of) a member. A new user name creates the account with a password to change at first sign-in.</summary>
+    /// <summary>
+    /// Adds (or changes the role of) a member. A new user name creates the account with a password to change at first sign-in.
+    /// The project's last owner cannot be demoted (400).
+    /// </summary>
     public async Task<DashboardUser> AddMemberAsync(Guid projectId, string? username, string? role, string? initialPassword, CancellationToken ct)
     {
         if (!ProjectRoles.IsValid(role))
@@ -157,6 +172,7 @@ public sealed partial class AccountService(AperturDb db, TimeProvider time, IOpt
             throw ApiException.BadRequest($"The role must be {ProjectRoles.Owner} or {ProjectRoles.Member}.");
         }
         var name = ValidUsername(username);
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
         var user = await db.DashboardUsers.FirstOrDefaultAsync(u => u.Username == name, ct);
         if (user is null)
         {
@@ -173,49 +189,74 @@ public sealed partial class AccountService(AperturDb db, TimeProvider time, IOpt
         }
         else
         {
+            if (member.Role == ProjectRoles.Owner && role != ProjectRoles.Owner)
+            {
+                await EnsureAnotherOwnerAsync(projectId, user, ct);
+            }
             member.Role = role!;
         }
         await db.SaveChangesAsync(ct);
-        await EnsureOwnerLeftAsync(projectId, ct);
+        await tx.CommitAsync(ct);
         return user;
     }
 
-    /// <summary>Removes a member (the account stays). The last owner cannot leave a project without owners.</summary>
+    /// <summary>Removes a member (the account stays). The last owner cannot leave a project without owners (400).</summary>
     public async Task RemoveMemberAsync(Guid projectId, Guid userId, CancellationToken ct)
     {
         await using var tx = await db.Database.BeginTransactionAsync(ct);
+        var member = await db.ProjectMembers.AsNoTracking().FirstOrDefaultAsync(m => m.ProjectId == projectId && m.UserId == userId, ct);
+        if (member is null)
+        {
+            return;
+        }
+        if (member.Role == ProjectRoles.Owner)
+        {
+            var user = await db.DashboardUsers.AsNoTracking().FirstAsync(u => u.Id == userId, ct);
+            await EnsureAnotherOwnerAsync(projectId, user, ct);
+        }
         await db.ProjectMembers.Where(m => m.ProjectId == projectId && m.UserId == userId).ExecuteDeleteAsync(ct);
-        await EnsureOwnerLeftAsync(projectId, ct);
         await tx.CommitAsync(ct);
     }
 
-    private async Task EnsureOwnerLeftAsync(Guid projectId, CancellationToken ct)
+    // Owners are the members with the owner role; an admin's implicit ownership of every project does not count, so a
+    // project someone owns always keeps an owner who is really there.
+    private async Task EnsureAnotherOwnerAsync(Guid projectId, DashboardUser leaving, CancellationToken ct)
     {
-        if (!await db.ProjectMembers.AnyAsync(m => m.ProjectId == projectId && m.Role == ProjectRoles.Owner, ct)
-            && !await db.DashboardUsers.AnyAsync(u => u.IsAdmin, ct))
+        if (!await db.ProjectMembers.AnyAsync(m => m.ProjectId == projectId && m.Role == ProjectRoles.Owner && m.UserId != leaving.Id, ct))
         {
-            throw ApiException.BadRequest("A project needs at least one owner.");
+            throw ApiException.BadRequest($"{leaving.Username} is the last owner of this project: make someone else owner first.", "LAST_OWNER");
         }
     }
 
     /// <summary>
-    /// The first start's admin: when no account exists, creates <paramref name="username"/> with the configured password, or a
-    /// generated one that is returned to be shown once (null otherwise), and makes it owner of the first project.
+    /// The first start's admin: when no account exists, creates one named <paramref name="username"/> (default
+    /// <c>admin</c>), owner of the first project, and returns it (null when accounts exist). With no
+    /// <paramref name="configuredPassword"/> the password is generated, returned to be shown once, and must be changed at
+    /// first sign-in (it has been on a console, so in some log); a configured password is the operator's own and stays.
     /// </summary>
-    public async Task<string?> EnsureAdminAsync(Project firstProject, string? username, string? configuredPassword, CancellationToken ct)
+    public async Task<AdminCreated?> EnsureAdminAsync(Project firstProject, string? username, string? configuredPassword, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(firstProject);
         if (await db.DashboardUsers.AnyAsync(ct))
         {
             return null;
         }
-        var generated = string.IsNullOrEmpty(configuredPassword) ? GeneratePassword() : null;
-        var admin = await CreateUserAsync(string.IsNullOrWhiteSpace(username) ? DefaultAdminUsername : username,
-            configuredPassword ?? generated, isAdmin: true, mustChangePassword: false, ct);
+        var configured = !string.IsNullOrEmpty(configuredPassword);
+        var password = configured ? configuredPassword! : GeneratePassword();
+        DashboardUser admin;
+        try
+        {
+            admin = await CreateUserAsync(string.IsNullOrWhiteSpace(username) ? DefaultAdminUsername : username, password,
+                isAdmin: true, mustChangePassword: !configured, ct);
+        }
+        catch (ApiException e)
+        {
+            throw new InvalidOperationException($"Apertur:Bootstrap:AdminUsername / AdminPassword: {e.Message}", e);
+        }
         db.ProjectMembers.Add(new ProjectMember { ProjectId = firstProject.Id, UserId = admin.Id, Role = ProjectRoles.Owner, CreatedAt = admin.CreatedAt });
         await db.SaveChangesAsync(ct);
         LogAdminCreated(logger, admin.Username);
-        return generated;
+        return new AdminCreated(admin.Username, configured ? null : password);
     }
 
     /// <summary>20 characters from an alphabet without look-alikes (about 115 bits).</summary>

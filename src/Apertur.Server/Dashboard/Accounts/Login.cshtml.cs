@@ -5,8 +5,8 @@ using Microsoft.Extensions.Options;
 
 namespace Apertur.Server.Dashboard.Accounts;
 
-/// <summary>Sign-in: one message for every failure (unknown name or wrong password), another once the account is locked.</summary>
-public sealed class LoginModel(AccountService accounts, RateLimiter limiter, IOptions<DashboardOptions> options, TimeProvider time) : DashboardPageModel
+/// <summary>Sign-in: one message for every failure (unknown name, wrong password, locked account), so none tells that a name exists.</summary>
+public sealed class LoginModel(AccountService accounts, RateLimiter limiter, IOptions<DashboardOptions> options) : DashboardPageModel
 {
     public string? Username { get; private set; }
 
@@ -35,19 +35,21 @@ public sealed class LoginModel(AccountService accounts, RateLimiter limiter, IOp
             }
         }
         var outcome = await accounts.SignInAsync(username, password, ct);
-        if (outcome.LockedUntil is { } until)
-        {
-            var minutes = Math.Max(1, (int)Math.Ceiling((until - time.GetUtcNow()).TotalMinutes));
-            Error = $"This account is locked after too many failed sign-ins. Try again in {minutes} minute{(minutes == 1 ? "" : "s")}.";
-            return Page();
-        }
         if (outcome.User is not { } user)
         {
-            Error = "The user name or the password is not right.";
+            // One answer for an unknown name, a wrong password and a locked account: a "locked" answer would tell that the name exists.
+            Error = FailedMessage(options.Value);
             return Page();
         }
         await HttpContext.SignInAsync(DashboardAuth.Scheme, DashboardAuth.Principal(user));
         return Redirect(user.MustChangePassword ? DashboardRoutes.Account : SafeReturn(returnUrl));
+    }
+
+    internal static string FailedMessage(DashboardOptions o)
+    {
+        var minutes = Math.Max(1, (int)Math.Ceiling(o.LockoutDuration.TotalMinutes));
+        return $"The user name or the password is not right, or the account is locked: after {o.LockoutThreshold} wrong passwords in a row "
+            + $"an account refuses every sign-in for {minutes} minute{(minutes == 1 ? "" : "s")}.";
     }
 
     /// <summary>Only a path inside the dashboard: never another site (open redirect).</summary>
