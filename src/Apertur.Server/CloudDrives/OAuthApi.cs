@@ -19,7 +19,8 @@ namespace Apertur.Server.CloudDrives;
 /// Connecting a cloud drive destination to an account (OAuth 2.0 authorization code with PKCE S256). With a project key:
 /// <c>POST …/destinations/{id}/oauth/start</c> answers the provider's consent URL (<c>GET</c> redirects there), <c>GET
 /// …/oauth</c> shows the connection, <c>DELETE …/oauth</c> forgets it. Public: <c>GET /oauth/{provider}/callback</c>, where
-/// the provider sends the browser back with a code. The state is random, stored as its SHA-256 with the PKCE verifier
+/// the provider sends the browser back with a code, and which goes back to the dashboard when the flow started there
+/// (Dashboard/Destinations/ConnectPage). Starting, status and disconnect are <see cref="OAuthFlows"/>. The state is random, stored as its SHA-256 with the PKCE verifier
 /// (encrypted), bound to the project and destination, single use and short-lived, and kept in the database so any
 /// replica can finish the flow. The redirect URI is <c>{PublicBaseUrl}/oauth/{provider}/callback</c>.
 /// </summary>
