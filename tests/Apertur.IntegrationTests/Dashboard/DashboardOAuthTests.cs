@@ -41,6 +41,10 @@ public sealed partial class DashboardOAuthTests
         (await owner.Http.GetAsync(destinations)).Headers.GetValues("Content-Security-Policy").Single()
             .ShouldContain($"form-action 'self' {google.AuthorizeUrl.GetLeftPart(UriPartial.Authority)};");
 
+        // Opened with a GET, the connect page only offers the button: no flow is started.
+        (await owner.PageAsync(connect)).ShouldContain("Continue to Google Drive");
+        (await StatesAsync(app)).ShouldBe(0);
+
         using var started = await owner.PostAsync(connect, destinations);
         started.StatusCode.ShouldBe(HttpStatusCode.Redirect);
         var consent = started.Headers.Location!;
