@@ -108,8 +108,7 @@ public abstract class ProjectPageModel : DashboardPageModel
     {
         var db = HttpContext.RequestServices.GetRequiredService<AperturDb>();
         var user = CurrentUser!;
-        var routeId = RouteData.Values["projectId"]?.ToString();
-        if (!Guid.TryParse(routeId, out var projectId))
+        if (await ProjectIdAsync(db, HttpContext.RequestAborted) is not { } projectId)
         {
             return NotFoundPage();
         }
@@ -126,6 +125,13 @@ public abstract class ProjectPageModel : DashboardPageModel
         }
         return null;
     }
+
+    /// <summary>
+    /// The project this page belongs to: <c>{projectId}</c> of the route, or for a page addressed by a thing of the project,
+    /// that thing's project (null: the same 404). Membership and role are then checked the same way for every page.
+    /// </summary>
+    protected virtual Task<Guid?> ProjectIdAsync(AperturDb db, CancellationToken ct) =>
+        Task.FromResult(Guid.TryParse(RouteData.Values["projectId"]?.ToString(), out var id) ? id : (Guid?)null);
 
     /// <summary>Which POST handlers a member (not owner) may run on this page; owners run all.</summary>
     protected virtual bool MemberMayPost(string? handler) => false;
@@ -166,9 +172,12 @@ public static class DashboardAccess
 /// <summary>The HTTP headers of every dashboard answer: never cached or framed, scripts and styles only from this server.</summary>
 public static class DashboardHeaders
 {
-    public static void Apply(HttpResponse response)
+    /// <param name="formTargets">Origins besides this server that a form of the page may end up at through a redirect (an OAuth
+    /// provider's consent page after "Connect"): CSP <c>form-action</c> also governs where a form's answer redirects.</param>
+    public static void Apply(HttpResponse response, IEnumerable<string>? formTargets = null)
     {
         ArgumentNullException.ThrowIfNull(response);
+        var formAction = formTargets is null ? "'self'" : string.Join(' ', formTargets.Prepend("'self'"));
         var headers = response.Headers;
         // What anti-forgery itself requires of a page with a form (it would rewrite anything else, with a warning).
         headers.CacheControl = "no-cache, no-store";
@@ -177,6 +186,6 @@ public static class DashboardHeaders
         headers.XFrameOptions = "DENY";
         headers["Referrer-Policy"] = "same-origin";
         headers.ContentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
-            + "form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+            + $"form-action {formAction}; base-uri 'none'; frame-ancestors 'none'";
     }
 }

@@ -1,8 +1,10 @@
 using System.Text.Json;
+using Apertur.Server.CloudDrives;
 using Apertur.Server.Data;
 using Apertur.Server.Destinations;
 using Apertur.Server.Hosting;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.Filters;
 using Microsoft.EntityFrameworkCore;
 
 namespace Apertur.Server.Dashboard.Destinations;
@@ -10,9 +12,10 @@ namespace Apertur.Server.Dashboard.Destinations;
 /// <summary>
 /// Destinations: add and edit each kind with the form its <see cref="DestinationForms"/> entry describes, test the connection
 /// (the same <see cref="DestinationService.TestAsync"/> as POST …/destinations/{id}/test, answered in place), enable,
-/// disable, delete; drives are connected with OAuth. Members may only test.
+/// disable, delete; drives are connected with OAuth (<see cref="ConnectPageModel"/>), their connection shown and disconnected
+/// through <see cref="OAuthFlows"/>, as the API's …/oauth endpoints do. Members may only test.
 /// </summary>
-public sealed class DestinationsPageModel(AperturDb db, DestinationService destinations, DestinationRegistry registry) : ProjectPageModel
+public sealed class DestinationsPageModel(AperturDb db, DestinationService destinations, DestinationRegistry registry, OAuthFlows flows) : ProjectPageModel
 {
     public IReadOnlyList<Destination> Rows { get; private set; } = [];
 
@@ -27,12 +30,29 @@ public sealed class DestinationsPageModel(AperturDb db, DestinationService desti
 
     public Dictionary<Guid, TestView> TestResults { get; } = [];
 
+    /// <summary>The OAuth connection of each drive destination.</summary>
+    public IReadOnlyDictionary<Guid, ConnectionView> Connections { get; private set; } = new Dictionary<Guid, ConnectionView>();
+
+    /// <summary>How the connect flow the person just came back from ended, when it connected.</summary>
+    public string? OAuthNotice { get; private set; }
+
     public bool HasAdapter(string kind) => registry.Find(kind) is not null;
 
     public string? Value(FormField field) => Values.TryGetValue(field.Name, out var v) ? v
         : Editing is { } d && d.Type == Form.Kind ? DestinationForms.Shown(field, DestinationConfigs.Mask(d.Type, d.Config)) : null;
 
     protected override bool MemberMayPost(string? handler) => handler == "Test";
+
+    protected override async Task<IActionResult?> BeforeHandlerAsync(PageHandlerExecutingContext context)
+    {
+        if (await base.BeforeHandlerAsync(context) is { } early)
+        {
+            return early;
+        }
+        // "Connect" posts to the connect page, which redirects to the provider's consent page: allow that in form-action.
+        DashboardHeaders.Apply(Response, flows.AuthorizeOrigins());
+        return null;
+    }
 
     public async Task<IActionResult> OnGetAsync(string? kind, Guid? edit, CancellationToken ct)
     {
@@ -50,6 +70,7 @@ public sealed class DestinationsPageModel(AperturDb db, DestinationService desti
             Form = form;
         }
         await LoadAsync(ct);
+        ShowOAuthOutcome();
         return Page();
     }
 
@@ -132,6 +153,56 @@ public sealed class DestinationsPageModel(AperturDb db, DestinationService desti
         return Redirect(DashboardRoutes.Destinations(Project.Id));
     }
 
+    public async Task<IActionResult> OnPostDisconnectAsync(Guid id, CancellationToken ct)
+    {
+        var destination = await db.Destinations.AsNoTracking().FirstOrDefaultAsync(d => d.Id == id && d.ProjectId == Project.Id, ct);
+        if (destination is null || !flows.IsOAuth(destination.Type))
+        {
+            return NotFoundPage();
+        }
+        await flows.DisconnectAsync(destination, ct);
+        Notice = $"\"{destination.Name}\" disconnected from its {ReconnectNotices.ProviderName(destination.Type)} account: its deliveries wait until it is connected again.";
+        return Redirect(DashboardRoutes.Destinations(Project.Id));
+    }
+
+    /// <summary>
+    /// The outcome a finished connect flow put in the query (<see cref="DashboardRoutes.WithOAuthOutcome"/>), in words. "Connected"
+    /// is believed only when the stored connection says so, and an error is only ever one of the known sentences, so a crafted
+    /// link cannot make the page say anything else.
+    /// </summary>
+    private void ShowOAuthOutcome()
+    {
+        var query = Request.Query;
+        if (!Guid.TryParse(query[DashboardRoutes.OAuthDestinationParameter].ToString(), out var id)
+            || Rows.FirstOrDefault(d => d.Id == id) is not { } destination || !Connections.TryGetValue(id, out var connection))
+        {
+            return;
+        }
+        var provider = ReconnectNotices.ProviderName(destination.Type);
+        switch (query[DashboardRoutes.OAuthOutcomeParameter].ToString())
+        {
+            case "connected" when connection.Status == OAuthConnectionStatus.Connected:
+                OAuthNotice = $"{provider} connected as {connection.Account ?? "the account you signed in to"}: \"{destination.Name}\" delivers there now.";
+                break;
+            case "error":
+                Error = $"{provider} was not connected to \"{destination.Name}\": {Words(query[DashboardRoutes.OAuthErrorParameter].ToString())}";
+                break;
+        }
+    }
+
+    internal static string Words(string error) => error switch
+    {
+        "access_denied" => "access was not granted on the consent page.",
+        "state_expired_or_used" => "the connect link was already used or has expired. Press Connect again.",
+        "missing_code" => "the provider sent no authorization code back. Press Connect again.",
+        "destination_not_found" => "the destination was deleted or changed meanwhile.",
+        "no_refresh_token" => "the provider issued no refresh token. Remove this app's access in the account's security settings, then connect again.",
+        "provider_unavailable" => "the provider could not be reached. Try again.",
+        "state_unreadable" => "this server cannot read the connect state. Press Connect again.",
+        { Length: > 0 and <= 64 } code when code.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.') => $"the provider answered {code}.",
+        _ => "the provider answered with an error.",
+    };
+
     private void Remember(string? name)
     {
         Values["name"] = name;
@@ -141,8 +212,11 @@ public sealed class DestinationsPageModel(AperturDb db, DestinationService desti
         }
     }
 
-    private async Task LoadAsync(CancellationToken ct) =>
+    private async Task LoadAsync(CancellationToken ct)
+    {
         Rows = await db.Destinations.AsNoTracking().Where(d => d.ProjectId == Project.Id).OrderBy(d => d.CreatedAt).ThenBy(d => d.Id).ToListAsync(ct);
+        Connections = await flows.ConnectionsAsync(Rows, ct);
+    }
 
     /// <summary>What a stored config says in one line (non-secret values only), for the list.</summary>
     public static string Describe(Destination destination)
