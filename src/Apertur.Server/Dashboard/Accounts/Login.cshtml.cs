@@ -52,10 +52,6 @@ public sealed class LoginModel(AccountService accounts, RateLimiter limiter, IOp
             + $"an account refuses every sign-in for {minutes} minute{(minutes == 1 ? "" : "s")}.";
     }
 
-    /// <summary>Only a path inside the dashboard: never another site (open redirect).</summary>
-    internal static string SafeReturn(string? returnUrl) =>
-        returnUrl is { Length: > 0 } url && url.StartsWith(DashboardRoutes.Root, StringComparison.Ordinal) && !url.StartsWith("//", StringComparison.Ordinal)
-            && !url.Contains('\\', StringComparison.Ordinal)
-            ? url
-            : DashboardRoutes.Root;
+    /// <summary>Only a path inside the dashboard: never another site (open redirect), the rule the connect flow uses too.</summary>
+    internal static string SafeReturn(string? returnUrl) => DashboardRoutes.IsDashboardPath(returnUrl) ? returnUrl! : DashboardRoutes.Root;
 }

@@ -15,7 +15,7 @@ namespace Apertur.Server.Dashboard.Destinations;
 /// disable, delete; drives are connected with OAuth (<see cref="ConnectPageModel"/>), their connection shown and disconnected
 /// through <see cref="OAuthFlows"/>, as the API's …/oauth endpoints do. Members may only test.
 /// </summary>
-public sealed class DestinationsPageModel(AperturDb db, DestinationService destinations, DestinationRegistry registry, OAuthFlows flows) : ProjectPageModel
+public sealed class DestinationsPageModel(AperturDb db, DestinationService destinations, OAuthFlows flows) : ProjectPageModel
 {
     public IReadOnlyList<Destination> Rows { get; private set; } = [];
 
@@ -35,8 +35,6 @@ public sealed class DestinationsPageModel(AperturDb db, DestinationService desti
 
     /// <summary>How the connect flow the person just came back from ended, when it connected.</summary>
     public string? OAuthNotice { get; private set; }
-
-    public bool HasAdapter(string kind) => registry.Find(kind) is not null;
 
     public string? Value(FormField field) => Values.TryGetValue(field.Name, out var v) ? v
         : Editing is { } d && d.Type == Form.Kind ? DestinationForms.Shown(field, DestinationConfigs.Mask(d.Type, d.Config)) : null;
