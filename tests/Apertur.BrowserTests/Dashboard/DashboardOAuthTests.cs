@@ -37,5 +37,6 @@ public sealed class DashboardOAuthTests(Chromium chromium)
         await Expect(row.GetByRole(AriaRole.Button, new() { Name = "Reconnect Dropbox" })).ToBeVisibleAsync();
         dropbox.OAuth.CodeExchanges.ShouldBe(1);
         (await CloudKit.StoredAsync(site.App, destination))!.Status.ShouldBe(OAuthConnectionStatus.Connected);
+        await DashboardScreenshotTests.ShootAsync(page, "drive-connected");
     }
 }

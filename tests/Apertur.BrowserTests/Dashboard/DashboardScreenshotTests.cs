@@ -114,7 +114,8 @@ public sealed class DashboardScreenshotTests(Chromium chromium) : IAsyncLifetime
         }
     }
 
-    private static async Task ShootAsync(IPage page, string name, bool fullPage = false)
+    /// <summary>Saves the page as docs/screenshots/dashboard-{name}.png (see scripts/screenshots.sh).</summary>
+    internal static async Task ShootAsync(IPage page, string name, bool fullPage = false)
     {
         Directory.CreateDirectory(Screenshots.Directory);
         // The session page keeps its event stream open, so "network idle" never comes: wait for the load, then a moment for images.
