@@ -1,4 +1,5 @@
 using Apertur.Server;
+using Apertur.Server.Dashboard;
 using Apertur.Server.CloudDrives;
 using Apertur.Server.Data;
 using Apertur.Server.Delivery;
@@ -64,6 +65,10 @@ builder.Services.AddScoped<KeyIssuer>();
 builder.Services.AddSingleton<ServerKeys>();
 builder.Services.AddSingleton<SessionEventHub>();
 builder.Services.AddScoped<DeliveryStatusReader>();
+// Logic the API and the dashboard share: session creation, destination changes and tests, usage counts.
+builder.Services.AddScoped<SessionCreator>();
+builder.Services.AddScoped<DestinationService>();
+builder.Services.AddScoped<UsageStats>();
 
 // Image bytes: a local directory by default, behind IImageStore.
 builder.Services.AddImageStorage(builder.Configuration);
@@ -71,6 +76,8 @@ builder.Services.AddImageStorage(builder.Configuration);
 // Uploads: stream to a temp file, check the bytes, commit image + deliveries in one transaction.
 builder.Services.AddUploads();
 
+// The operators' dashboard: Razor Pages under /dashboard with their own cookie sign-in, separate from the API's keys.
+builder.Services.AddDashboard(builder.Configuration);
 // The upload page people open from the QR code: a Razor Page with its script and styles served from the assembly.
 builder.Services.AddUploadPage();
 
@@ -130,6 +137,11 @@ app.MapDownloadLinksApi();
 app.MapEventWebhooksApi();
 // The hosted upload page /u/{uuid} (contract §2.14) and its assets.
 app.MapUploadPage();
+
+// The dashboard's pages, assets and image thumbnails.
+app.MapDashboard();
+// Every Razor Page, once: the upload page (UploadPage/) and the dashboard (Dashboard/), each with an absolute @page route.
+app.MapRazorPages();
 
 await app.RunAsync();
 return 0;

@@ -12,7 +12,7 @@ public static class CloudDriveServices
 {
     /// <summary>
     /// The Google Drive, Dropbox and OneDrive adapters (on the guarded outbound client), their OAuth settings (validated at
-    /// start-up), the grant store and the reconnect notices.
+    /// start-up), the grant store, the connect flows the API and the dashboard share, and the reconnect notices.
     /// </summary>
     public static IServiceCollection AddCloudDrives(this IServiceCollection services, string httpClientName)
     {
@@ -21,6 +21,7 @@ public static class CloudDriveServices
             .ValidateOnStart();
         services.AddSingleton<OAuthGrantStore>();
         services.AddSingleton<ReconnectNotices>();
+        services.AddScoped<OAuthFlows>();
         services.AddSingleton<IDestination>(sp => new GoogleDriveDestination(Http(sp, httpClientName), sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<OAuthGrantStore>(), Options(sp).GoogleDrive(), Tuning(sp)));
         services.AddSingleton<IDestination>(sp => new DropboxDestination(Http(sp, httpClientName), sp.GetRequiredService<TimeProvider>(),

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json.Serialization;
 using Apertur.Destinations.OAuth;
+using Apertur.Server.Dashboard;
 using Apertur.Server.Data;
 using Apertur.Server.Destinations;
 using Apertur.Server.Hosting;
@@ -18,7 +19,8 @@ namespace Apertur.Server.CloudDrives;
 /// Connecting a cloud drive destination to an account (OAuth 2.0 authorization code with PKCE S256). With a project key:
 /// <c>POST …/destinations/{id}/oauth/start</c> answers the provider's consent URL (<c>GET</c> redirects there), <c>GET
 /// …/oauth</c> shows the connection, <c>DELETE …/oauth</c> forgets it. Public: <c>GET /oauth/{provider}/callback</c>, where
-/// the provider sends the browser back with a code. The state is random, stored as its SHA-256 with the PKCE verifier
+/// the provider sends the browser back with a code, and which goes back to the dashboard when the flow started there
+/// (Dashboard/Destinations/ConnectPage). Starting, status and disconnect are <see cref="OAuthFlows"/>. The state is random, stored as its SHA-256 with the PKCE verifier
 /// (encrypted), bound to the project and destination, single use and short-lived, and kept in the database so any
 /// replica can finish the flow. The redirect URI is <c>{PublicBaseUrl}/oauth/{provider}/callback</c>.
 /// </summary>
@@ -38,88 +40,46 @@ public static partial class OAuthApi
 
     public static string CallbackPath(string provider) => $"/oauth/{provider}/callback";
 
-    private static async Task<IResult> StatusAsync(string projectId, string destId, HttpContext http, AperturDb db, DestinationRegistry registry, CancellationToken ct)
+    private static async Task<IResult> StatusAsync(string projectId, string destId, HttpContext http, AperturDb db, OAuthFlows flows, CancellationToken ct)
     {
         var caller = http.RequireProject(projectId);
         var destination = await FindAsync(db, caller, destId, ct);
-        var adapter = OAuthAdapter(registry, destination);
-        var row = await db.OAuthConnections.AsNoTracking().FirstOrDefaultAsync(c => c.DestinationId == destination.Id, ct);
-        return TypedResults.Ok(new ConnectionView(
-            destination.Id.ToString(), destination.Type, adapter.OAuth.App.Provider, adapter.OAuth.App.IsConfigured,
-            row?.Status ?? OAuthConnectionStatus.NotConnected, row?.AccountName, Iso.Format(row?.ConnectedAt), Iso.Format(row?.NeedsReconnectAt),
-            row?.Status == OAuthConnectionStatus.NeedsReconnect ? row.LastError : null));
+        return TypedResults.Ok(await flows.ConnectionAsync(destination, ct));
     }
 
-    private static async Task<IResult> StartAsync(string projectId, string destId, HttpContext http, AperturDb db, DestinationRegistry registry,
-        OAuthGrantStore store, PublicUrls urls, TimeProvider time, IOptions<OAuthOptions> options, CancellationToken ct)
+    private static async Task<IResult> StartAsync(string projectId, string destId, HttpContext http, AperturDb db, OAuthFlows flows, CancellationToken ct)
     {
         var body = await JsonBody.ReadAsync(http.Request, ct);
         var returnUrl = body.Text("return_url", "returnUrl") ?? http.Request.Query["return_url"].FirstOrDefault();
-        var started = await BeginAsync(projectId, destId, returnUrl, http, db, registry, store, urls, time, options.Value, ct);
+        var started = await BeginAsync(projectId, destId, returnUrl, http, db, flows, ct);
         return TypedResults.Ok(started);
     }
 
-    private static async Task<IResult> StartRedirectAsync(string projectId, string destId, HttpContext http, AperturDb db, DestinationRegistry registry,
-        OAuthGrantStore store, PublicUrls urls, TimeProvider time, IOptions<OAuthOptions> options, CancellationToken ct)
+    private static async Task<IResult> StartRedirectAsync(string projectId, string destId, HttpContext http, AperturDb db, OAuthFlows flows, CancellationToken ct)
     {
-        var started = await BeginAsync(projectId, destId, http.Request.Query["return_url"].FirstOrDefault(), http, db, registry, store, urls, time, options.Value, ct);
+        var started = await BeginAsync(projectId, destId, http.Request.Query["return_url"].FirstOrDefault(), http, db, flows, ct);
         http.Response.Headers.CacheControl = "no-store";
         return TypedResults.Redirect(started.AuthorizeUrl);
     }
 
-    private static async Task<StartView> BeginAsync(string projectId, string destId, string? returnUrl, HttpContext http, AperturDb db,
-        DestinationRegistry registry, OAuthGrantStore store, PublicUrls urls, TimeProvider time, OAuthOptions options, CancellationToken ct)
+    private static async Task<StartView> BeginAsync(string projectId, string destId, string? returnUrl, HttpContext http, AperturDb db, OAuthFlows flows,
+        CancellationToken ct)
     {
         var caller = http.RequireProject(projectId);
         var destination = await FindAsync(db, caller, destId, ct);
-        var adapter = OAuthAdapter(registry, destination);
-        var app = adapter.OAuth.App;
-        if (!app.IsConfigured)
-        {
-            var section = app.Provider switch { OAuthApp.Google => "Google", OAuthApp.Dropbox => "Dropbox", _ => "Microsoft" };
-            throw ApiException.BadRequest(
-                $"This server has no {section} OAuth app: set Apertur:OAuth:{section}:ClientId and ClientSecret (see docs/cloud-drives.md).",
-                "OAUTH_NOT_CONFIGURED");
-        }
+        flows.AdapterOf(destination);
         if (returnUrl is not null && (!Uri.TryCreate(returnUrl, UriKind.Absolute, out var parsed) || (parsed.Scheme != Uri.UriSchemeHttps && parsed.Scheme != Uri.UriSchemeHttp)))
         {
             throw ApiException.BadRequest("'return_url' must be an absolute http(s) URL.");
         }
-        var now = Iso.Millis(time.GetUtcNow());
-        var state = Pkce.NewSecret();
-        var verifier = Pkce.NewSecret();
-        var redirect = new Uri(urls.BaseUrl(http.Request) + CallbackPath(app.Provider));
-        var expires = now + options.StateLifetime;
-        db.OAuthStates.Add(new OAuthState
-        {
-            Id = Ids.New(time),
-            StateHash = SHA256.HashData(Encoding.UTF8.GetBytes(state)),
-            ProjectId = caller.ProjectId,
-            DestinationId = destination.Id,
-            Provider = app.Provider,
-            CodeVerifier = store.Protect(verifier),
-            RedirectUri = redirect.AbsoluteUri,
-            ReturnUrl = returnUrl,
-            CreatedAt = now,
-            ExpiresAt = expires,
-        });
-        await db.SaveChangesAsync(ct);
-        // Old flows are only clutter: drop those that ended more than a day ago.
-        var stale = now - TimeSpan.FromDays(1);
-        await db.OAuthStates.Where(s => s.ExpiresAt < stale).ExecuteDeleteAsync(ct);
-        return new StartView(adapter.OAuth.AuthorizeUrl(state, Pkce.Challenge(verifier), redirect).AbsoluteUri, redirect.AbsoluteUri, Iso.Format(expires));
+        return await flows.StartAsync(destination, returnUrl, http.Request, ct);
     }
 
-    private static async Task<IResult> DisconnectAsync(string projectId, string destId, HttpContext http, AperturDb db, DestinationRegistry registry,
-        OAuthGrantStore store, ILogger<OAuthState> logger, CancellationToken ct)
+    private static async Task<IResult> DisconnectAsync(string projectId, string destId, HttpContext http, AperturDb db, OAuthFlows flows, CancellationToken ct)
     {
         var caller = http.RequireProject(projectId);
         var destination = await FindAsync(db, caller, destId, ct);
-        OAuthAdapter(registry, destination);
-        if (await store.DisconnectAsync(db, destination.Id, ct))
-        {
-            LogDisconnected(logger, destination.Id);
-        }
+        await flows.DisconnectAsync(destination, ct);
         return TypedResults.NoContent();
     }
 
@@ -209,9 +169,17 @@ public static partial class OAuthApi
         }
     }
 
-    /// <summary>Back to the application's <c>return_url</c> when it gave one, with the outcome in the query; otherwise a small page.</summary>
+    /// <summary>
+    /// Back to the dashboard page the flow started from, or to the application's <c>return_url</c> when it gave one, with the
+    /// outcome in the query; otherwise a small page.
+    /// </summary>
     private static IResult Finish(OAuthState state, int status, string outcome, string? error, string title, string text)
     {
+        // Checked again here, though the dashboard stored it only after the same check: nothing but a dashboard path is a relative landing.
+        if (DashboardRoutes.IsDashboardPath(state.ReturnUrl))
+        {
+            return Landing(DashboardRoutes.WithOAuthOutcome(state.ReturnUrl!, state.DestinationId, outcome, error), title);
+        }
         if (state.ReturnUrl is { } returnUrl && Uri.TryCreate(returnUrl, UriKind.Absolute, out var target))
         {
             var query = $"apertur_oauth={outcome}&destination_id={state.DestinationId}" + (error is null ? "" : $"&error={Uri.EscapeDataString(error)}");
@@ -220,6 +188,25 @@ public static partial class OAuthApi
             return TypedResults.Redirect(builder.Uri.AbsoluteUri);
         }
         return Page(status, title, text);
+    }
+
+    /// <summary>
+    /// The way back to the dashboard: a same-origin page that navigates on by itself. A 302 would not do: the dashboard's
+    /// SameSite=Strict sign-in cookie is not sent on a redirect chain that began at the provider's site, so the person would
+    /// meet the sign-in page; a navigation started by this page is same-site, and the cookie goes along.
+    /// </summary>
+    private static ContentHttpResult Landing(string target, string title)
+    {
+        var html = HtmlEncoder.Default;
+        var page = $"""
+            <!doctype html>
+            <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+            <meta http-equiv="refresh" content="0;url={html.Encode(target)}">
+            <title>{html.Encode(title)} · Apertur</title></head>
+            <body style="font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem">
+            <p><a href="{html.Encode(target)}">Back to the dashboard</a></p></body></html>
+            """;
+        return TypedResults.Content(page, "text/html; charset=utf-8", Encoding.UTF8, StatusCodes.Status200OK);
     }
 
     private static ContentHttpResult Page(int status, string title, string text)
@@ -234,11 +221,6 @@ public static partial class OAuthApi
             """;
         return TypedResults.Content(page, "text/html; charset=utf-8", Encoding.UTF8, status);
     }
-
-    private static IOAuthDestination OAuthAdapter(DestinationRegistry registry, Destination destination) =>
-        registry.Find(destination.Type) as IOAuthDestination
-        ?? throw ApiException.BadRequest(
-            $"A {destination.Type} destination does not connect with OAuth; only google_drive, dropbox and onedrive do.", "OAUTH_NOT_SUPPORTED");
 
     private static async Task<Destination> FindAsync(AperturDb db, Caller caller, string destId, CancellationToken ct)
     {
@@ -261,9 +243,6 @@ public static partial class OAuthApi
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not read the connected account of destination {DestinationId}")]
     private static partial void LogAccountUnknown(ILogger logger, Exception exception, Guid destinationId);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Destination {DestinationId} disconnected from its OAuth account")]
-    private static partial void LogDisconnected(ILogger logger, Guid destinationId);
 }
 
 /// <summary>The answer of <c>POST …/oauth/start</c>: open <c>authorizeUrl</c> in a browser.</summary>

@@ -106,7 +106,8 @@ public sealed partial class ReconnectNotices(IServiceScopeFactory scopes, WriteG
         text.Append(inv, $"Nothing is lost yet: {waiting} {(waiting == 1 ? "delivery is" : "deliveries are")} waiting, and every delivery to this destination ");
         text.Append(inv, $"is kept and retried for its retry window ({retryWindow.TotalDays.ToString("0.##", inv)} days). As soon as the account is connected again, ");
         text.Append("waiting deliveries are sent at once.\n\n");
-        text.Append("To reconnect, call the API with one of this project's keys and open the authorizeUrl it answers in a browser:\n");
+        text.Append(inv, $"To reconnect, press Reconnect on the dashboard's Destinations page ({baseUrl}{Apertur.Server.Dashboard.DashboardRoutes.Destinations(projectId)}),\n");
+        text.Append("or call the API with one of this project's keys and open the authorizeUrl it answers in a browser:\n");
         text.Append(inv, $"  POST {baseUrl}/api/v1/projects/{projectId}/destinations/{destinationId}/oauth/start\n");
         text.Append(inv, $"(or GET {baseUrl}/api/v1/projects/{projectId}/destinations/{destinationId}/oauth/start, which redirects there).\n");
         return (subject, text.ToString());

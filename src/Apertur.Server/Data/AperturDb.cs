@@ -30,6 +30,8 @@ public sealed class AperturDb(DbContextOptions<AperturDb> options) : DbContext(o
     public DbSet<WebhookDelivery> WebhookDeliveries => Set<WebhookDelivery>();
     public DbSet<ServerKey> ServerKeys => Set<ServerKey>();
     public DbSet<DataProtectionKeyRow> DataProtectionKeys => Set<DataProtectionKeyRow>();
+    public DbSet<Dashboard.Accounts.DashboardUser> DashboardUsers => Set<Dashboard.Accounts.DashboardUser>();
+    public DbSet<Dashboard.Accounts.ProjectMember> ProjectMembers => Set<Dashboard.Accounts.ProjectMember>();
     public DbSet<OAuthConnection> OAuthConnections => Set<OAuthConnection>();
     public DbSet<OAuthState> OAuthStates => Set<OAuthState>();
 
@@ -74,6 +76,12 @@ public sealed class AperturDb(DbContextOptions<AperturDb> options) : DbContext(o
         });
         modelBuilder.Entity<ServerKey>().ToTable("server_keys");
         modelBuilder.Entity<DataProtectionKeyRow>().ToTable("data_protection_keys");
+        modelBuilder.Entity<Dashboard.Accounts.DashboardUser>().ToTable("dashboard_users");
+        modelBuilder.Entity<Dashboard.Accounts.ProjectMember>(e =>
+        {
+            e.ToTable("project_members");
+            e.HasKey(m => new { m.ProjectId, m.UserId });
+        });
         modelBuilder.Entity<OAuthConnection>(e =>
         {
             e.ToTable("oauth_connections");

@@ -1,9 +1,7 @@
 using System.Text.Json.Serialization;
-using Apertur.Server.Data;
 using Apertur.Server.Hosting;
 using Apertur.Server.Keys;
 using Apertur.Server.Sessions;
-using Microsoft.EntityFrameworkCore;
 
 namespace Apertur.Server.Delivery;
 
@@ -13,9 +11,6 @@ namespace Apertur.Server.Delivery;
 /// </summary>
 public static class DeliveriesApi
 {
-    private static readonly string[] Statuses =
-        [DeliveryStatus.Pending, DeliveryStatus.Sending, DeliveryStatus.Sent, DeliveryStatus.Failed, DeliveryStatus.Retrying];
-
     public static IEndpointRouteBuilder MapDeliveriesApi(this IEndpointRouteBuilder app)
     {
         var keyed = app.MapGroup("/api/v1/deliveries").AddEndpointFilter<ApiKeyAuth>().WithRateLimit(RateLimitPolicies.Api);
@@ -26,128 +21,44 @@ public static class DeliveriesApi
         return app;
     }
 
-    private static async Task<IResult> ListAsync(HttpContext http, AperturDb db, TimeProvider time, string? status, string? sessionId,
-        int? page, int? pageSize, CancellationToken ct)
+    private static async Task<IResult> ListAsync(HttpContext http, DeliveryLog log, string? status, string? sessionId, string? destinationId,
+        string? from, string? until, int? page, int? pageSize, CancellationToken ct)
     {
         var caller = http.GetCaller();
         var (number, size) = Paging.Normalise(page, pageSize);
-        var query = Rows(db, caller.ProjectId);
-        if (!string.IsNullOrEmpty(status))
-        {
-            query = Statuses.Contains(status)
-                ? query.Where(r => r.Delivery.Status == status)
-                : throw ApiException.BadRequest($"'status' must be one of {string.Join(", ", Statuses)}.");
-        }
-        if (!string.IsNullOrEmpty(sessionId))
-        {
-            var session = Guid.TryParse(sessionId, out var parsed) ? parsed : throw ApiException.BadRequest("'sessionId' must be a session id.");
-            query = query.Where(r => r.Delivery.SessionId == session);
-        }
-        var total = await query.CountAsync(ct);
-        var rows = await query.OrderByDescending(r => r.Delivery.CreatedAt).ThenByDescending(r => r.Delivery.Id)
-            .Skip((number - 1) * size).Take(size).ToListAsync(ct);
-        return TypedResults.Ok(new Page<DeliveryView>(rows.Select(r => r.ToView()).ToList(), total, number, size, Paging.TotalPages(total, size)));
+        var filter = new DeliveryFilter(status, OptionalId(sessionId, "sessionId"), OptionalId(destinationId, "destinationId"),
+            OptionalTime(from, "from"), OptionalTime(until, "until"));
+        var (entries, total) = await log.ListAsync(caller.ProjectId, filter, number, size, ct);
+        return TypedResults.Ok(new Page<DeliveryView>(entries.Select(e => e.ToView()).ToList(), total, number, size, Paging.TotalPages(total, size)));
     }
 
-    private static async Task<IResult> GetAsync(string id, HttpContext http, AperturDb db, CancellationToken ct)
+    private static async Task<IResult> GetAsync(string id, HttpContext http, DeliveryLog log, CancellationToken ct)
     {
-        var row = await FindAsync(db, http.GetCaller().ProjectId, id, ct);
-        var log = await db.DeliveryAttempts.AsNoTracking().Where(a => a.DeliveryId == row.Delivery.Id)
-            .OrderBy(a => a.StartedAt).ThenBy(a => a.Attempt).ToListAsync(ct);
-        return TypedResults.Ok(new DeliveryDetail(row.ToView(), log.Select(a => new AttemptView(
+        var (entry, attempts) = await log.GetAsync(http.GetCaller().ProjectId, Ids.ParseOrNotFound(id, "Delivery"), ct);
+        return TypedResults.Ok(new DeliveryDetail(entry.ToView(), attempts.Select(a => new AttemptView(
             a.Attempt, Iso.Format(a.StartedAt), a.DurationMs, a.Outcome, a.StatusCode, a.ResponseSnippet, a.Error)).ToList()));
     }
 
-    private static async Task<IResult> RetryAsync(string id, HttpContext http, AperturDb db, TimeProvider time, DeliveryNudge nudge, CancellationToken ct)
+    private static async Task<IResult> RetryAsync(string id, HttpContext http, DeliveryLog log, CancellationToken ct)
     {
-        var projectId = http.GetCaller().ProjectId;
-        var row = await FindAsync(db, projectId, id, ct);
-        var now = Iso.Millis(time.GetUtcNow());
-        var requeued = await Requeue(db.Deliveries.Where(d => d.Id == row.Delivery.Id && d.Status == DeliveryStatus.Failed), now, ct);
-        if (requeued == 0)
-        {
-            throw new ApiException(409, "DELIVERY_NOT_FAILED", $"Only a failed delivery can be retried; this one is {row.Delivery.Status}.");
-        }
-        await TouchSessionsAsync(db, [row.Delivery.SessionId], now, ct);
-        nudge.Poke();
-        var fresh = await FindAsync(db, projectId, id, ct);
-        return TypedResults.Ok(new RetryResult("Delivery re-queued: it will be attempted again now.", fresh.ToView()));
+        var entry = await log.RetryAsync(http.GetCaller().ProjectId, Ids.ParseOrNotFound(id, "Delivery"), ct);
+        return TypedResults.Ok(new RetryResult("Delivery re-queued: it will be attempted again now.", entry.ToView()));
     }
 
-    private static async Task<IResult> RetryFailedAsync(HttpContext http, AperturDb db, TimeProvider time, DeliveryNudge nudge, string? sessionId,
-        CancellationToken ct)
+    private static async Task<IResult> RetryFailedAsync(HttpContext http, DeliveryLog log, string? sessionId, CancellationToken ct)
     {
         var projectId = http.GetCaller().ProjectId;
         var body = await JsonBody.ReadAsync(http.Request, ct);
-        var sessionText = sessionId ?? body.Text("sessionId", "session_id");
-        var failed = db.Deliveries.Where(d => d.Status == DeliveryStatus.Failed && db.Sessions.Any(s => s.Id == d.SessionId && s.ProjectId == projectId));
-        if (!string.IsNullOrEmpty(sessionText))
-        {
-            var session = Guid.TryParse(sessionText, out var parsed) ? parsed : throw ApiException.BadRequest("'sessionId' must be a session id.");
-            failed = failed.Where(d => d.SessionId == session);
-        }
-        var now = Iso.Millis(time.GetUtcNow());
-        var sessions = await failed.Select(d => d.SessionId).Distinct().ToListAsync(ct);
-        var count = await Requeue(failed, now, ct);
-        await TouchSessionsAsync(db, sessions, now, ct);
-        if (count > 0)
-        {
-            nudge.Poke();
-        }
+        var session = OptionalId(sessionId ?? body.Text("sessionId", "session_id"), "sessionId");
+        var count = await log.RetryFailedAsync(projectId, session, ct);
         return TypedResults.Ok(new RetryFailedResult($"Re-queued {count} failed {(count == 1 ? "delivery" : "deliveries")}.", count));
     }
 
-    /// <summary>Due now, a fresh retry window and schedule, not yet notified: as if it had just been uploaded.</summary>
-    private static Task<int> Requeue(IQueryable<Delivery> deliveries, DateTimeOffset now, CancellationToken ct) =>
-        deliveries.ExecuteUpdateAsync(s => s
-            .SetProperty(d => d.Status, DeliveryStatus.Pending)
-            .SetProperty(d => d.Attempts, 0)
-            .SetProperty(d => d.NextAttemptAt, now)
-            .SetProperty(d => d.FirstAttemptAt, (DateTimeOffset?)null)
-            .SetProperty(d => d.NotifiedAt, (DateTimeOffset?)null)
-            .SetProperty(d => d.LeaseToken, (Guid?)null)
-            .SetProperty(d => d.LeaseExpiresAt, (DateTimeOffset?)null)
-            .SetProperty(d => d.UpdatedAt, now), ct);
+    private static Guid? OptionalId(string? text, string name) =>
+        string.IsNullOrEmpty(text) ? null : Guid.TryParse(text, out var id) ? id : throw ApiException.BadRequest($"'{name}' must be an id.");
 
-    private static async Task TouchSessionsAsync(AperturDb db, List<Guid> sessionIds, DateTimeOffset now, CancellationToken ct)
-    {
-        if (sessionIds.Count > 0)
-        {
-            await db.Sessions.Where(s => sessionIds.Contains(s.Id) && s.LastChangedAt < now)
-                .ExecuteUpdateAsync(s => s.SetProperty(x => x.LastChangedAt, now), ct);
-        }
-    }
-
-    private static IQueryable<DeliveryRow> Rows(AperturDb db, Guid projectId) =>
-        from d in db.Deliveries.AsNoTracking()
-        join s in db.Sessions.AsNoTracking() on d.SessionId equals s.Id
-        where s.ProjectId == projectId
-        join dest in db.Destinations.AsNoTracking() on d.DestinationId equals dest.Id into found
-        from dest in found.DefaultIfEmpty()
-        select new DeliveryRow { Delivery = d, DestinationName = dest == null ? null : dest.Name, DestinationType = dest == null ? null : dest.Type };
-
-    private static async Task<DeliveryRow> FindAsync(AperturDb db, Guid projectId, string id, CancellationToken ct)
-    {
-        var deliveryId = Ids.ParseOrNotFound(id, "Delivery");
-        return await Rows(db, projectId).FirstOrDefaultAsync(r => r.Delivery.Id == deliveryId, ct)
-            ?? throw ApiException.NotFound("Delivery not found.", "DELIVERY_NOT_FOUND");
-    }
-
-    private sealed class DeliveryRow
-    {
-        public required Delivery Delivery { get; init; }
-        public string? DestinationName { get; init; }
-        public string? DestinationType { get; init; }
-
-        public DeliveryView ToView()
-        {
-            var d = Delivery;
-            var waiting = d.Status is DeliveryStatus.Pending or DeliveryStatus.Retrying;
-            return new DeliveryView(d.Id.ToString(), d.ImageId.ToString(), d.SessionId.ToString(), d.DestinationId.ToString(),
-                DestinationName, DestinationType, d.Status, d.Attempts, d.LastError, d.LastStatusCode,
-                waiting ? Iso.Format(d.NextAttemptAt) : null, Iso.Format(d.CreatedAt), Iso.Format(d.UpdatedAt));
-        }
-    }
+    private static DateTimeOffset? OptionalTime(string? text, string name) =>
+        string.IsNullOrEmpty(text) ? null : Iso.TryParse(text, out var at) ? at : throw ApiException.BadRequest($"'{name}' must be an ISO-8601 date-time.");
 }
 
 public sealed record DeliveryView(

@@ -46,6 +46,14 @@ public sealed class DeliveryOptions
         TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(30), TimeSpan.FromHours(2), TimeSpan.FromHours(6),
     ];
 
+    /// <summary>These settings with another retry window (a project's own, set in the dashboard).</summary>
+    public DeliveryOptions WithRetryWindow(TimeSpan retryWindow)
+    {
+        var copy = (DeliveryOptions)MemberwiseClone();
+        copy.RetryWindow = retryWindow;
+        return copy;
+    }
+
     public IReadOnlyList<TimeSpan> EffectiveSchedule => RetrySchedule.Count > 0 ? RetrySchedule : DefaultSchedule;
 
     public static bool IsValid(DeliveryOptions o) =>

@@ -12,6 +12,7 @@ public static class DeliveryServices
         services.AddSingleton<FailureNudge>();
         services.AddSingleton<DeliveryRecorder>();
         services.AddSingleton<DownloadLinks>();
+        services.AddScoped<DeliveryLog>();
         services.AddHostedService<DeliveryWorker>();
         services.AddHostedService<FailureNotifier>();
         return services;

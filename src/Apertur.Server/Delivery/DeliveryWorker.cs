@@ -116,7 +116,7 @@ public sealed partial class DeliveryWorker(IServiceScopeFactory scopes, Destinat
         {
             // Never lose a claimed delivery to a bug: count it as a failed attempt and let the schedule retry it.
             LogAttemptCrashed(logger, e, delivery.Id, work.Destination?.Name ?? "?", delivery.Attempts + 1);
-            outcome = DeliveryOutcome.After(options.Value, delivery.Attempts, delivery.FirstAttemptAt, started, Iso.Millis(time.GetUtcNow()),
+            outcome = DeliveryOutcome.After(OptionsFor(work), delivery.Attempts, delivery.FirstAttemptAt, started, Iso.Millis(time.GetUtcNow()),
                 new DeliveryResult.RetryLater($"Internal error: {e.Message}"), Random.Shared.NextDouble());
         }
         await recorder.RecordAsync(new RecordedAttempt(work, leaseToken, started, time.GetElapsedTime(clock), outcome));
@@ -125,7 +125,7 @@ public sealed partial class DeliveryWorker(IServiceScopeFactory scopes, Destinat
     /// <summary>One attempt through the destination's adapter; a deleted or disabled destination fails without one.</summary>
     private async Task<DeliveryOutcome> AttemptAsync(DeliveryWork work, DateTimeOffset started, CancellationToken stopping)
     {
-        var o = options.Value;
+        var o = OptionsFor(work);
         var delivery = work.Delivery;
         var destination = work.Destination;
         DeliveryResult result;
@@ -160,6 +160,9 @@ public sealed partial class DeliveryWorker(IServiceScopeFactory scopes, Destinat
         }
         return DeliveryOutcome.After(o, delivery.Attempts, delivery.FirstAttemptAt, started, Iso.Millis(time.GetUtcNow()), result, Random.Shared.NextDouble());
     }
+
+    /// <summary>The delivery settings with the project's own retry window, when it set one.</summary>
+    private DeliveryOptions OptionsFor(DeliveryWork work) => Projects.ProjectDefaults.RetryWindowOf(options.Value, work.Project.RetryWindowMinutes);
 
     private async Task ReleaseAsync(Guid deliveryId, Guid leaseToken)
     {

@@ -13,6 +13,7 @@ public static class EventWebhookServices
         services.AddSingleton<EventWebhookSender>();
         services.AddScoped<EventPublisher>();
         services.AddScoped<EventOutbox>();
+        services.AddScoped<EventWebhookActions>();
         return services;
     }
 }

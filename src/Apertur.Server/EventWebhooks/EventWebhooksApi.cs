@@ -69,17 +69,11 @@ public static class EventWebhooksApi
     }
 
     /// <summary>Sends a <c>webhook.test</c> event now, signed like any other; the answer is 200 either way, saying what happened.</summary>
-    private static async Task<IResult> TestAsync(string projectId, string webhookId, HttpContext http, AperturDb db, TimeProvider time,
-        EventWebhookSender sender, CancellationToken ct)
+    private static async Task<IResult> TestAsync(string projectId, string webhookId, HttpContext http, AperturDb db, EventWebhookActions actions,
+        CancellationToken ct)
     {
         var webhook = await FindAsync(db, ProjectOf(http, projectId), webhookId, ct);
-        var now = Iso.Millis(time.GetUtcNow());
-        var data = new { webhook_id = webhook.Id.ToString(), message = "This is a test event from Apertur.", test = true };
-        var payload = EventPayload.Serialize(EventTopics.WebhookTest, webhook.ProjectId, data, now);
-        var outcome = await sender.SendAsync(webhook, Ids.New(time), payload, ct);
-        var message = outcome.Success
-            ? $"Test event delivered: receiver answered {outcome.StatusCode}"
-            : $"Test event failed: {outcome.Error}";
+        var (_, message) = await actions.SendTestAsync(webhook, ct);
         return TypedResults.Ok(new MessageView(message));
     }
 
@@ -103,45 +97,17 @@ public static class EventWebhooksApi
         return TypedResults.Ok(new WebhookDeliveryPage(rows.Select(WebhookDeliveryView.Of).ToList(), total, number, size));
     }
 
-    /// <summary>
-    /// Queues the delivery for an attempt now, whatever its status. Attempts are kept: the count stays the true number
-    /// of sends, and the retry rule is unchanged, so a delivery that already used its retries gets this one attempt and
-    /// fails again if it fails. The webhook's failure count changes only with the outcome.
-    /// </summary>
     private static async Task<IResult> RetryAsync(string projectId, string webhookId, string deliveryId, HttpContext http, AperturDb db,
-        TimeProvider time, EventDeliveryNudge nudge, CancellationToken ct)
+        EventWebhookActions actions, CancellationToken ct)
     {
         var webhook = await FindAsync(db, ProjectOf(http, projectId), webhookId, ct);
-        var id = Ids.ParseOrNotFound(deliveryId, "Delivery");
-        var delivery = await db.WebhookDeliveries.AsNoTracking().FirstOrDefaultAsync(d => d.Id == id && d.WebhookId == webhook.Id, ct)
-            ?? throw ApiException.NotFound("Delivery not found.", "DELIVERY_NOT_FOUND");
-        if (!webhook.IsActive)
-        {
-            throw ApiException.BadRequest("This webhook is inactive: re-activate it (PATCH isActive: true) before retrying its deliveries.", "WEBHOOK_INACTIVE");
-        }
-        var now = Iso.Millis(time.GetUtcNow());
-        DateTimeOffset? due = now;
-        // A delivery on its way right now (a live lease) is left to finish.
-        var queued = await db.WebhookDeliveries
-            .Where(d => d.Id == delivery.Id && (d.LeaseExpiresAt == null || d.LeaseExpiresAt <= now))
-            .ExecuteUpdateAsync(s => s
-                .SetProperty(d => d.Status, WebhookDeliveryStatus.Retrying)
-                .SetProperty(d => d.NextRetryAt, due)
-                .SetProperty(d => d.LeaseToken, (Guid?)null)
-                .SetProperty(d => d.LeaseExpiresAt, (DateTimeOffset?)null)
-                .SetProperty(d => d.UpdatedAt, now), ct);
-        if (queued == 0)
-        {
-            return TypedResults.Ok(new MessageView("Delivery is being sent right now; nothing to re-queue."));
-        }
-        nudge.Poke();
-        return TypedResults.Ok(new MessageView($"Delivery re-queued: attempt {delivery.Attempts + 1} will be sent shortly."));
+        return TypedResults.Ok(new MessageView(await actions.RetryAsync(webhook, Ids.ParseOrNotFound(deliveryId, "Delivery"), ct)));
     }
 
     // The route's project must be the caller's (decision 18); anything else is indistinguishable from a missing one.
     private static Guid ProjectOf(HttpContext http, string projectId) => http.RequireProject(projectId).ProjectId;
 
-    private static async Task<EventWebhook> FindAsync(AperturDb db, Guid projectId, string webhookId, CancellationToken ct, bool track = false)
+    internal static async Task<EventWebhook> FindAsync(AperturDb db, Guid projectId, string webhookId, CancellationToken ct, bool track = false)
     {
         var id = Ids.ParseOrNotFound(webhookId, "Webhook");
         var query = track ? db.EventWebhooks : db.EventWebhooks.AsNoTracking();

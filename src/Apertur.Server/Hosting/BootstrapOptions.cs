@@ -14,4 +14,10 @@ public sealed class BootstrapOptions
     public string? WebhookSecret { get; set; }
 
     public string? NotificationEmail { get; set; }
+
+    /// <summary>The first dashboard admin's sign-in name (default <c>admin</c>).</summary>
+    public string? AdminUsername { get; set; }
+
+    /// <summary>The first dashboard admin's password, instead of a generated one printed once.</summary>
+    public string? AdminPassword { get; set; }
 }

@@ -59,10 +59,28 @@ public static partial class Startup
             }
         }
 
+        // The first dashboard admin (also after an upgrade to the first version with a dashboard), owner of the first project.
+        var accounts = scope.ServiceProvider.GetRequiredService<Dashboard.Accounts.AccountService>();
+        var console = services.GetService<StartupConsole>()?.Out ?? Console.Out;
+        if (await accounts.EnsureAdminAsync(project, options.AdminUsername, options.AdminPassword, ct) is { GeneratedPassword: { } adminPassword } admin)
+        {
+            await console.WriteLineAsync($"""
+
+                ==================================================================
+                 Apertur: the dashboard ({Dashboard.DashboardRoutes.Root}) has an admin account.
+                 The password is shown ONCE and stored only as a hash: copy it now.
+                 You choose a new one at the first sign-in.
+                  user      {admin.Username}
+                  password  {adminPassword}
+                ==================================================================
+
+                """.AsMemory(), ct);
+        }
+
         if (printed.Count > 0)
         {
             // Printed straight to the console, once, so it never lands in structured log sinks.
-            Console.Out.WriteLine($"""
+            await console.WriteLineAsync($"""
 
                 ==================================================================
                  Apertur: first start. Project "{DefaultProjectName}" was created with these
@@ -71,10 +89,19 @@ public static partial class Startup
                  Create more with:  Apertur.Server keys create --project <name> [--test]
                 ==================================================================
 
-                """);
+                """.AsMemory(), ct);
         }
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Seeded the configured bootstrap {Env} API key")]
     private static partial void LogSeeded(ILogger logger, string env);
+}
+
+/// <summary>
+/// Where the first start prints what it shows once (generated API keys, the first admin's password): standard output
+/// unless this service is registered, never a log sink. Tests register one to read what a start printed.
+/// </summary>
+public sealed class StartupConsole(TextWriter output)
+{
+    public TextWriter Out { get; } = output;
 }

@@ -11,12 +11,14 @@ public sealed class KeyIssuer(AperturDb db, TimeProvider time)
     public async Task<Project> GetOrCreateProjectAsync(string name, CancellationToken ct)
     {
         var project = await db.Projects.FirstOrDefaultAsync(p => p.Name == name, ct);
-        if (project is not null)
-        {
-            return project;
-        }
+        return project ?? await CreateProjectAsync(name, ct);
+    }
+
+    /// <summary>A new project, whatever other projects are called (the dashboard's "new project").</summary>
+    public async Task<Project> CreateProjectAsync(string name, CancellationToken ct)
+    {
         // Every project signs its webhooks from the start: whsec_ + base64 of 32 random bytes.
-        project = new Project { Id = Ids.New(time), Name = name, WebhookSecret = WebhookSecrets.Generate(), CreatedAt = time.GetUtcNow() };
+        var project = new Project { Id = Ids.New(time), Name = name, WebhookSecret = WebhookSecrets.Generate(), CreatedAt = time.GetUtcNow() };
         db.Projects.Add(project);
         await db.SaveChangesAsync(ct);
         return project;

@@ -96,22 +96,7 @@ public static partial class KeysApi
         var key = await FindAsync(db, caller, keyId, ct);
         if (body.TextArray("destination_ids", "destinationIds") is { } requested)
         {
-            var ids = new List<Guid>();
-            foreach (var raw in requested)
-            {
-                var id = Guid.TryParse(raw, out var g) ? g : throw ApiException.BadRequest($"Unknown destination id '{raw}'.", "DESTINATION_NOT_FOUND");
-                if (!ids.Contains(id))
-                {
-                    ids.Add(id);
-                }
-            }
-            var known = await db.Destinations.Where(d => d.ProjectId == caller.ProjectId && ids.Contains(d.Id)).Select(d => d.Id).ToListAsync(ct);
-            var missing = ids.Where(id => !known.Contains(id)).ToList();
-            if (missing.Count > 0)
-            {
-                throw ApiException.BadRequest($"Unknown destination id '{missing[0]}'.", "DESTINATION_NOT_FOUND");
-            }
-            key.DefaultDestinations = ids.Select(id => id.ToString()).ToArray();
+            await SetDefaultDestinationsAsync(db, caller.ProjectId, key, requested, ct);
         }
         if (body.Flag("long_polling_enabled", "long_polling", "longPollingEnabled") is { } longPolling)
         {
@@ -126,6 +111,27 @@ public static partial class KeysApi
         return TypedResults.Ok(new KeyDestinationsView(destinations, key.LongPollingEnabled));
     }
 
+    /// <summary>Replaces the key's default destinations (tracked, not saved); each id must be a destination of the project (400 otherwise).</summary>
+    internal static async Task SetDefaultDestinationsAsync(AperturDb db, Guid projectId, ApiKey key, IEnumerable<string> requested, CancellationToken ct)
+    {
+        var ids = new List<Guid>();
+        foreach (var raw in requested)
+        {
+            var id = Guid.TryParse(raw, out var g) ? g : throw ApiException.BadRequest($"Unknown destination id '{raw}'.", "DESTINATION_NOT_FOUND");
+            if (!ids.Contains(id))
+            {
+                ids.Add(id);
+            }
+        }
+        var known = await db.Destinations.Where(d => d.ProjectId == projectId && ids.Contains(d.Id)).Select(d => d.Id).ToListAsync(ct);
+        var missing = ids.Where(id => !known.Contains(id)).ToList();
+        if (missing.Count > 0)
+        {
+            throw ApiException.BadRequest($"Unknown destination id '{missing[0]}'.", "DESTINATION_NOT_FOUND");
+        }
+        key.DefaultDestinations = ids.Select(id => id.ToString()).ToArray();
+    }
+
     private static async Task<ApiKey> FindAsync(AperturDb db, Caller caller, string keyId, CancellationToken ct)
     {
         var id = Ids.ParseOrNotFound(keyId, "Key");
@@ -134,7 +140,7 @@ public static partial class KeysApi
     }
 
     /// <summary>The limit fields of a create or update, checked; absent fields stay as they are, null clears.</summary>
-    private static KeyChanges ReadChanges(JsonBody body)
+    internal static KeyChanges ReadChanges(JsonBody body)
     {
         var changes = new KeyChanges();
         if (body.Has("maxImages", "max_images"))
@@ -183,7 +189,7 @@ public static partial class KeysApi
         _ => throw ApiException.BadRequest(message),
     };
 
-    private sealed class KeyChanges
+    internal sealed class KeyChanges
     {
         public bool SetMaxImages;
         public int? MaxImages;
@@ -211,7 +217,7 @@ public static partial class KeysApi
         }
     }
 
-    private static string ValidLabel(string? label)
+    internal static string ValidLabel(string? label)
     {
         var trimmed = label?.Trim();
         return string.IsNullOrEmpty(trimmed) || trimmed.Length > MaxLabelLength

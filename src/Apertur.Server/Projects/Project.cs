@@ -11,4 +11,12 @@ public sealed class Project
     public DateTimeOffset? PreviousWebhookSecretExpiresAt { get; set; }
     public string? NotificationEmail { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
+    /// <summary>How long this project's deliveries are retried after their first attempt; null: the server's <c>RetryWindow</c>.</summary>
+    public int? RetryWindowMinutes { get; set; }
+    /// <summary>A new session's <c>max_images</c> when the request gives none; null: the server's default.</summary>
+    public int? DefaultMaxImages { get; set; }
+    /// <summary>A new session's lifetime when the request gives none; null: the server's default.</summary>
+    public int? DefaultExpiryMinutes { get; set; }
+    /// <summary>A new session's largest image when the request gives none; null: the server's limit.</summary>
+    public int? DefaultMaxImageSizeMb { get; set; }
 }

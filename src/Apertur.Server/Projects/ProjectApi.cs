@@ -49,9 +49,7 @@ public static partial class ProjectApi
     {
         var caller = http.GetCaller();
         var project = await LoadAsync(db, caller, ct);
-        project.PreviousWebhookSecret = project.WebhookSecret;
-        project.PreviousWebhookSecretExpiresAt = Iso.Millis(time.GetUtcNow()) + ProjectSigningProvider.PreviousSecretGrace;
-        project.WebhookSecret = WebhookSecrets.Generate();
+        WebhookSecrets.Rotate(project, time.GetUtcNow());
         await db.SaveChangesAsync(ct);
         LogRotated(logger, project.Id, caller.KeyId);
         return TypedResults.Ok(View(project));

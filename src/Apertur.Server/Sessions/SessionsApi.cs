@@ -28,27 +28,11 @@ public static class SessionsApi
         return app;
     }
 
-    private static async Task<IResult> CreateAsync(HttpContext http, AperturDb db, TimeProvider time, PublicUrls urls,
-        IOptions<UploadSessionOptions> sessions, IOptions<UploadOptions> uploads, EventPublisher events, CancellationToken ct)
+    private static async Task<IResult> CreateAsync(HttpContext http, SessionCreator creator, PublicUrls urls, CancellationToken ct)
     {
         var caller = http.GetCaller();
         var body = await JsonBody.ReadAsync(http.Request, ct);
-        var now = Iso.Millis(time.GetUtcNow());
-        var session = SessionRequests.Create(body, caller, sessions.Value, uploads.Value, now, Ids.New(time));
-
-        var requested = body.TextArray("destination_ids", "destinationIds");
-        var destinations = await ResolveDestinationsAsync(db, caller, requested, ct);
-        session.Destinations = destinations.Select((d, i) => new SessionDestination { SessionId = session.Id, DestinationId = d.Id, Position = i }).ToList();
-
-        // The session and its project.session.created event commit together.
-        await using (var tx = await db.Database.BeginTransactionAsync(ct))
-        {
-            db.Sessions.Add(session);
-            await db.SaveChangesAsync(ct);
-            await events.PublishAsync(session.ProjectId, session.Env, EventTopics.SessionCreated, EventData.Session(session, SessionStatus.Active), ct);
-            await tx.CommitAsync(ct);
-        }
-        events.Nudge();
+        var (session, destinations) = await creator.CreateAsync(caller, body, ct);
 
         var created = new SessionCreated(
             Id: session.Id.ToString(),
@@ -65,34 +49,6 @@ public static class SessionsApi
             Tags: session.Tags,
             Label: session.Label);
         return TypedResults.Created($"/api/v1/upload/{session.Id}/session", created);
-    }
-
-    /// <summary>Explicit ids must be this project's destinations; otherwise the key's active defaults, in order.</summary>
-    private static async Task<List<Destinations.Destination>> ResolveDestinationsAsync(AperturDb db, Caller caller, string[]? requested, CancellationToken ct)
-    {
-        if (requested is not null)
-        {
-            var ids = new List<Guid>();
-            foreach (var raw in requested.Distinct())
-            {
-                ids.Add(Guid.TryParse(raw, out var g) ? g : throw ApiException.BadRequest($"Unknown destination id '{raw}'.", "DESTINATION_NOT_FOUND"));
-            }
-            var found = await db.Destinations.AsNoTracking().Where(d => d.ProjectId == caller.ProjectId && ids.Contains(d.Id)).ToListAsync(ct);
-            var missing = ids.Where(id => found.All(d => d.Id != id)).ToList();
-            if (missing.Count > 0)
-            {
-                throw ApiException.BadRequest($"Unknown destination id '{missing[0]}'.", "DESTINATION_NOT_FOUND");
-            }
-            return ids.Select(id => found.First(d => d.Id == id)).ToList();
-        }
-        var defaults = caller.Key.DefaultDestinations.Select(s => Guid.TryParse(s, out var g) ? g : Guid.Empty).ToList();
-        if (defaults.Count == 0)
-        {
-            return [];
-        }
-        var rows = await db.Destinations.AsNoTracking()
-            .Where(d => d.ProjectId == caller.ProjectId && d.IsActive && defaults.Contains(d.Id)).ToListAsync(ct);
-        return defaults.Select(id => rows.FirstOrDefault(d => d.Id == id)).OfType<Destinations.Destination>().ToList();
     }
 
     private static async Task<IResult> DetailAsync(string uuid, AperturDb db, TimeProvider time, ServerKeys keys,
@@ -132,7 +88,7 @@ public static class SessionsApi
         var total = await query.CountAsync(ct);
         var sessions = await query.OrderByDescending(s => s.CreatedAt).ThenByDescending(s => s.Id)
             .Skip((number - 1) * size).Take(size).ToListAsync(ct);
-        var rows = await ToRowsAsync(db, caller, sessions, time.GetUtcNow(), ct);
+        var rows = await ToRowsAsync(db, caller.ProjectName, sessions, time.GetUtcNow(), ct);
         return TypedResults.Ok(new Page<SessionRow>(rows, total, number, size, Paging.TotalPages(total, size)));
     }
 
@@ -142,7 +98,7 @@ public static class SessionsApi
         var take = Paging.Limit(limit);
         var sessions = await db.Sessions.AsNoTracking().Where(s => s.ProjectId == caller.ProjectId)
             .OrderByDescending(s => s.CreatedAt).ThenByDescending(s => s.Id).Take(take).ToListAsync(ct);
-        return TypedResults.Ok(await ToRowsAsync(db, caller, sessions, time.GetUtcNow(), ct));
+        return TypedResults.Ok(await ToRowsAsync(db, caller.ProjectName, sessions, time.GetUtcNow(), ct));
     }
 
     internal static async Task<SessionDetail> ToDetailAsync(Session s, DateTimeOffset now, ServerKeys keys, UploadOptions uploads, CancellationToken ct) => new(
@@ -166,7 +122,7 @@ public static class SessionsApi
         E2ePublicKey: null,
         E2eDowngraded: false);
 
-    private static async Task<List<SessionRow>> ToRowsAsync(AperturDb db, Caller caller, List<Session> sessions, DateTimeOffset now, CancellationToken ct)
+    internal static async Task<List<SessionRow>> ToRowsAsync(AperturDb db, string projectName, List<Session> sessions, DateTimeOffset now, CancellationToken ct)
     {
         var ids = sessions.Select(s => s.Id).ToList();
         var destinationCounts = await db.SessionDestinations.Where(d => ids.Contains(d.SessionId))
@@ -183,7 +139,7 @@ public static class SessionsApi
             ExpiresAt: Iso.Format(s.ExpiresAt),
             Status: SessionState.StatusOf(s, now),
             ProjectId: s.ProjectId.ToString(),
-            ProjectName: caller.ProjectName,
+            ProjectName: projectName,
             ImagesCount: s.ImageCount,
             ImagesDelivered: delivered.GetValueOrDefault(s.Id),
             ImagesFailed: failed.GetValueOrDefault(s.Id),

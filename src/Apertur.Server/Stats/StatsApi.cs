@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Apertur.Server.Data;
-using Apertur.Server.Delivery;
 using Apertur.Server.Hosting;
 using Apertur.Server.Keys;
 using Microsoft.EntityFrameworkCore;
@@ -24,38 +23,22 @@ public static class StatsApi
         return app;
     }
 
-    private static async Task<IResult> GetAsync(HttpContext http, AperturDb db, TimeProvider time, CancellationToken ct)
+    private static async Task<IResult> GetAsync(HttpContext http, AperturDb db, UsageStats usage, TimeProvider time, CancellationToken ct)
     {
         var caller = http.GetCaller();
         var projectId = caller.ProjectId;
-        var now = time.GetUtcNow();
-        var monthStart = new DateTimeOffset(now.Year, now.Month, 1, 0, 0, 0, TimeSpan.Zero);
-
-        var sessions = db.Sessions.AsNoTracking().Where(s => s.ProjectId == projectId && s.Env == ApiKeyTokens.Live);
-        var sessionsTotal = await sessions.CountAsync(ct);
-        var sessionsThisMonth = await sessions.CountAsync(s => s.CreatedAt >= monthStart, ct);
-
-        var images = db.Images.AsNoTracking().Where(i => i.ProjectId == projectId && i.Env == ApiKeyTokens.Live);
-        var imagesUploaded = await images.CountAsync(ct);
-        var imagesDelivered = await images.CountAsync(i => i.AcknowledgedAt != null
-            || db.Deliveries.Any(d => d.ImageId == i.Id && d.Status == DeliveryStatus.Sent), ct);
-
-        var deliveries = db.Deliveries.AsNoTracking().Where(d => images.Any(i => i.Id == d.ImageId));
-        var sent = await deliveries.CountAsync(d => d.Status == DeliveryStatus.Sent, ct);
-        var failed = await deliveries.CountAsync(d => d.Status == DeliveryStatus.Failed, ct);
-        var successRate = sent + failed == 0 ? 100.0 : Math.Round(sent * 100.0 / (sent + failed), 1);
-
+        var live = await usage.TotalsAsync(projectId, ApiKeyTokens.Live, time.GetUtcNow(), ct);
         var activeKeys = await db.ApiKeys.AsNoTracking().CountAsync(k => k.ProjectId == projectId && k.IsActive, ct);
 
         return TypedResults.Ok(new StatsView(
-            SessionsThisMonth: sessionsThisMonth,
-            SessionsTotal: sessionsTotal,
-            ImagesUploaded: imagesUploaded,
-            ImagesDelivered: imagesDelivered,
-            DeliverySuccessRate: successRate,
+            SessionsThisMonth: live.SessionsThisMonth,
+            SessionsTotal: live.SessionsTotal,
+            ImagesUploaded: live.ImagesUploaded,
+            ImagesDelivered: live.ImagesDelivered,
+            DeliverySuccessRate: live.SuccessRate,
             TotalProjects: 1,
             ActiveKeys: activeKeys,
-            TopProjects: [new TopProjectView(projectId.ToString(), caller.ProjectName, sessionsTotal)]));
+            TopProjects: [new TopProjectView(projectId.ToString(), caller.ProjectName, live.SessionsTotal)]));
     }
 }
 

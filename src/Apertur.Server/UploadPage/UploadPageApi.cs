@@ -1,6 +1,7 @@
 using System.Text.Encodings.Web;
 using System.Text.Unicode;
 using Microsoft.Extensions.WebEncoders;
+using Apertur.Server.Hosting;
 using Microsoft.Net.Http.Headers;
 
 namespace Apertur.Server.UploadPage;
@@ -14,7 +15,7 @@ public static class UploadPageApi
     public static IServiceCollection AddUploadPage(this IServiceCollection services)
     {
         services.AddSingleton<UploadPageAssets>();
-        // Pages live in their feature folders (UploadPage/, later Dashboard/), each with an absolute @page route.
+        // Pages live in their feature folders (UploadPage/, Dashboard/), each with an absolute @page route.
         services.AddRazorPages(o => o.RootDirectory = "/");
         // French and Spanish text stays readable in the HTML instead of becoming numeric character references.
         services.Configure<WebEncoderOptions>(o => o.TextEncoderSettings = new TextEncoderSettings(UnicodeRanges.All));
@@ -23,27 +24,9 @@ public static class UploadPageApi
 
     public static IEndpointRouteBuilder MapUploadPage(this IEndpointRouteBuilder app)
     {
-        app.MapMethods(UploadPageAssets.RoutePrefix + "{name}", [HttpMethods.Get, HttpMethods.Head], ServeAsset);
-        app.MapRazorPages();
+        // The page itself is mapped with every Razor Page in Program.cs (app.MapRazorPages, once for the whole host).
+        app.MapEmbeddedAssets<UploadPageAssets>();
         return app;
-    }
-
-    private static IResult ServeAsset(string name, string? v, HttpContext http, UploadPageAssets assets)
-    {
-        if (assets.Find(name) is not { } asset)
-        {
-            return TypedResults.NotFound();
-        }
-        var headers = http.Response.Headers;
-        headers.XContentTypeOptions = "nosniff";
-        // A URL naming the current version never changes; any other is revalidated.
-        headers.CacheControl = v == asset.Version ? "public, max-age=31536000, immutable" : "no-cache";
-        headers.ETag = asset.ETag;
-        if (http.Request.Headers.IfNoneMatch.ToString() == asset.ETag)
-        {
-            return TypedResults.StatusCode(StatusCodes.Status304NotModified);
-        }
-        return TypedResults.File(asset.Bytes, asset.ContentType);
     }
 
     /// <summary>The HTTP headers of every page answer: never cached, scripts only from this server, embeddable in an iframe.</summary>

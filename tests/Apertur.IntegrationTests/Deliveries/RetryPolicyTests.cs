@@ -5,6 +5,7 @@ using Apertur.Server.Delivery;
 using Apertur.Server.Events;
 using Apertur.Tests;
 using Microsoft.AspNetCore.Http;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Shouldly;
 
@@ -211,6 +212,34 @@ public sealed class RetryPolicyTests
         final.Status.ShouldBe(DeliveryStatus.Failed);
         final.Attempts.ShouldBe(4);
         final.LastError.ShouldBe($"Could not connect to 127.0.0.1:{port} (connection refused) (gave up after 4 attempts: the retry window ended)");
+    }
+
+    [Theory, ClassData(typeof(Databases))]
+    public async Task ProjectRetryWindow_ShorterThanTheServers_EndsItsDeliveriesRetries(string database)
+    {
+        var port = LoopbackFiles.ClosedPort();
+        var clock = new ManualClock();
+        var (app, imageId, _) = await UploadToAsync(database, clock, new Uri($"http://127.0.0.1:{port}/hook"), new Dictionary<string, string?>
+        {
+            ["Apertur:Delivery:RetrySchedule:0"] = "00:00:10",
+            ["Apertur:Delivery:RetrySchedule:1"] = "00:00:20",
+            ["Apertur:Delivery:RetryWindow"] = "01:00:00",
+        });
+        await using var _ = app;
+        // The project's own window (the dashboard's settings): one minute instead of the server's hour.
+        using (var scope = app.Services.CreateScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<Apertur.Server.Data.AperturDb>();
+            await db.Projects.ExecuteUpdateAsync(s => s.SetProperty(p => p.RetryWindowMinutes, 1));
+        }
+
+        var (final, waits) = await DriveAsync(app, clock, imageId);
+
+        // As with a one-minute server window: attempts at 0, 10, 30 and 50 s, none at 70 s.
+        waits.ShouldBe([S(10), S(20), S(20)]);
+        final.Status.ShouldBe(DeliveryStatus.Failed);
+        final.Attempts.ShouldBe(4);
+        final.LastError!.ShouldEndWith("(gave up after 4 attempts: the retry window ended)");
     }
 
     [Theory, ClassData(typeof(Databases))]

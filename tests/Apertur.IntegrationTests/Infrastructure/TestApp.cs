@@ -9,6 +9,7 @@ using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 using Npgsql;
 
 namespace Apertur.IntegrationTests.Infrastructure;
@@ -44,6 +45,9 @@ public sealed class TestApp : IAsyncDisposable
     public string DataDirectory => _dataDirectory;
     public ManualClock? Clock { get; }
 
+    /// <summary>What this instance printed at its start and logged since (a restart or another replica has its own).</summary>
+    public CapturedOutput Output { get; }
+
     /// <summary>The settings this server was started with (data directory, database, keys, …): what a child process needs to share its storage.</summary>
     public IReadOnlyDictionary<string, string?> Settings => _config;
 
@@ -53,8 +57,10 @@ public sealed class TestApp : IAsyncDisposable
     public IServiceProvider Services => _factory.Services;
 
     private TestApp(WebApplicationFactory<Program> factory, string database, string dataDirectory, string? postgresDatabase,
-        Dictionary<string, string?> config, bool ownsStorage, string liveKey, string testKey, ManualClock? clock, Uri? kestrelAddress)
+        Dictionary<string, string?> config, bool ownsStorage, string liveKey, string testKey, ManualClock? clock, Uri? kestrelAddress,
+        CapturedOutput output)
     {
+        Output = output;
         KestrelAddress = kestrelAddress;
         _factory = factory;
         Database = database;
@@ -142,6 +148,7 @@ public sealed class TestApp : IAsyncDisposable
             config[k] = v;
         }
 
+        var output = new CapturedOutput();
         var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(web =>
         {
             foreach (var (k, v) in config)
@@ -150,6 +157,8 @@ public sealed class TestApp : IAsyncDisposable
             }
             web.ConfigureTestServices(services =>
             {
+                services.AddSingleton(output.Console);
+                services.AddSingleton<ILoggerProvider>(output);
                 if (clock is not null)
                 {
                     services.RemoveAll<TimeProvider>();
@@ -164,7 +173,7 @@ public sealed class TestApp : IAsyncDisposable
             factory.StartServer();
             kestrelAddress = new Uri(factory.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First());
         }
-        var app = new TestApp(factory, database, dataDirectory, postgresDatabase, config, ownsStorage, liveKey, testKey, clock, kestrelAddress);
+        var app = new TestApp(factory, database, dataDirectory, postgresDatabase, config, ownsStorage, liveKey, testKey, clock, kestrelAddress, output);
         try
         {
             // Touch the server so start-up (migrations, bootstrap) has run before the test.

@@ -2,6 +2,8 @@ using System.Net;
 using System.Text.Json;
 using Apertur.IntegrationTests.Infrastructure;
 using Apertur.Tests;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Shouldly;
 
 namespace Apertur.IntegrationTests.Sessions;
@@ -45,6 +47,39 @@ public sealed class SessionsApiTests
         (await app.Client.CreateSessionAsync("""{"expires_in":600}""")).GetProperty("expires_at").GetString().ShouldBe("2026-11-02T12:10:00.000Z");
         (await app.Client.CreateSessionAsync("""{"expires_at":"2026-11-03T08:30:00+02:00"}""")).GetProperty("expires_at").GetString().ShouldBe("2026-11-03T06:30:00.000Z");
         now.ShouldBe(clock.GetUtcNow());
+    }
+
+    [Theory, ClassData(typeof(Databases))]
+    public async Task Create_ProjectDefaults_ApplyWhenTheRequestIsSilent(string db)
+    {
+        var clock = new ManualClock();
+        await using var app = await TestApp.StartAsync(db, clock: clock);
+        // The project's defaults for new sessions (the dashboard's settings).
+        using (var scope = app.Services.CreateScope())
+        {
+            var data = scope.ServiceProvider.GetRequiredService<Apertur.Server.Data.AperturDb>();
+            await data.Projects.ExecuteUpdateAsync(s => s
+                .SetProperty(p => p.DefaultMaxImages, 25)
+                .SetProperty(p => p.DefaultExpiryMinutes, 30)
+                .SetProperty(p => p.DefaultMaxImageSizeMb, 5));
+        }
+
+        var silent = await app.Client.CreateSessionAsync();
+        silent.GetProperty("max_images").GetInt32().ShouldBe(25);
+        silent.GetProperty("expires_at").GetString().ShouldBe("2026-11-02T12:30:00.000Z");
+        (await DetailAsync(app, silent)).GetProperty("effectiveMaxImageSizeBytes").GetInt64().ShouldBe(5L * 1024 * 1024);
+
+        // What the request says wins.
+        var given = await app.Client.CreateSessionAsync("""{"max_images":3,"expires_in_hours":2,"max_image_size_mb":8}""");
+        given.GetProperty("max_images").GetInt32().ShouldBe(3);
+        given.GetProperty("expires_at").GetString().ShouldBe("2026-11-02T14:00:00.000Z");
+        (await DetailAsync(app, given)).GetProperty("effectiveMaxImageSizeBytes").GetInt64().ShouldBe(8L * 1024 * 1024);
+    }
+
+    private static async Task<JsonElement> DetailAsync(TestApp app, JsonElement created)
+    {
+        using var response = await app.Client.GetAsync($"/api/v1/upload/{created.GetProperty("uuid").GetString()}/session");
+        return await response.ReadJsonAsync();
     }
 
     [Theory, ClassData(typeof(Databases))]
