@@ -3,6 +3,9 @@ using Apertur.IntegrationTests.EventWebhooks;
 using Apertur.IntegrationTests.Infrastructure;
 using Apertur.IntegrationTests.Uploads;
 using Apertur.Server.Dashboard.Accounts;
+using Apertur.Server.Data;
+using Apertur.Server.Hosting;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.EntityFrameworkCore;
 using Shouldly;
 
@@ -195,6 +198,54 @@ public sealed class RolesTests
             steppedDown.StatusCode.ShouldBe(HttpStatusCode.Redirect);
         }
         (await RoleAsync(app, projectId, olga.Id)).ShouldBe(ProjectRoles.Member);
+    }
+
+    [Theory, ClassData(typeof(Databases))]
+    public async Task TwoOwners_RemovingEachOtherAtOnce_OneStays(string db)
+    {
+        await using var app = await DashboardBrowser.StartAppAsync(db);
+        var projectId = await DashboardBrowser.DefaultProjectIdAsync(app);
+        var admin = await DashboardBrowser.UserAsync(app, "admin");
+        var olga = await DashboardBrowser.CreateUserAsync(app, "olga", Password, projectId, ProjectRoles.Owner);
+        for (var round = 0; round < 10; round++)
+        {
+            // Both are owners; each one's removal alone would be allowed, both at once must not leave the project without one.
+            await Task.WhenAll(SetRoleAsync(admin.Id, ProjectRoles.Owner), SetRoleAsync(olga.Id, ProjectRoles.Owner));
+            var outcomes = await Task.WhenAll(RemoveAsync(admin.Id), RemoveAsync(olga.Id));
+
+            outcomes.Count(o => o is null).ShouldBe(1, $"round {round}: {string.Join(", ", outcomes.Select(o => o ?? "removed"))}");
+            outcomes.Count(o => o == "LAST_OWNER").ShouldBe(1);
+            (await Manage.DbAsync(app, d => d.ProjectMembers.CountAsync(m => m.ProjectId == projectId && m.Role == ProjectRoles.Owner))).ShouldBe(1);
+        }
+
+        async Task SetRoleAsync(Guid userId, string role)
+        {
+            await using var scope = app.Services.CreateAsyncScope();
+            var d = scope.ServiceProvider.GetRequiredService<AperturDb>();
+            if (await d.ProjectMembers.FirstOrDefaultAsync(m => m.ProjectId == projectId && m.UserId == userId) is { } member)
+            {
+                member.Role = role;
+            }
+            else
+            {
+                d.ProjectMembers.Add(new ProjectMember { ProjectId = projectId, UserId = userId, Role = role, CreatedAt = admin.CreatedAt });
+            }
+            await d.SaveChangesAsync();
+        }
+
+        async Task<string?> RemoveAsync(Guid userId)
+        {
+            await using var scope = app.Services.CreateAsyncScope();
+            try
+            {
+                await scope.ServiceProvider.GetRequiredService<AccountService>().RemoveMemberAsync(projectId, userId, CancellationToken.None);
+                return null;
+            }
+            catch (ApiException e)
+            {
+                return e.Code;
+            }
+        }
     }
 
     private static FormUrlEncodedContent Form(string token, Dictionary<string, Guid> ids) => new(new Dictionary<string, string>

@@ -173,6 +173,7 @@ public sealed partial class AccountService(AperturDb db, TimeProvider time, IOpt
         }
         var name = ValidUsername(username);
         await using var tx = await db.Database.BeginTransactionAsync(ct);
+        await LockMembershipAsync(projectId, ct);
         var user = await db.DashboardUsers.FirstOrDefaultAsync(u => u.Username == name, ct);
         if (user is null)
         {
@@ -204,6 +205,7 @@ public sealed partial class AccountService(AperturDb db, TimeProvider time, IOpt
     public async Task RemoveMemberAsync(Guid projectId, Guid userId, CancellationToken ct)
     {
         await using var tx = await db.Database.BeginTransactionAsync(ct);
+        await LockMembershipAsync(projectId, ct);
         var member = await db.ProjectMembers.AsNoTracking().FirstOrDefaultAsync(m => m.ProjectId == projectId && m.UserId == userId, ct);
         if (member is null)
         {
@@ -217,6 +219,12 @@ public sealed partial class AccountService(AperturDb db, TimeProvider time, IOpt
         await db.ProjectMembers.Where(m => m.ProjectId == projectId && m.UserId == userId).ExecuteDeleteAsync(ct);
         await tx.CommitAsync(ct);
     }
+
+    // Membership changes of one project take turns: the transaction's first statement writes the project's row (a row lock
+    // on PostgreSQL until commit; SQLite has one writer at a time anyway), so two owners removing or demoting each other at
+    // once cannot each see the other stay.
+    private async Task LockMembershipAsync(Guid projectId, CancellationToken ct) =>
+        await db.Projects.Where(p => p.Id == projectId).ExecuteUpdateAsync(s => s.SetProperty(p => p.Name, p => p.Name), ct);
 
     // Owners are the members with the owner role; an admin's implicit ownership of every project does not count, so a
     // project someone owns always keeps an owner who is really there.
