@@ -1,6 +1,8 @@
 using System.Net;
 using System.Text.RegularExpressions;
 using Apertur.IntegrationTests.Infrastructure;
+using Apertur.IntegrationTests.Uploads;
+using Apertur.Server.Dashboard;
 using Apertur.Server.Dashboard.Accounts;
 using Microsoft.EntityFrameworkCore;
 using Shouldly;
@@ -58,6 +60,14 @@ public sealed partial class FirstStartTests
             page.StatusCode.ShouldBe(HttpStatusCode.Redirect, url);
             page.Headers.Location!.OriginalString.ShouldBe("/dashboard/account");
         }
+        // Not the photos either.
+        var session = (await app.Client.CreateSessionAsync("{}")).SessionId();
+        var image = DashboardRoutes.Image(projectId,
+            await Seed.ImageAsync(app, session, await File.ReadAllBytesAsync(Path.Combine(AppContext.BaseDirectory, "Fixtures", "small.jpg"))));
+        using (var photo = await browser.Http.GetAsync(image))
+        {
+            photo.StatusCode.ShouldBe(HttpStatusCode.NotFound);
+        }
 
         using (var changed = await browser.PostFormAsync("/dashboard/account",
                    new() { ["current"] = password, ["replacement"] = "my-own-password-1", ["confirm"] = "my-own-password-1" }))
@@ -66,6 +76,10 @@ public sealed partial class FirstStartTests
         }
         (await DashboardBrowser.UserAsync(app, "admin")).MustChangePassword.ShouldBeFalse();
         (await browser.GetPageAsync("/dashboard")).Status.ShouldBe(HttpStatusCode.OK);
+        using (var photo = await browser.Http.GetAsync(image))
+        {
+            photo.StatusCode.ShouldBe(HttpStatusCode.OK);
+        }
     }
 
     [Theory, ClassData(typeof(Databases))]

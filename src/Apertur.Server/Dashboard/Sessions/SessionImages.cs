@@ -12,7 +12,8 @@ public static class SessionImages
 
     internal static async Task<IResult> ImageAsync(Guid projectId, Guid imageId, HttpContext http, AperturDb db, IImageStore store, CancellationToken ct)
     {
-        if (http.SignedInUser() is not { } user || await DashboardAccess.ForProjectAsync(db, user, projectId, ct) is null)
+        // An account that must still replace its first password sees nothing but the account page, photos included.
+        if (http.SignedInUser() is not { MustChangePassword: false } user || await DashboardAccess.ForProjectAsync(db, user, projectId, ct) is null)
         {
             return TypedResults.NotFound();
         }
