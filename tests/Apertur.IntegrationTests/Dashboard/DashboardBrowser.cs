@@ -51,11 +51,15 @@ public sealed partial class DashboardBrowser(HttpClient http) : IDisposable
     /// Opens <paramref name="pageUrl"/>, takes the anti-forgery token of its forms, and posts <paramref name="fields"/> to it
     /// (to the named handler when given), as the browser submits a form of that page.
     /// </summary>
-    public async Task<HttpResponseMessage> PostFormAsync(string pageUrl, Dictionary<string, string> fields, string? handler = null)
+    public Task<HttpResponseMessage> PostFormAsync(string pageUrl, Dictionary<string, string> fields, string? handler = null) =>
+        PostFormToAsync(handler is null ? pageUrl : $"{pageUrl}{(pageUrl.Contains('?', StringComparison.Ordinal) ? '&' : '?')}handler={handler}",
+            pageUrl, fields);
+
+    /// <summary>Posts to <paramref name="target"/> a form of <paramref name="formPage"/> (one whose action is elsewhere), with that page's token.</summary>
+    public async Task<HttpResponseMessage> PostFormToAsync(string target, string formPage, Dictionary<string, string>? fields = null)
     {
-        var token = await TokenAsync(pageUrl);
-        var form = new Dictionary<string, string>(fields) { ["__RequestVerificationToken"] = token };
-        var target = handler is null ? pageUrl : $"{pageUrl}{(pageUrl.Contains('?', StringComparison.Ordinal) ? '&' : '?')}handler={handler}";
+        var token = await TokenAsync(formPage);
+        var form = new Dictionary<string, string>(fields ?? []) { ["__RequestVerificationToken"] = token };
         return await Http.PostAsync(target, new FormUrlEncodedContent(form));
     }
 
@@ -70,6 +74,14 @@ public sealed partial class DashboardBrowser(HttpClient http) : IDisposable
         return WebUtility.HtmlDecode(match.Groups["value"].Value);
     }
 
+    /// <summary>A page that must answer 200: its HTML.</summary>
+    public async Task<string> PageAsync(string url)
+    {
+        var (status, html) = await GetPageAsync(url);
+        status.ShouldBe(HttpStatusCode.OK, $"GET {url}: {html}");
+        return html;
+    }
+
     public async Task<(HttpStatusCode Status, string Html)> GetPageAsync(string url)
     {
         using var response = await Http.GetAsync(url);
@@ -78,6 +90,9 @@ public sealed partial class DashboardBrowser(HttpClient http) : IDisposable
 
     /// <summary>The text of the page's error paragraph, or null.</summary>
     public static string? ErrorOf(string html) => ErrorParagraph().Match(html) is { Success: true } m ? WebUtility.HtmlDecode(m.Groups["text"].Value) : null;
+
+    /// <summary>The text of the page's notice paragraph (what a change did), or null.</summary>
+    public static string? NoticeOf(string html) => NoticeParagraph().Match(html) is { Success: true } m ? WebUtility.HtmlDecode(m.Groups["text"].Value) : null;
 
     /// <summary>An account straight through the service (not what a test is about), optionally a member of a project.</summary>
     public static async Task<DashboardUser> CreateUserAsync(TestApp app, string username, string password, Guid? projectId = null,
@@ -108,4 +123,7 @@ public sealed partial class DashboardBrowser(HttpClient http) : IDisposable
 
     [GeneratedRegex("""<p class="error" role="alert">(?<text>[^<]*)</p>""")]
     private static partial Regex ErrorParagraph();
+
+    [GeneratedRegex("""<p class="notice" role="status">(?<text>[^<]*)</p>""")]
+    private static partial Regex NoticeParagraph();
 }

@@ -5,13 +5,9 @@ using Apertur.IntegrationTests.Infrastructure;
 using Apertur.Server.CloudDrives;
 using Apertur.Server.Dashboard;
 using Apertur.Server.Dashboard.Accounts;
-using Apertur.Server.Data;
-using Apertur.Server.Hosting;
-using Apertur.Server.Projects;
 using Apertur.Tests;
 using Apertur.Tests.CloudDrives;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.DependencyInjection;
 using Shouldly;
 
 namespace Apertur.IntegrationTests.Dashboard;
@@ -30,8 +26,8 @@ public sealed partial class DashboardOAuthTests
         await using var google = await FakeGoogleDrive.StartAsync(TimeProvider.System);
         await using var app = await StartAsync(database, CloudKit.Settings(google: google));
         var destination = await CloudKit.DestinationAsync(app, "google_drive", new { }, name: "Shop photos");
-        var project = await DefaultProjectAsync(app);
-        using var owner = await SignInAsync(app, "admin");
+        var project = await DashboardBrowser.DefaultProjectIdAsync(app);
+        using var owner = await DashboardBrowser.SignInAsync(app);
         var destinations = DashboardRoutes.Destinations(project);
         var before = await owner.PageAsync(destinations);
         before.ShouldContain("not connected");
@@ -45,7 +41,7 @@ public sealed partial class DashboardOAuthTests
         (await owner.PageAsync(connect)).ShouldContain("Continue to Google Drive");
         (await StatesAsync(app)).ShouldBe(0);
 
-        using var started = await owner.PostAsync(connect, destinations);
+        using var started = await owner.PostFormToAsync(connect, destinations);
         started.StatusCode.ShouldBe(HttpStatusCode.Redirect);
         var consent = started.Headers.Location!;
         consent.GetLeftPart(UriPartial.Path).ShouldBe(google.AuthorizeUrl.AbsoluteUri);
@@ -63,7 +59,7 @@ public sealed partial class DashboardOAuthTests
         stored.RefreshToken.ShouldStartWith("CfDJ8");
         google.OAuth.CodeExchanges.ShouldBe(1);
         var after = await owner.PageAsync(landing);
-        NoticeOf(after).ShouldBe("Google Drive connected as Ada Lovelace (ada@example.com): \"Shop photos\" delivers there now.");
+        DashboardBrowser.NoticeOf(after).ShouldBe("Google Drive connected as Ada Lovelace (ada@example.com): \"Shop photos\" delivers there now.");
         after.ShouldContain("Reconnect Google Drive");
         after.ShouldContain(">Disconnect</button>");
         // The API's status reads the same connection.
@@ -76,17 +72,17 @@ public sealed partial class DashboardOAuthTests
         await using var dropbox = await FakeDropbox.StartAsync(TimeProvider.System);
         await using var app = await StartAsync(database, CloudKit.Settings(dropbox: dropbox));
         var destination = await CloudKit.DestinationAsync(app, "dropbox", new { });
-        var project = await DefaultProjectAsync(app);
-        await UserAsync(app, "mia", project, ProjectRoles.Member);
-        using var member = await SignInAsync(app, "mia");
+        var project = await DashboardBrowser.DefaultProjectIdAsync(app);
+        await DashboardBrowser.CreateUserAsync(app, "mia", Password, project, ProjectRoles.Member);
+        using var member = await DashboardBrowser.SignInAsync(app, "mia", Password);
         var destinations = DashboardRoutes.Destinations(project);
         var connect = DashboardRoutes.OAuthConnect(destination, destinations);
 
         var page = await member.PageAsync(destinations);
-        using var posted = await member.PostAsync(connect, destinations);
+        using var posted = await member.PostFormToAsync(connect, destinations);
         using var opened = await member.Http.GetAsync(connect);
-        using var disconnect = await member.PostAsync($"{destinations}?handler=Disconnect&id={destination}", destinations);
-        using var owner = await SignInAsync(app, "admin");
+        using var disconnect = await member.PostFormToAsync($"{destinations}?handler=Disconnect&id={destination}", destinations);
+        using var owner = await DashboardBrowser.SignInAsync(app);
         using var forged = await owner.Http.PostAsync(connect, new FormUrlEncodedContent(new Dictionary<string, string>()));
 
         page.ShouldNotContain("Connect Dropbox");
@@ -103,17 +99,17 @@ public sealed partial class DashboardOAuthTests
     {
         await using var dropbox = await FakeDropbox.StartAsync(TimeProvider.System);
         await using var app = await StartAsync(database, CloudKit.Settings(dropbox: dropbox));
-        var project = await DefaultProjectAsync(app);
+        var project = await DashboardBrowser.DefaultProjectIdAsync(app);
         using var otherKey = app.CreateClient(await KeysForOtherProject.CreateAsync(app));
         var foreign = Guid.Parse((await otherKey.CreateDestinationAsync("""{"type":"dropbox","name":"Theirs","config":{}}""")).GetProperty("id").GetString()!);
-        await UserAsync(app, "olga", project, ProjectRoles.Owner);
-        using var owner = await SignInAsync(app, "olga");
+        await DashboardBrowser.CreateUserAsync(app, "olga", Password, project, ProjectRoles.Owner);
+        using var owner = await DashboardBrowser.SignInAsync(app, "olga", Password);
         var destinations = DashboardRoutes.Destinations(project);
 
-        using var posted = await owner.PostAsync(DashboardRoutes.OAuthConnect(foreign, destinations), destinations);
+        using var posted = await owner.PostFormToAsync(DashboardRoutes.OAuthConnect(foreign, destinations), destinations);
         using var opened = await owner.Http.GetAsync(DashboardRoutes.OAuthConnect(foreign, destinations));
-        using var unknown = await owner.PostAsync(DashboardRoutes.OAuthConnect(Guid.NewGuid(), destinations), destinations);
-        using var disconnect = await owner.PostAsync($"{destinations}?handler=Disconnect&id={foreign}", destinations);
+        using var unknown = await owner.PostFormToAsync(DashboardRoutes.OAuthConnect(Guid.NewGuid(), destinations), destinations);
+        using var disconnect = await owner.PostFormToAsync($"{destinations}?handler=Disconnect&id={foreign}", destinations);
 
         posted.StatusCode.ShouldBe(HttpStatusCode.NotFound);
         opened.StatusCode.ShouldBe(HttpStatusCode.NotFound);
@@ -128,17 +124,17 @@ public sealed partial class DashboardOAuthTests
         await using var dropbox = await FakeDropbox.StartAsync(TimeProvider.System);
         await using var app = await StartAsync(database, CloudKit.Settings(dropbox: dropbox));
         var destination = await CloudKit.DestinationAsync(app, "dropbox", new { });
-        var destinations = DashboardRoutes.Destinations(await DefaultProjectAsync(app));
-        using var owner = await SignInAsync(app, "admin");
+        var destinations = DashboardRoutes.Destinations(await DashboardBrowser.DefaultProjectIdAsync(app));
+        using var owner = await DashboardBrowser.SignInAsync(app);
 
         foreach (var returnUrl in new[] { "https://evil.example/dashboard/", "//evil.example/dashboard/", "/\\evil.example/", "/dashboard/../oauth/x",
             "/dashboard/%2e%2e/api", "javascript:alert(1)", "/api/v1/project" })
         {
-            using var posted = await owner.PostAsync(DashboardRoutes.OAuthConnect(destination, returnUrl), destinations);
+            using var posted = await owner.PostFormToAsync(DashboardRoutes.OAuthConnect(destination, returnUrl), destinations);
             var html = await posted.Content.ReadAsStringAsync();
             posted.StatusCode.ShouldBe(HttpStatusCode.BadRequest, returnUrl);
             posted.Headers.Location.ShouldBeNull();
-            ErrorOf(html).ShouldBe("The return address must be a page of this dashboard (a path starting with /dashboard/); the connection was not started.");
+            DashboardBrowser.ErrorOf(html).ShouldBe("The return address must be a page of this dashboard (a path starting with /dashboard/); the connection was not started.");
         }
         (await StatesAsync(app)).ShouldBe(0);
         dropbox.OAuth.CodeExchanges.ShouldBe(0);
@@ -151,8 +147,8 @@ public sealed partial class DashboardOAuthTests
         await using var dropbox = await FakeDropbox.StartAsync(clock);
         await using var app = await StartAsync(database, CloudKit.Settings(dropbox: dropbox), clock);
         var destination = await CloudKit.DestinationAsync(app, "dropbox", new { }, name: "Archive");
-        var destinations = DashboardRoutes.Destinations(await DefaultProjectAsync(app));
-        using var owner = await SignInAsync(app, "admin");
+        var destinations = DashboardRoutes.Destinations(await DashboardBrowser.DefaultProjectIdAsync(app));
+        using var owner = await DashboardBrowser.SignInAsync(app);
         dropbox.OAuth.ConsentError = "access_denied";
 
         var refused = await ConnectAsync(app, owner, destination, destinations);
@@ -164,10 +160,10 @@ public sealed partial class DashboardOAuthTests
 
         refused.ShouldBe($"{destinations}?oauth=error&destination={destination}&oauth_error=access_denied");
         var refusedPage = await owner.PageAsync(refused);
-        ErrorOf(refusedPage).ShouldBe("Dropbox was not connected to \"Archive\": access was not granted on the consent page.");
-        NoticeOf(refusedPage).ShouldBeNull();
+        DashboardBrowser.ErrorOf(refusedPage).ShouldBe("Dropbox was not connected to \"Archive\": access was not granted on the consent page.");
+        DashboardBrowser.NoticeOf(refusedPage).ShouldBeNull();
         refusedPage.ShouldContain("Connect Dropbox");
-        ErrorOf(await owner.PageAsync(staleLanding))
+        DashboardBrowser.ErrorOf(await owner.PageAsync(staleLanding))
             .ShouldBe("Dropbox was not connected to \"Archive\": the connect link was already used or has expired. Press Connect again.");
         dropbox.OAuth.CodeExchanges.ShouldBe(0);
         (await CloudKit.StoredAsync(app, destination)).ShouldBeNull();
@@ -179,14 +175,14 @@ public sealed partial class DashboardOAuthTests
         await using var onedrive = await FakeOneDrive.StartAsync(TimeProvider.System);
         await using var app = await StartAsync(database, CloudKit.Settings(onedrive: onedrive));
         var destination = await CloudKit.DestinationAsync(app, "onedrive", new { }, name: "Team");
-        var destinations = DashboardRoutes.Destinations(await DefaultProjectAsync(app));
-        using var owner = await SignInAsync(app, "admin");
+        var destinations = DashboardRoutes.Destinations(await DashboardBrowser.DefaultProjectIdAsync(app));
+        using var owner = await DashboardBrowser.SignInAsync(app);
         (await ConnectAsync(app, owner, destination, destinations)).ShouldContain("oauth=connected");
         await Manage.DbAsync(app, db => db.OAuthConnections.Where(c => c.DestinationId == destination).ExecuteUpdateAsync(s => s
             .SetProperty(c => c.Status, OAuthConnectionStatus.NeedsReconnect).SetProperty(c => c.LastError, "Needs reconnect: the refresh token was revoked")));
 
         var needs = await owner.PageAsync(destinations);
-        using var disconnected = await owner.PostAsync($"{destinations}?handler=Disconnect&id={destination}", destinations);
+        using var disconnected = await owner.PostFormToAsync($"{destinations}?handler=Disconnect&id={destination}", destinations);
         var after = await owner.PageAsync(destinations);
 
         needs.ShouldContain("needs reconnect");
@@ -194,29 +190,26 @@ public sealed partial class DashboardOAuthTests
         needs.ShouldContain("Reconnect OneDrive");
         disconnected.StatusCode.ShouldBe(HttpStatusCode.Redirect);
         (await CloudKit.StoredAsync(app, destination)).ShouldBeNull();
-        NoticeOf(after).ShouldBe("\"Team\" disconnected from its OneDrive account: its deliveries wait until it is connected again.");
+        DashboardBrowser.NoticeOf(after).ShouldBe("\"Team\" disconnected from its OneDrive account: its deliveries wait until it is connected again.");
         after.ShouldContain("not connected");
         after.ShouldContain("Connect OneDrive");
         after.ShouldNotContain(">Disconnect</button>");
     }
 
-    private static Task<TestApp> StartAsync(string database, Dictionary<string, string?> settings, ManualClock? clock = null)
-    {
-        settings["Apertur:Bootstrap:AdminPassword"] = Password;
-        return TestApp.StartAsync(database, settings, clock);
-    }
+    private static Task<TestApp> StartAsync(string database, Dictionary<string, string?> settings, ManualClock? clock = null) =>
+        DashboardBrowser.StartAppAsync(database, settings, clock);
 
     /// <summary>The owner's form post, the consent, the callback: returns where the landing page sends the browser.</summary>
-    private static async Task<string> ConnectAsync(TestApp app, Person owner, Guid destination, string returnUrl)
+    private static async Task<string> ConnectAsync(TestApp app, DashboardBrowser owner, Guid destination, string returnUrl)
     {
         using var callback = await CloudKit.CallbackAsync(app, await ConsentAsync(owner, destination, returnUrl));
         callback.StatusCode.ShouldBe(HttpStatusCode.OK);
         return LandingTarget(await callback.Content.ReadAsStringAsync());
     }
 
-    private static async Task<Uri> ConsentAsync(Person owner, Guid destination, string returnUrl)
+    private static async Task<Uri> ConsentAsync(DashboardBrowser owner, Guid destination, string returnUrl)
     {
-        using var started = await owner.PostAsync(DashboardRoutes.OAuthConnect(destination, returnUrl), returnUrl);
+        using var started = await owner.PostFormToAsync(DashboardRoutes.OAuthConnect(destination, returnUrl), returnUrl);
         started.StatusCode.ShouldBe(HttpStatusCode.Redirect, await started.Content.ReadAsStringAsync());
         using var provider = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false });
         using var consented = await provider.GetAsync(started.Headers.Location);
@@ -224,30 +217,7 @@ public sealed partial class DashboardOAuthTests
         return consented.Headers.Location!;
     }
 
-    private static Task<Guid> DefaultProjectAsync(TestApp app) =>
-        Manage.DbAsync(app, db => db.Projects.Where(p => p.Name == Startup.DefaultProjectName).Select(p => p.Id).FirstAsync());
-
     private static Task<int> StatesAsync(TestApp app) => Manage.DbAsync(app, db => db.OAuthStates.CountAsync());
-
-    private static async Task UserAsync(TestApp app, string username, Guid project, string role)
-    {
-        await using var scope = app.Services.CreateAsyncScope();
-        var user = await scope.ServiceProvider.GetRequiredService<AccountService>()
-            .CreateUserAsync(username, Password, isAdmin: false, mustChangePassword: false, CancellationToken.None);
-        var db = scope.ServiceProvider.GetRequiredService<AperturDb>();
-        db.ProjectMembers.Add(new ProjectMember { ProjectId = project, UserId = user.Id, Role = role, CreatedAt = user.CreatedAt });
-        await db.SaveChangesAsync();
-    }
-
-    private static async Task<Person> SignInAsync(TestApp app, string username)
-    {
-        var person = new Person(app.CreateClient());
-        using var signedIn = await person.PostAsync(DashboardRoutes.Login, DashboardRoutes.Login,
-            new() { ["username"] = username, ["password"] = Password });
-        signedIn.StatusCode.ShouldBe(HttpStatusCode.Redirect, await signedIn.Content.ReadAsStringAsync());
-        signedIn.Headers.Location!.OriginalString.ShouldNotContain("login");
-        return person;
-    }
 
     /// <summary>Where the callback's landing page navigates (its meta refresh), checked to be the page's own link too.</summary>
     private static string LandingTarget(string html)
@@ -259,46 +229,6 @@ public sealed partial class DashboardOAuthTests
         return target;
     }
 
-    private static string? NoticeOf(string html) =>
-        NoticeParagraph().Match(html) is { Success: true } m ? WebUtility.HtmlDecode(m.Groups["text"].Value) : null;
-
-    private static string? ErrorOf(string html) =>
-        ErrorParagraph().Match(html) is { Success: true } m ? WebUtility.HtmlDecode(m.Groups["text"].Value) : null;
-
     [GeneratedRegex("""<meta http-equiv="refresh" content="0;url=(?<url>[^"]+)">""")]
     private static partial Regex MetaRefresh();
-
-    [GeneratedRegex("""<p class="notice" role="status">(?<text>[^<]*)</p>""")]
-    private static partial Regex NoticeParagraph();
-
-    [GeneratedRegex("""<p class="error" role="alert">(?<text>[^<]*)</p>""")]
-    private static partial Regex ErrorParagraph();
-
-    [GeneratedRegex("""<input[^>]*name="__RequestVerificationToken"[^>]*value="(?<value>[^"]+)""")]
-    private static partial Regex TokenInput();
-
-    /// <summary>Someone at the dashboard with a plain HttpClient: cookies kept, redirects not followed, forms posted with their token.</summary>
-    private sealed class Person(HttpClient http) : IDisposable
-    {
-        public HttpClient Http { get; } = http;
-
-        public async Task<string> PageAsync(string url)
-        {
-            using var response = await Http.GetAsync(url);
-            var html = await response.Content.ReadAsStringAsync();
-            response.StatusCode.ShouldBe(HttpStatusCode.OK, $"GET {url}: {html}");
-            return html;
-        }
-
-        /// <summary>Posts to <paramref name="target"/> a form of <paramref name="formPage"/>, with the anti-forgery token that page holds.</summary>
-        public async Task<HttpResponseMessage> PostAsync(string target, string formPage, Dictionary<string, string>? fields = null)
-        {
-            var token = TokenInput().Match(await PageAsync(formPage));
-            token.Success.ShouldBeTrue($"no anti-forgery token on {formPage}");
-            var form = new Dictionary<string, string>(fields ?? []) { ["__RequestVerificationToken"] = WebUtility.HtmlDecode(token.Groups["value"].Value) };
-            return await Http.PostAsync(target, new FormUrlEncodedContent(form));
-        }
-
-        public void Dispose() => Http.Dispose();
-    }
 }

@@ -8,12 +8,6 @@ using Microsoft.Extensions.Options;
 
 namespace Apertur.Server.Dashboard.Accounts;
 
-/// <summary>How a sign-in attempt ended. <see cref="LockedUntil"/> is set when the account is locked now.</summary>
-public sealed record SignInOutcome(DashboardUser? User, DateTimeOffset? LockedUntil)
-{
-    public bool Succeeded => User is not null;
-}
-
 /// <summary>The first admin, made at first start; <see cref="GeneratedPassword"/> is set when it is to be shown once.</summary>
 public sealed record AdminCreated(string Username, string? GeneratedPassword);
 
@@ -50,10 +44,11 @@ public sealed partial class AccountService(AperturDb db, TimeProvider time, IOpt
             : password;
 
     /// <summary>
-    /// Checks a password. A locked account is refused without looking at the password; each failure counts, and the
+    /// Checks a password: the signed-in account, or null for every failure alike (unknown name, wrong password, locked). A
+    /// locked account is refused without looking at the password; each failure counts, and the
     /// <see cref="DashboardOptions.LockoutThreshold"/>-th in a row locks the account for <see cref="DashboardOptions.LockoutDuration"/>.
     /// </summary>
-    public async Task<SignInOutcome> SignInAsync(string? username, string? password, CancellationToken ct)
+    public async Task<DashboardUser?> SignInAsync(string? username, string? password, CancellationToken ct)
     {
         var name = NormaliseUsername(username);
         var user = name.Length == 0 ? null : await db.DashboardUsers.FirstOrDefaultAsync(u => u.Username == name, ct);
@@ -62,19 +57,20 @@ public sealed partial class AccountService(AperturDb db, TimeProvider time, IOpt
         {
             Hasher.VerifyHashedPassword(null!, DecoyHash.Value, password ?? "");
             LogFailed(logger, name);
-            return new SignInOutcome(null, null);
+            return null;
         }
         if (user.LockedUntil > now)
         {
             // The same work as a wrong password, so the time taken does not tell a locked account apart.
             Hasher.VerifyHashedPassword(user, DecoyHash.Value, password ?? "");
             LogRefusedLocked(logger, user.Id);
-            return new SignInOutcome(null, user.LockedUntil);
+            return null;
         }
         var verdict = Hasher.VerifyHashedPassword(user, user.PasswordHash, password ?? "");
         if (verdict == PasswordVerificationResult.Failed)
         {
-            return await CountFailureAsync(user, now, ct);
+            await CountFailureAsync(user, now, ct);
+            return null;
         }
         if (verdict == PasswordVerificationResult.SuccessRehashNeeded)
         {
@@ -85,10 +81,10 @@ public sealed partial class AccountService(AperturDb db, TimeProvider time, IOpt
         user.LastLoginAt = now;
         await db.SaveChangesAsync(ct);
         LogSignedIn(logger, user.Id);
-        return new SignInOutcome(user, null);
+        return user;
     }
 
-    private async Task<SignInOutcome> CountFailureAsync(DashboardUser user, DateTimeOffset now, CancellationToken ct)
+    private async Task CountFailureAsync(DashboardUser user, DateTimeOffset now, CancellationToken ct)
     {
         var o = options.Value;
         // Counted in the database, so parallel guesses cannot share one count.
@@ -97,14 +93,13 @@ public sealed partial class AccountService(AperturDb db, TimeProvider time, IOpt
         if (failures < o.LockoutThreshold)
         {
             LogFailed(logger, user.Username);
-            return new SignInOutcome(null, null);
+            return;
         }
         DateTimeOffset? until = now + o.LockoutDuration;
         await db.DashboardUsers.Where(u => u.Id == user.Id).ExecuteUpdateAsync(s => s
             .SetProperty(u => u.FailedLogins, 0)
             .SetProperty(u => u.LockedUntil, until), ct);
         LogLocked(logger, user.Id, failures, o.LockoutDuration.TotalMinutes);
-        return new SignInOutcome(null, until);
     }
 
     /// <summary>Creates an account. 400 when the name is taken or the password too short.</summary>

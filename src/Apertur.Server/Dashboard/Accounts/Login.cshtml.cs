@@ -34,8 +34,7 @@ public sealed class LoginModel(AccountService accounts, RateLimiter limiter, IOp
                 return Page();
             }
         }
-        var outcome = await accounts.SignInAsync(username, password, ct);
-        if (outcome.User is not { } user)
+        if (await accounts.SignInAsync(username, password, ct) is not { } user)
         {
             // One answer for an unknown name, a wrong password and a locked account: a "locked" answer would tell that the name exists.
             Error = FailedMessage(options.Value);
