@@ -9,6 +9,9 @@ public static class DashboardRoutes
     public const string Account = "/dashboard/account";
     public const string Assets = "/dashboard/assets/";
 
+    /// <summary>The project list itself: <see cref="Root"/> opens the one project of an account that has only one.</summary>
+    public const string AllProjects = Root + "?all=true";
+
     /// <summary>
     /// Where a "Connect" button of an OAuth-connected drive (google_drive, dropbox, onedrive) posts: the dashboard's connect
     /// page (Destinations/ConnectPage), which starts the cloud drives' OAuth flow and sends the browser to the provider's

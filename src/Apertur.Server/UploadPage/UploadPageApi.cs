@@ -26,6 +26,9 @@ public static class UploadPageApi
     {
         // The page itself is mapped with every Razor Page in Program.cs (app.MapRazorPages, once for the whole host).
         app.MapEmbeddedAssets<UploadPageAssets>();
+        // Browsers ask for /favicon.ico on their own: the same icon the pages declare, rather than a 404.
+        var assets = app.ServiceProvider.GetRequiredService<UploadPageAssets>();
+        app.MapMethods("/favicon.ico", [HttpMethods.Get, HttpMethods.Head], (HttpContext http) => assets.Serve("icon.svg", null, http));
         return app;
     }
 

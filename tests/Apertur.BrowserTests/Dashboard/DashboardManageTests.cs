@@ -69,6 +69,8 @@ public sealed class DashboardManageTests(Chromium chromium)
     {
         await using var site = await DashboardSite.StartAsync(chromium);
         var page = await site.SignedInPageAsync();
+        // The only project opened after sign-in; new projects are made on the list.
+        await page.GotoAsync($"{site.Origin}/dashboard?all=true");
         await page.GetByLabel("Name").FillAsync("Second shop");
         await page.GetByRole(AriaRole.Button, new() { Name = "Create project" }).ClickAsync();
         await page.GotoAsync($"{site.Origin}/dashboard");

@@ -53,12 +53,12 @@ public sealed class DashboardSite : IAsyncDisposable
         return page;
     }
 
-    /// <summary>Signs in as the first admin and waits for the projects page.</summary>
+    /// <summary>Signs in as the first admin and waits for the page after sign-in (the project, when it is the only one).</summary>
     public async Task<IPage> SignedInPageAsync(bool phone = false)
     {
         var page = await NewPageAsync(phone);
         await SignInAsync(page, "admin", AdminPassword);
-        await page.WaitForURLAsync($"{Origin}/dashboard");
+        await page.WaitForURLAsync(url => !url.Contains("/dashboard/login", StringComparison.Ordinal));
         return page;
     }
 
@@ -77,7 +77,7 @@ public sealed class DashboardSite : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(page);
         if (!page.Url.Contains("/dashboard/projects/", StringComparison.Ordinal))
         {
-            await page.GotoAsync($"{Origin}/dashboard");
+            await page.GotoAsync($"{Origin}/dashboard?all=true");
             await page.GetByRole(AriaRole.Link, new() { Name = "Default" }).ClickAsync();
         }
         await page.GetByRole(AriaRole.Navigation, new() { Name = "Project" }).GetByRole(AriaRole.Link, new() { Name = section, Exact = true }).ClickAsync();

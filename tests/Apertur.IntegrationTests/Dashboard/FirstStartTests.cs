@@ -75,7 +75,7 @@ public sealed partial class FirstStartTests
             changed.StatusCode.ShouldBe(HttpStatusCode.Redirect);
         }
         (await DashboardBrowser.UserAsync(app, "admin")).MustChangePassword.ShouldBeFalse();
-        (await browser.GetPageAsync("/dashboard")).Status.ShouldBe(HttpStatusCode.OK);
+        (await browser.GetPageAsync("/dashboard?all=true")).Status.ShouldBe(HttpStatusCode.OK);
         using (var photo = await browser.Http.GetAsync(image))
         {
             photo.StatusCode.ShouldBe(HttpStatusCode.OK);
@@ -98,7 +98,7 @@ public sealed partial class FirstStartTests
             signIn.StatusCode.ShouldBe(HttpStatusCode.Redirect);
             signIn.Headers.Location!.OriginalString.ShouldBe("/dashboard");
         }
-        (await browser.GetPageAsync("/dashboard")).Status.ShouldBe(HttpStatusCode.OK);
+        (await browser.GetPageAsync("/dashboard?all=true")).Status.ShouldBe(HttpStatusCode.OK);
         using var another = DashboardBrowser.Anonymous(app);
         using (var wrong = await another.SignInAttemptAsync("admin", "wrong-password-typed"))
         {

@@ -81,7 +81,7 @@ public sealed class RolesTests
         var secret = await Manage.DbAsync(app, d => d.Projects.Where(p => p.Id == projectId).Select(p => p.WebhookSecret).FirstAsync());
         settingsPage.ShouldNotContain(secret!);
 
-        var token = await member.TokenAsync("/dashboard");
+        var token = await member.TokenAsync("/dashboard?all=true");
         var allowed = new List<string>();
         foreach (var post in (await DashboardEndpoints.AllAsync(app)).Where(r => r.Method == "POST" && r.Template.StartsWith("dashboard/projects/", StringComparison.Ordinal)))
         {
@@ -110,7 +110,7 @@ public sealed class RolesTests
         var ids = await FillProjectAsync(app);
         using var admin = await DashboardBrowser.SignInAsync(app);
         // An outsider who is a member somewhere else.
-        using (var created = await admin.PostFormAsync("/dashboard", new() { ["name"] = "Elsewhere" }))
+        using (var created = await admin.PostFormAsync("/dashboard?all=true", new() { ["name"] = "Elsewhere" }))
         {
             created.StatusCode.ShouldBe(HttpStatusCode.Redirect);
         }
@@ -122,7 +122,7 @@ public sealed class RolesTests
         routes.ShouldContain(r => r.Template.Contains("images/{imageId", StringComparison.Ordinal));
         var unknownProject = new Dictionary<string, Guid>(ids) { ["projectId"] = Guid.CreateVersion7() };
         var (_, notFoundPage) = await admin.GetPageAsync(new DashboardEndpoints.Route("GET", "dashboard/projects/{projectId:guid}/keys", null).Url(unknownProject));
-        var token = await outsider.TokenAsync("/dashboard");
+        var token = await outsider.TokenAsync("/dashboard?all=true");
         var leaks = new List<string>();
         foreach (var route in routes)
         {

@@ -29,6 +29,40 @@ public sealed class SignInTests
     }
 
     [Theory, ClassData(typeof(Databases))]
+    public async Task SignIn_OneProjectOrSeveral_OpensThatProjectOrTheListUnlessAReturnUrlSaysWhere(string db)
+    {
+        await using var app = await DashboardBrowser.StartAppAsync(db);
+        var defaultId = await DashboardBrowser.DefaultProjectIdAsync(app);
+        using var admin = await DashboardBrowser.SignInAsync(app);
+        using (var home = await admin.Http.GetAsync("/dashboard"))
+        {
+            home.StatusCode.ShouldBe(HttpStatusCode.Redirect, "one project: straight to it");
+            home.Headers.Location!.OriginalString.ShouldBe($"/dashboard/projects/{defaultId}");
+        }
+        (await admin.PageAsync("/dashboard?all=true")).ShouldContain("<h1>Projects</h1>");
+
+        using (var explicitReturn = DashboardBrowser.Anonymous(app))
+        using (var signIn = await explicitReturn.PostFormAsync("/dashboard/login",
+                   new() { ["username"] = "admin", ["password"] = DashboardBrowser.AdminPassword, ["returnUrl"] = "/dashboard/account" }))
+        {
+            signIn.Headers.Location!.OriginalString.ShouldBe("/dashboard/account");
+        }
+
+        using (var created = await admin.PostFormAsync("/dashboard?all=true", new() { ["name"] = "Second shop" }))
+        {
+            created.StatusCode.ShouldBe(HttpStatusCode.Redirect);
+        }
+        (await admin.PageAsync("/dashboard")).ShouldContain("<h1>Projects</h1>", customMessage: "two projects: the list");
+        // A member of one of the two has one project.
+        await DashboardBrowser.CreateUserAsync(app, "mia", "mia-password-1", defaultId);
+        using var member = await DashboardBrowser.SignInAsync(app, "mia", "mia-password-1");
+        using (var home = await member.Http.GetAsync("/dashboard"))
+        {
+            home.Headers.Location!.OriginalString.ShouldBe($"/dashboard/projects/{defaultId}");
+        }
+    }
+
+    [Theory, ClassData(typeof(Databases))]
     public async Task SignIn_AfterThresholdFailures_LockedForTheDurationThenOpensAgain(string db)
     {
         var clock = new ManualClock();
@@ -55,7 +89,7 @@ public sealed class SignInTests
         {
             open.StatusCode.ShouldBe(HttpStatusCode.Redirect);
         }
-        (await browser.GetPageAsync("/dashboard")).Status.ShouldBe(HttpStatusCode.OK);
+        (await browser.GetPageAsync("/dashboard?all=true")).Status.ShouldBe(HttpStatusCode.OK);
         var admin = await DashboardBrowser.UserAsync(app, "admin");
         admin.FailedLogins.ShouldBe(0);
         admin.LockedUntil.ShouldBeNull();
@@ -124,7 +158,7 @@ public sealed class SignInTests
         {
             DashboardBrowser.ErrorOf(await mismatch.Content.ReadAsStringAsync()).ShouldBe("The two new passwords are not the same.");
         }
-        (await phone.GetPageAsync("/dashboard")).Status.ShouldBe(HttpStatusCode.OK);
+        (await phone.GetPageAsync("/dashboard?all=true")).Status.ShouldBe(HttpStatusCode.OK);
 
         using (var changed = await laptop.PostFormAsync("/dashboard/account",
                    new() { ["current"] = DashboardBrowser.AdminPassword, ["replacement"] = "a-new-password-1", ["confirm"] = "a-new-password-1" }))
@@ -132,7 +166,7 @@ public sealed class SignInTests
             changed.StatusCode.ShouldBe(HttpStatusCode.Redirect);
         }
         (await DashboardBrowser.UserAsync(app, "admin")).SecurityStamp.ShouldNotBe(stampBefore);
-        (await laptop.GetPageAsync("/dashboard")).Status.ShouldBe(HttpStatusCode.OK);
+        (await laptop.GetPageAsync("/dashboard?all=true")).Status.ShouldBe(HttpStatusCode.OK);
         using (var ended = await phone.Http.GetAsync("/dashboard"))
         {
             ended.StatusCode.ShouldBe(HttpStatusCode.Redirect);

@@ -7,14 +7,25 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Apertur.Server.Dashboard.Projects;
 
-/// <summary>The projects of the signed-in account; admins create projects here.</summary>
+/// <summary>
+/// The projects of the signed-in account; admins create projects here. An account with one project goes straight to it (after
+/// sign-in too, which comes here), unless it asks for the list itself (<see cref="DashboardRoutes.AllProjects"/>).
+/// </summary>
 public sealed class IndexModel(AperturDb db, KeyIssuer issuer, TimeProvider time) : DashboardPageModel
 {
     public sealed record Row(Guid Id, string Name, string Role, int Sessions, DateTimeOffset CreatedAt);
 
     public IReadOnlyList<Row> Rows { get; private set; } = [];
 
-    public async Task OnGetAsync(CancellationToken ct) => await LoadAsync(ct);
+    public async Task<IActionResult> OnGetAsync(bool all, CancellationToken ct)
+    {
+        if (!all && await DashboardAccess.ProjectsOfAsync(db, CurrentUser!, ct) is [var only])
+        {
+            return Redirect(DashboardRoutes.Project(only.Id));
+        }
+        await LoadAsync(ct);
+        return Page();
+    }
 
     public async Task<IActionResult> OnPostAsync(string? name, CancellationToken ct)
     {
