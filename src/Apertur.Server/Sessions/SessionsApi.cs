@@ -27,8 +27,10 @@ public static class SessionsApi
         keyed.MapGet("/sessions/recent", RecentAsync).WithRateLimit(RateLimitPolicies.SessionRead);
 
         var open = app.MapGroup("/api/v1/upload");
-        open.MapGet("/{uuid}/session", DetailAsync).WithRateLimit(RateLimitPolicies.PublicSession);
-        open.MapPost("/{uuid}/verify-password", VerifyPasswordAsync).WithRateLimit(RateLimitPolicies.PasswordCheck);
+        // Browsers on another site: only those in the session key's allowedDomains.
+        open.MapGet("/{uuid}/session", DetailAsync).WithRateLimit(RateLimitPolicies.PublicSession).AddEndpointFilter<AllowedDomainsFilter>();
+        open.MapPost("/{uuid}/verify-password", VerifyPasswordAsync).WithRateLimit(RateLimitPolicies.PasswordCheck)
+            .AddEndpointFilter<AllowedDomainsFilter>();
         return app;
     }
 

@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Unicode;
 using Apertur.Server.Data;
 using Apertur.Server.Hosting;
+using Apertur.Server.Keys;
 using Apertur.Server.Sessions;
 using Apertur.Server.Uploads;
 using Microsoft.AspNetCore.Mvc;
@@ -84,6 +85,10 @@ public sealed class UploadModel(AperturDb db, TimeProvider time, IOptions<Upload
         var session = Guid.TryParse(uuid, out var id)
             ? await db.Sessions.AsNoTracking().FirstOrDefaultAsync(s => s.Id == id, ct)
             : null;
+        if (session is not null && await AllowedDomainsFilter.ForSessionAsync(db, session.Id, ct) is { Length: > 0 } domains)
+        {
+            UploadPageApi.SecureHeaders(Response, domains);
+        }
         var now = time.GetUtcNow();
         State = session is null ? UploadPageState.NotFound
             : SessionState.StatusOf(session, now) == SessionStatus.Expired ? UploadPageState.Expired
