@@ -23,6 +23,9 @@ using Microsoft.Extensions.Options;
 
 var builder = WebApplication.CreateBuilder(args);
 
+// The data directory is the server's alone (0700, files 0600, umask 077 on Unix), before anything is written in it.
+DataDirectory.Secure(AperturOptions.ResolveDataDirectory(builder.Configuration));
+
 // Settings: one options class per section, validated at start-up.
 builder.Services.AddOptions<AperturOptions>().BindConfiguration(AperturOptions.Section);
 builder.Services.AddOptions<BootstrapOptions>().BindConfiguration(BootstrapOptions.Section);

@@ -53,21 +53,56 @@ public sealed class EmbeddingTests(Chromium chromium)
         message.GetProperty("data").GetProperty("code").GetString().ShouldBe("SESSION_NOT_FOUND");
     }
 
+    [Fact]
+    public async Task Page_KeyWithAllowedDomains_IsShownOnlyInTheirFrames()
+    {
+        await using var app = await TestApp.StartAsync(Databases.Sqlite, kestrel: true);
+        await using var allowedSite = await ParentSiteAsync("about:blank");
+        var projectId = await app.Client.ProjectIdAsync();
+        using var created = await app.Client.PostAsync($"/api/v1/projects/{projectId}/keys", Http.Json(
+            $$"""{"label":"Widget","allowedDomains":["{{allowedSite.Url.Authority}}"]}"""));
+        using var widgetKey = app.CreateClient((await created.ReadJsonAsync()).GetProperty("plainTextKey").GetString());
+        var url = (await widgetKey.CreateSessionAsync("""{"max_images":1}""")).GetProperty("upload_url").GetString()!;
+
+        // The listed site frames the page, and uploads from it (this server's origin) are accepted.
+        allowedSite.Respond = ParentPage(url);
+        await using (var phone = await chromium.NewPhoneAsync())
+        {
+            await phone.Page.GotoAsync(allowedSite.Url.ToString());
+            var frame = phone.Page.FrameLocator("iframe");
+            await frame.Locator("#gallery-input").SetInputFilesAsync([Fixture.Path("small.jpg")]);
+            await Microsoft.Playwright.Assertions.Expect(frame.Locator(".tile[data-status=\"done\"]")).ToHaveCountAsync(1);
+        }
+
+        // Any other site gets no page in its frame.
+        await using var otherSite = await ParentSiteAsync(url);
+        await using (var phone = await chromium.NewPhoneAsync())
+        {
+            await phone.Page.GotoAsync(otherSite.Url.ToString());
+            await phone.Page.WaitForLoadStateAsync(Microsoft.Playwright.LoadState.Load);
+            var child = phone.Page.Frames.Single(f => f != phone.Page.MainFrame);
+            child.Url.ShouldNotStartWith(url);
+            (await child.Locator("#gallery-input").CountAsync()).ShouldBe(0);
+        }
+    }
+
     /// <summary>Another site (another origin, on loopback) whose page frames the upload page and records the messages it gets.</summary>
     private static async Task<WebhookReceiver> ParentSiteAsync(string frameUrl)
     {
         var site = await WebhookReceiver.StartAsync();
-        site.Respond = (context, _) =>
-        {
-            context.Response.ContentType = "text/html; charset=utf-8";
-            return context.Response.WriteAsync($$"""
-                <!doctype html><title>Parent</title>
-                <script>window.received = []; addEventListener('message', e => received.push({ origin: e.origin, message: e.data }));</script>
-                <iframe src="{{frameUrl}}" style="width:360px;height:700px"></iframe>
-                """);
-        };
+        site.Respond = ParentPage(frameUrl);
         return site;
     }
+
+    private static Func<HttpContext, int, Task> ParentPage(string frameUrl) => (context, _) =>
+    {
+        context.Response.ContentType = "text/html; charset=utf-8";
+        return context.Response.WriteAsync($$"""
+            <!doctype html><title>Parent</title>
+            <script>window.received = []; addEventListener('message', e => received.push({ origin: e.origin, message: e.data }));</script>
+            <iframe src="{{frameUrl}}" style="width:360px;height:700px"></iframe>
+            """);
+    };
 
     private static async Task<List<JsonElement>> WaitForMessagesAsync(Phone phone, int count)
     {

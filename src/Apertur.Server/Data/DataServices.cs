@@ -55,7 +55,7 @@ public static class DataServices
         {
             throw new InvalidOperationException("Apertur:Database:ConnectionString is required when Provider is Postgres.");
         }
-        Directory.CreateDirectory(dataDirectory);
+        Hosting.DataDirectory.CreateOwnerOnly(dataDirectory);
         return new SqliteConnectionStringBuilder
         {
             DataSource = Path.Combine(dataDirectory, "apertur.db"),

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Apertur.Server.Data;
 using Apertur.Server.Hosting;
+using Apertur.Server.Keys;
 using Apertur.Server.Sessions;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
@@ -15,8 +16,9 @@ public static partial class EventsApi
 {
     public static IEndpointRouteBuilder MapEventsApi(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/api/v1/upload/{uuid}/events", StreamAsync).WithRateLimit(RateLimitPolicies.PublicSession);
-        app.MapGet("/api/v1/sessions/{uuid}/events", StreamAsync).WithRateLimit(RateLimitPolicies.PublicSession);
+        // A browser on another site may listen only if the session's key allows that site (allowedDomains).
+        app.MapGet("/api/v1/upload/{uuid}/events", StreamAsync).WithRateLimit(RateLimitPolicies.PublicSession).AddEndpointFilter<AllowedDomainsFilter>();
+        app.MapGet("/api/v1/sessions/{uuid}/events", StreamAsync).WithRateLimit(RateLimitPolicies.PublicSession).AddEndpointFilter<AllowedDomainsFilter>();
         return app;
     }
 

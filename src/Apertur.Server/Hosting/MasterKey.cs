@@ -102,7 +102,7 @@ public sealed partial class MasterKey
 
     private static void Create(string path)
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        DataDirectory.CreateOwnerOnly(Path.GetDirectoryName(path)!);
         var temp = $"{path}.{Guid.NewGuid():N}.tmp";
         var file = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
         if (!OperatingSystem.IsWindows())

@@ -18,6 +18,8 @@ public static class RateLimitPolicies
     public const string Upload = nameof(Upload);
     /// <summary>Public session reads, QR, SSE: per client IP.</summary>
     public const string PublicSession = nameof(PublicSession);
+    /// <summary>The upload page <c>/u/{uuid}</c>: per client IP.</summary>
+    public const string UploadPage = nameof(UploadPage);
     /// <summary>verify-password: per session and client IP, low, against guessing.</summary>
     public const string PasswordCheck = nameof(PasswordCheck);
 }
@@ -33,6 +35,7 @@ public sealed class RateLimitOptions
     public int Upload { get; set; } = 30;
     public int UploadPerIp { get; set; } = 120;
     public int PublicSession { get; set; } = 600;
+    public int UploadPage { get; set; } = 300;
     public int PasswordCheck { get; set; } = 10;
 
     public int PermitsFor(string policy) => policy switch
@@ -42,6 +45,7 @@ public sealed class RateLimitOptions
         RateLimitPolicies.Api => Api,
         RateLimitPolicies.Upload => Upload,
         RateLimitPolicies.PublicSession => PublicSession,
+        RateLimitPolicies.UploadPage => UploadPage,
         RateLimitPolicies.PasswordCheck => PasswordCheck,
         _ => throw new ArgumentOutOfRangeException(nameof(policy), policy, "Unknown rate-limit policy."),
     };
@@ -106,12 +110,28 @@ public sealed class RateLimitFilter(string policy) : IEndpointFilter
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var http = context.HttpContext;
+        if (Check(http, policy) is { Allowed: false } refused)
+        {
+            var retryAfter = RetryAfterSeconds(http, refused);
+            // Written here rather than thrown: the exception handler would clear the X-RateLimit-* headers.
+            await ApiException.WriteAsync(http, 429, "RATE_LIMIT", $"Rate limit exceeded: {refused.Limit} requests per minute. Retry in {retryAfter} s.", retryAfter);
+            return Results.Empty;
+        }
+        return await next(context);
+    }
+
+    /// <summary>
+    /// Counts the request against <paramref name="policy"/> and writes <c>X-RateLimit-Limit/Remaining/Reset</c>; null when
+    /// the policy is off. A refused caller is answered by the caller of this method (JSON for the API, a page for pages).
+    /// </summary>
+    public static RateLimiter.Decision? Check(HttpContext http, string policy)
+    {
         var options = http.RequestServices.GetRequiredService<IOptionsMonitor<RateLimitOptions>>().CurrentValue;
         var limiter = http.RequestServices.GetRequiredService<RateLimiter>();
         var permits = options.PermitsFor(policy);
         if (permits <= 0)
         {
-            return await next(context);
+            return null;
         }
         var ip = http.Connection.RemoteIpAddress?.ToString() ?? "unknown";
         var session = http.Request.RouteValues.TryGetValue("uuid", out var uuid) ? uuid?.ToString() : null;
@@ -155,15 +175,14 @@ public sealed class RateLimitFilter(string policy) : IEndpointFilter
         headers["X-RateLimit-Limit"] = d.Limit.ToString(CultureInfo.InvariantCulture);
         headers["X-RateLimit-Remaining"] = d.Remaining.ToString(CultureInfo.InvariantCulture);
         headers["X-RateLimit-Reset"] = d.Reset.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
-        if (!d.Allowed)
-        {
-            var now = http.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow();
-            var retryAfter = Math.Max(1, (int)Math.Ceiling((d.Reset - now).TotalSeconds));
-            // Written here rather than thrown: the exception handler would clear the X-RateLimit-* headers.
-            await ApiException.WriteAsync(http, 429, "RATE_LIMIT", $"Rate limit exceeded: {d.Limit} requests per minute. Retry in {retryAfter} s.", retryAfter);
-            return Results.Empty;
-        }
-        return await next(context);
+        return d;
+    }
+
+    /// <summary>Whole seconds until the refused window ends, at least 1: the <c>Retry-After</c> of a 429.</summary>
+    public static int RetryAfterSeconds(HttpContext http, RateLimiter.Decision refused)
+    {
+        var now = http.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow();
+        return Math.Max(1, (int)Math.Ceiling((refused.Reset - now).TotalSeconds));
     }
 }
 

@@ -175,8 +175,14 @@ public static partial class KeysApi
         }
         if (body.Has("allowedDomains", "allowed_domains"))
         {
-            changes.AllowedDomains = (body.TextArray("allowedDomains", "allowed_domains") ?? [])
+            var domains = (body.TextArray("allowedDomains", "allowed_domains") ?? [])
                 .Select(d => d.Trim().ToLowerInvariant()).Where(d => d.Length > 0).Distinct().ToArray();
+            if (domains.FirstOrDefault(d => !DomainAllowList.TryParse(d, out _)) is { } bad)
+            {
+                throw ApiException.BadRequest(
+                    $"'allowedDomains' entries must be host names such as shop.example.com, *.example.com or https://shop.example.com:8443 (got '{bad}').");
+            }
+            changes.AllowedDomains = domains;
         }
         changes.LongPollingEnabled = body.Flag("longPollingEnabled", "long_polling_enabled");
         return changes;

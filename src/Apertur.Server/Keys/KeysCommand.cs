@@ -1,24 +1,30 @@
 using Apertur.Server.Data;
+using Microsoft.EntityFrameworkCore;
 
 namespace Apertur.Server.Keys;
 
 /// <summary>
-/// <c>Apertur.Server keys create --project &lt;name&gt; [--test] [--label &lt;text&gt;]</c>: prints a new key and exits,
-/// without starting the web server. The project is created if it does not exist.
+/// <c>Apertur.Server keys create --project &lt;name&gt; [--create-project] [--test] [--label &lt;text&gt;]</c>: prints a new key
+/// and exits, without starting the web server. An unknown project is refused (a typo must not make a new tenant) unless
+/// <c>--create-project</c> asks for it.
 /// </summary>
 public static class KeysCommand
 {
+    private const string Usage = "usage: keys create --project <name> [--create-project] [--test] [--label <text>]";
+    private const int ProjectsListed = 20;
+
     public static bool Matches(string[] args) => args.Length > 0 && args[0] == "keys";
 
     public static async Task<int> RunAsync(string[] args, IServiceProvider services)
     {
         if (args.Length < 2 || args[1] != "create")
         {
-            await Console.Error.WriteLineAsync("usage: keys create --project <name> [--test] [--label <text>]");
+            await Console.Error.WriteLineAsync(Usage);
             return 2;
         }
         string? project = null;
         string? label = null;
+        var createProject = false;
         var env = ApiKeyTokens.Live;
         for (var i = 2; i < args.Length; i++)
         {
@@ -33,9 +39,12 @@ public static class KeysCommand
                 case "--test":
                     env = ApiKeyTokens.Test;
                     break;
+                case "--create-project":
+                    createProject = true;
+                    break;
                 default:
                     await Console.Error.WriteLineAsync($"unknown or incomplete option '{args[i]}'");
-                    await Console.Error.WriteLineAsync("usage: keys create --project <name> [--test] [--label <text>]");
+                    await Console.Error.WriteLineAsync(Usage);
                     return 2;
             }
         }
@@ -44,13 +53,30 @@ public static class KeysCommand
             await Console.Error.WriteLineAsync("--project <name> is required");
             return 2;
         }
+        var name = project.Trim();
 
         await services.GetRequiredService<MigrationRunner>().MigrateAsync(CancellationToken.None);
         await using var scope = services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<AperturDb>();
         var issuer = scope.ServiceProvider.GetRequiredService<KeyIssuer>();
-        var p = await issuer.GetOrCreateProjectAsync(project.Trim(), CancellationToken.None);
+        var p = await db.Projects.FirstOrDefaultAsync(x => x.Name == name, CancellationToken.None);
+        if (p is null && !createProject)
+        {
+            await Console.Error.WriteLineAsync(await UnknownProjectAsync(db, name));
+            return 1;
+        }
+        p ??= await issuer.CreateProjectAsync(name, CancellationToken.None);
         var (_, plain) = await issuer.CreateKeyAsync(p.Id, env, label ?? $"CLI {env} key", null, CancellationToken.None);
         await Console.Out.WriteLineAsync(plain);
         return 0;
+    }
+
+    /// <summary>One line: the name refused, the projects there are (the first few), and how to create it on purpose.</summary>
+    private static async Task<string> UnknownProjectAsync(AperturDb db, string name)
+    {
+        var names = await db.Projects.AsNoTracking().OrderBy(x => x.Name).Select(x => x.Name).Take(ProjectsListed + 1).ToListAsync();
+        var existing = names.Count == 0 ? "there are none yet (the server's first start creates \"Default\")"
+            : "existing projects: " + string.Join(", ", names.Take(ProjectsListed).Select(n => $"\"{n}\"")) + (names.Count > ProjectsListed ? ", …" : "");
+        return $"no project named \"{name}\"; {existing}. Add --create-project to create it.";
     }
 }

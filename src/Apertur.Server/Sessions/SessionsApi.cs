@@ -17,14 +17,20 @@ public static class SessionsApi
     public static IEndpointRouteBuilder MapSessionsApi(this IEndpointRouteBuilder app)
     {
         var keyed = app.MapGroup("/api/v1").AddEndpointFilter<ApiKeyAuth>();
-        keyed.MapPost("/upload-sessions", CreateAsync).WithRateLimit(RateLimitPolicies.SessionCreate);
+        // POST /sessions is the name older docs give session creation (their rate-limit table): the same endpoint, limit and budget.
+        foreach (var path in (string[])["/upload-sessions", "/sessions"])
+        {
+            keyed.MapPost(path, CreateAsync).WithRateLimit(RateLimitPolicies.SessionCreate);
+        }
         keyed.MapPatch("/upload-sessions/{uuid}", PatchAsync).WithRateLimit(RateLimitPolicies.Api);
         keyed.MapGet("/sessions", ListAsync).WithRateLimit(RateLimitPolicies.SessionRead);
         keyed.MapGet("/sessions/recent", RecentAsync).WithRateLimit(RateLimitPolicies.SessionRead);
 
         var open = app.MapGroup("/api/v1/upload");
-        open.MapGet("/{uuid}/session", DetailAsync).WithRateLimit(RateLimitPolicies.PublicSession);
-        open.MapPost("/{uuid}/verify-password", VerifyPasswordAsync).WithRateLimit(RateLimitPolicies.PasswordCheck);
+        // Browsers on another site: only those in the session key's allowedDomains.
+        open.MapGet("/{uuid}/session", DetailAsync).WithRateLimit(RateLimitPolicies.PublicSession).AddEndpointFilter<AllowedDomainsFilter>();
+        open.MapPost("/{uuid}/verify-password", VerifyPasswordAsync).WithRateLimit(RateLimitPolicies.PasswordCheck)
+            .AddEndpointFilter<AllowedDomainsFilter>();
         return app;
     }
 

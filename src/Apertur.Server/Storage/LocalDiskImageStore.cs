@@ -1,4 +1,5 @@
 using System.Globalization;
+using Apertur.Server.Hosting;
 
 namespace Apertur.Server.Storage;
 
@@ -20,11 +21,11 @@ public sealed partial class LocalDiskImageStore : IImageStore
     {
         _imagesDirectory = Path.Combine(dataDirectory, "images");
         _tempDirectory = Path.Combine(dataDirectory, "tmp");
-        Directory.CreateDirectory(_tempDirectory);
+        DataDirectory.CreateOwnerOnly(_tempDirectory);
         for (var shard = 0; shard < 256; shard++)
         {
             var shardDirectory = Path.Combine(_imagesDirectory, shard.ToString("x2", CultureInfo.InvariantCulture));
-            Directory.CreateDirectory(shardDirectory);
+            DataDirectory.CreateOwnerOnly(shardDirectory);
             MoveUpTwoLevelLayout(shardDirectory, logger);
         }
         SweepStaleTempFiles(time, logger);

@@ -3,6 +3,8 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Unicode;
 using Apertur.Server.Data;
+using Apertur.Server.Hosting;
+using Apertur.Server.Keys;
 using Apertur.Server.Sessions;
 using Apertur.Server.Uploads;
 using Microsoft.AspNetCore.Mvc;
@@ -19,6 +21,8 @@ public enum UploadPageState
     Full,
     Expired,
     NotFound,
+    /// <summary>The client address opened pages faster than <c>Apertur:RateLimits:UploadPage</c> allows (429, no script).</summary>
+    Busy,
 }
 
 /// <summary>
@@ -54,6 +58,7 @@ public sealed class UploadModel(AperturDb db, TimeProvider time, IOptions<Upload
         UploadPageState.Open => PasswordProtected ? "password" : "open",
         UploadPageState.Full => "full",
         UploadPageState.Expired => "expired",
+        UploadPageState.Busy => "busy",
         _ => "notFound",
     };
 
@@ -68,10 +73,22 @@ public sealed class UploadModel(AperturDb db, TimeProvider time, IOptions<Upload
             _ => null,
         };
         UploadPageApi.SecureHeaders(Response);
+        // Limited per client address before the database is read; the refusal is a page in the visitor's language.
+        if (RateLimitFilter.Check(HttpContext, RateLimitPolicies.UploadPage) is { Allowed: false } refused)
+        {
+            State = UploadPageState.Busy;
+            Response.StatusCode = StatusCodes.Status429TooManyRequests;
+            Response.Headers.RetryAfter = RateLimitFilter.RetryAfterSeconds(HttpContext, refused).ToString(CultureInfo.InvariantCulture);
+            return Page();
+        }
 
         var session = Guid.TryParse(uuid, out var id)
             ? await db.Sessions.AsNoTracking().FirstOrDefaultAsync(s => s.Id == id, ct)
             : null;
+        if (session is not null && await AllowedDomainsFilter.ForSessionAsync(db, session.Id, ct) is { Length: > 0 } domains)
+        {
+            UploadPageApi.SecureHeaders(Response, domains);
+        }
         var now = time.GetUtcNow();
         State = session is null ? UploadPageState.NotFound
             : SessionState.StatusOf(session, now) == SessionStatus.Expired ? UploadPageState.Expired

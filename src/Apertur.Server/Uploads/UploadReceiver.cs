@@ -211,8 +211,7 @@ public static class UploadReceiver
 
     // Synchronous writes on purpose: on Linux an "async" file write is a thread-pool hop around the same blocking call, and a
     // write into the page cache takes microseconds; the one slow call, fsync, blocks either way.
-    private static FileStream CreateTempFile(string path) =>
-        new(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0, FileOptions.None);
+    private static FileStream CreateTempFile(string path) => new(path, DataDirectory.NewFile(FileAccess.Write, bufferSize: 0));
 
     // A body that ends early or breaks the multipart framing is the client's fault (400); disk errors stay 500s.
     private static async Task<T> FromClient<T>(Func<Task<T>> read)

@@ -11,8 +11,8 @@ public static class UploadsApi
 {
     public static IEndpointRouteBuilder MapUploadsApi(this IEndpointRouteBuilder app)
     {
-        // Public: the session UUID is the capability; an Authorization header is ignored.
-        app.MapPost("/api/v1/upload/{uuid}/images", UploadAsync).WithRateLimit(RateLimitPolicies.Upload);
+        // Public: the session UUID is the capability; an Authorization header is ignored. Browsers: this server or allowedDomains.
+        app.MapPost("/api/v1/upload/{uuid}/images", UploadAsync).WithRateLimit(RateLimitPolicies.Upload).AddEndpointFilter<AllowedDomainsFilter>();
 
         var keyed = app.MapGroup("/api/v1/uploads").AddEndpointFilter<ApiKeyAuth>().WithRateLimit(RateLimitPolicies.Api);
         keyed.MapGet("", ListAsync);

@@ -31,7 +31,7 @@ public sealed class KeysCommandTests
         var dir = Path.Combine(Path.GetTempPath(), "apertur-tests", Guid.NewGuid().ToString("N"));
         try
         {
-            var (exit, output, error) = await RunAsync(dir, "keys", "create", "--project", "Acme");
+            var (exit, output, error) = await RunAsync(dir, "keys", "create", "--project", "Acme", "--create-project");
             exit.ShouldBe(0, error);
             var key = output.Trim();
             ApiKeyTokens.IsWellFormed(key).ShouldBeTrue(output);
@@ -41,6 +41,38 @@ public sealed class KeysCommandTests
             exit2.ShouldBe(0);
             output2.Trim().ShouldStartWith("aptr_test_");
             File.Exists(Path.Combine(dir, "apertur.db")).ShouldBeTrue();
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task KeysCreate_UnknownProject_IsRefusedWithTheExistingNamesAndCreatesNothing()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "apertur-tests", Guid.NewGuid().ToString("N"));
+        try
+        {
+            var (created, _, createError) = await RunAsync(dir, "keys", "create", "--project", "Acme", "--create-project");
+            created.ShouldBe(0, createError);
+
+            for (var attempt = 0; attempt < 2; attempt++)
+            {
+                // A typo: refused both times, so the first refusal created no project "Acne".
+                var (exit, output, error) = await RunAsync(dir, "keys", "create", "--project", "Acne");
+                exit.ShouldBe(1, error);
+                output.ShouldBeEmpty();
+                var line = error.Trim();
+                line.ShouldNotContain('\n');
+                line.ShouldContain("\"Acne\"");
+                line.ShouldContain("\"Acme\"");
+                line.ShouldContain("--create-project");
+            }
+
+            var (exit2, output2, error2) = await RunAsync(dir, "keys", "create", "--project", "Acme");
+            exit2.ShouldBe(0, error2);
+            ApiKeyTokens.IsWellFormed(output2.Trim()).ShouldBeTrue(output2);
         }
         finally
         {
