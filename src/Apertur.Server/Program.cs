@@ -49,6 +49,8 @@ builder.Services.AddOptions<KeyManagementOptions>()
 builder.Services.AddSecretsAtRest();
 // Destination credentials: protected in the stored config, revealed for adapters, masked in answers.
 builder.Services.AddSingleton<DestinationConfigs>();
+// Image webhook signing: the project's secrets (revealed from their encrypted columns) and the 24 h overlap after a rotation.
+builder.Services.AddSingleton<ProjectSigningProvider>();
 
 // Outbound: every connection passes the SSRF guard; destination adapters registered by kind.
 builder.Services.AddOutbound(builder.Configuration);

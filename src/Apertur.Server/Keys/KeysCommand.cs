@@ -1,4 +1,5 @@
 using Apertur.Server.Data;
+using Apertur.Server.Hosting;
 
 namespace Apertur.Server.Keys;
 
@@ -45,7 +46,7 @@ public static class KeysCommand
             return 2;
         }
 
-        await services.GetRequiredService<MigrationRunner>().MigrateAsync(CancellationToken.None);
+        await Startup.MigrateAsync(services, CancellationToken.None);
         await using var scope = services.CreateAsyncScope();
         var issuer = scope.ServiceProvider.GetRequiredService<KeyIssuer>();
         var p = await issuer.GetOrCreateProjectAsync(project.Trim(), CancellationToken.None);
