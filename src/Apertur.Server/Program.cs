@@ -93,6 +93,12 @@ builder.Services.AddHostedService<EventDeliveryWorker>();
 // Announces each session past its expiry once (project.session.expired).
 builder.Services.AddHostedService<SessionExpirySweep>();
 
+// `keys create` prints only the key on standard output: its logs (a master key generated on a first use) go to standard error.
+if (KeysCommand.Matches(args))
+{
+    builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+}
+
 var app = builder.Build();
 
 // `keys create …` prints a key and exits without serving.
