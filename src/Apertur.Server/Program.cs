@@ -52,6 +52,8 @@ builder.Services.AddOptions<KeyManagementOptions>()
 builder.Services.AddSecretsAtRest();
 // Destination credentials: protected in the stored config, revealed for adapters, masked in answers.
 builder.Services.AddSingleton<DestinationConfigs>();
+// Image webhook signing: the project's secrets (revealed from their encrypted columns) and the 24 h overlap after a rotation.
+builder.Services.AddSingleton<ProjectSigningProvider>();
 
 // Outbound: every connection passes the SSRF guard; destination adapters registered by kind.
 builder.Services.AddOutbound(builder.Configuration);
@@ -93,6 +95,12 @@ builder.Services.AddEventWebhooks();
 builder.Services.AddHostedService<EventDeliveryWorker>();
 // Announces each session past its expiry once (project.session.expired).
 builder.Services.AddHostedService<SessionExpirySweep>();
+
+// `keys create` prints only the key on standard output: its logs (a master key generated on a first use) go to standard error.
+if (KeysCommand.Matches(args))
+{
+    builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+}
 
 var app = builder.Build();
 

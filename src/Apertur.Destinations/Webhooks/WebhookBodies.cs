@@ -19,6 +19,9 @@ internal abstract class WebhookBody
     /// <summary>The full <c>Content-Type</c> header value.</summary>
     public abstract string ContentType { get; }
 
+    /// <summary>Headers this format adds to the delivery headers (binary: the image's MIME type).</summary>
+    public virtual IReadOnlyList<(string Name, string Value)> Headers => [];
+
     public abstract Task WriteToAsync(Stream destination, CancellationToken ct);
 
     public static WebhookBody For(WebhookFormat format, Guid deliveryId, DeliveryImage image) => format switch
@@ -39,10 +42,15 @@ internal sealed class BytesBody(byte[] bytes, string contentType) : WebhookBody
     public override Task WriteToAsync(Stream destination, CancellationToken ct) => destination.WriteAsync(bytes, ct).AsTask();
 }
 
-/// <summary><c>binary</c>: the image bytes as they are, typed with the image's MIME type.</summary>
+/// <summary>
+/// <c>binary</c>: the image bytes as they are, as <c>application/octet-stream</c>; the image's MIME type travels in
+/// <c>X-Aptr-Mime-Type</c> (docs/webhooks.md).
+/// </summary>
 internal sealed class BinaryBody(DeliveryImage image) : WebhookBody
 {
-    public override string ContentType => image.MimeType;
+    public override string ContentType => "application/octet-stream";
+
+    public override IReadOnlyList<(string Name, string Value)> Headers => [("X-Aptr-Mime-Type", image.MimeType)];
 
     public override Task WriteToAsync(Stream destination, CancellationToken ct) => CheckedImageStream.CopyToAsync(image, destination, ct);
 }

@@ -123,6 +123,10 @@ public sealed class WebhookDestination : IDestination, IConnectionTestable
         headers.TryAddWithoutValidation("X-Aptr-Image-Index", imageIndex.ToString(CultureInfo.InvariantCulture));
         headers.TryAddWithoutValidation("X-Aptr-Image-Id", imageId.ToString());
         headers.TryAddWithoutValidation("X-APTR-Delivery-ID", messageId);
+        foreach (var (name, value) in body.Headers)
+        {
+            headers.TryAddWithoutValidation(name, value);
+        }
         headers.TryAddWithoutValidation("webhook-id", messageId);
         headers.TryAddWithoutValidation("webhook-timestamp", timestamp.ToString(CultureInfo.InvariantCulture));
         headers.TryAddWithoutValidation("webhook-signature", standardSignature);

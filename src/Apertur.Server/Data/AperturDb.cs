@@ -116,6 +116,11 @@ public sealed class AperturDb(DbContextOptions<AperturDb> options) : DbContext(o
                 }
             }
         }
+
+        // Encrypted secrets (Hosting/WebhookSecretsAtRest.cs): the properties say so, the columns keep their names.
+        modelBuilder.Entity<Project>().Property(p => p.ProtectedWebhookSecret).HasColumnName("webhook_secret");
+        modelBuilder.Entity<Project>().Property(p => p.ProtectedPreviousWebhookSecret).HasColumnName("previous_webhook_secret");
+        modelBuilder.Entity<EventWebhook>().Property(w => w.ProtectedSecret).HasColumnName("secret");
     }
 
     internal static string ToSnakeCase(string name)

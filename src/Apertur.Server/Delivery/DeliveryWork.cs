@@ -31,7 +31,8 @@ public sealed record DeliveryWork(Delivery Delivery, Image Image, Session Sessio
     }
 
     /// <summary>The request the adapter gets: bytes streamed from the store on demand, session tags and metadata, a signed download link.</summary>
-    public DeliveryRequest ToRequest(Destinations.Destination destination, JsonElement revealedConfig, IImageStore store, Uri? downloadUrl, DateTimeOffset now)
+    public DeliveryRequest ToRequest(Destinations.Destination destination, JsonElement revealedConfig, ProjectSigning signing, IImageStore store,
+        Uri? downloadUrl)
     {
         var imageId = Image.Id;
         var image = new DeliveryImage(
@@ -49,6 +50,6 @@ public sealed record DeliveryWork(Delivery Delivery, Image Image, Session Sessio
                 ?? throw new FileNotFoundException($"The stored bytes of image {imageId} are missing."),
             DownloadUrl: downloadUrl);
         var target = new DestinationTarget(destination.Id, destination.Type, destination.Name, revealedConfig);
-        return new DeliveryRequest(Delivery.Id, Delivery.Attempts + 1, image, target, Projects.ProjectSigningProvider.For(Project, now));
+        return new DeliveryRequest(Delivery.Id, Delivery.Attempts + 1, image, target, signing);
     }
 }

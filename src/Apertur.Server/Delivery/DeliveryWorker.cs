@@ -5,6 +5,7 @@ using Apertur.Server.Data;
 using Apertur.Server.Destinations;
 using Apertur.Server.Events;
 using Apertur.Server.Hosting;
+using Apertur.Server.Projects;
 using Apertur.Server.Storage;
 using Microsoft.Extensions.Options;
 
@@ -17,7 +18,7 @@ namespace Apertur.Server.Delivery;
 /// shutdown the attempts in flight are cancelled and their leases released untried; if the process dies instead, the
 /// leases expire and another claim picks the deliveries up again.
 /// </summary>
-public sealed partial class DeliveryWorker(IServiceScopeFactory scopes, DestinationConfigs configs, DeliveryNudge nudge, DeliveryRecorder recorder, DestinationRegistry adapters,
+public sealed partial class DeliveryWorker(IServiceScopeFactory scopes, DestinationConfigs configs, ProjectSigningProvider signing, DeliveryNudge nudge, DeliveryRecorder recorder, DestinationRegistry adapters,
     IImageStore store, DownloadLinks links, SessionEventHub events, TimeProvider time, IOptions<DeliveryOptions> options, ILogger<DeliveryWorker> logger)
     : BackgroundService
 {
@@ -147,11 +148,11 @@ public sealed partial class DeliveryWorker(IServiceScopeFactory scopes, Destinat
             DeliveryRequest? request;
             try
             {
-                request = work.ToRequest(destination, configs.Reveal(destination.Config), store, links.For(work.Image.Id), started);
+                request = work.ToRequest(destination, configs.Reveal(destination.Config), signing.For(work.Project, started), store, links.For(work.Image.Id));
             }
             catch (Exception e) when (e is JsonException or System.Security.Cryptography.CryptographicException)
             {
-                // A config that cannot be read or decrypted (lost master key) is reported as such, not retried blindly.
+                // A config or webhook secret that cannot be read or decrypted (lost master key) is reported as such, not retried blindly.
                 request = null;
             }
             result = request is null

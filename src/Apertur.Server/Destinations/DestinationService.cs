@@ -12,8 +12,8 @@ namespace Apertur.Server.Destinations;
 /// What the destinations API and the dashboard both do to a project's destinations: create, change, delete and the
 /// connection test. Input is already read (kind, name, config); failures are <see cref="ApiException"/>s with a reason.
 /// </summary>
-public sealed partial class DestinationService(AperturDb db, TimeProvider time, DestinationConfigs configs, DestinationRegistry registry,
-    ILogger<Destination> logger)
+public sealed partial class DestinationService(AperturDb db, TimeProvider time, DestinationConfigs configs, ProjectSigningProvider signingProvider,
+    DestinationRegistry registry, ILogger<Destination> logger)
 {
     /// <summary>The kind from a client's <c>type</c> (aliases accepted), or 400 listing the valid ones.</summary>
     public static string Kind(string? typeText) => DestinationKinds.Normalise(typeText) ?? throw ApiException.BadRequest(
@@ -124,7 +124,7 @@ public sealed partial class DestinationService(AperturDb db, TimeProvider time, 
         {
             return TestView.Failed("The stored credentials cannot be decrypted (was the master key changed?). Enter them again with PATCH.");
         }
-        var signing = await ProjectSigningProvider.GetAsync(db, projectId, time.GetUtcNow(), ct);
+        var signing = await signingProvider.GetAsync(db, projectId, time.GetUtcNow(), ct);
         var target = new DestinationTarget(destination.Id, destination.Type, destination.Name, config);
         ConnectionTestResult result;
         try

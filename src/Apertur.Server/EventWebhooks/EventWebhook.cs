@@ -6,8 +6,11 @@ public sealed class EventWebhook
     public Guid Id { get; set; }
     public Guid ProjectId { get; set; }
     public required string Url { get; set; }
-    /// <summary>64 lowercase hex characters (decision 16); HMAC keys with its UTF-8 bytes, svix with its decoded bytes.</summary>
-    public required string Secret { get; set; }
+    /// <summary>
+    /// The secret, encrypted (<see cref="Hosting.WebhookSecretsAtRest"/>; column <c>secret</c>). The secret itself is 64
+    /// lowercase hex characters; HMAC keys with its UTF-8 bytes, svix with its decoded bytes (docs/webhooks.md).
+    /// </summary>
+    public required string ProtectedSecret { get; set; }
     public string SignatureMethod { get; set; } = "hmac_sha256";
     public string[] Topics { get; set; } = [];
     public bool IsActive { get; set; } = true;

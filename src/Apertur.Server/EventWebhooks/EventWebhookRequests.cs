@@ -22,14 +22,16 @@ public static class EventWebhookRequests
 
     private static readonly string[] ReservedPrefixes = ["X-Apertur-", "X-Aptr-", "svix-", "webhook-"];
 
-    public static EventWebhook Create(JsonBody body, Guid projectId, Guid id, DateTimeOffset now)
+    /// <summary>A new webhook with a new secret, stored encrypted.</summary>
+    public static EventWebhook Create(JsonBody body, Guid projectId, Guid id, DateTimeOffset now, WebhookSecretsAtRest secrets)
     {
+        ArgumentNullException.ThrowIfNull(secrets);
         var webhook = new EventWebhook
         {
             Id = id,
             ProjectId = projectId,
             Url = Url(body.Text("url") ?? throw ApiException.BadRequest("'url' is required.")),
-            Secret = NewSecret(),
+            ProtectedSecret = secrets.Protect(NewSecret()),
             Topics = Topics(body.TextArray("topics", "events") ?? throw ApiException.BadRequest("'topics' is required: " + EventTopics.Describe())),
             RetryIntervals = DefaultRetryIntervals,
             CreatedAt = now,

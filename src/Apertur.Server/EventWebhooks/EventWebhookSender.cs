@@ -1,9 +1,11 @@
 using System.Globalization;
 using System.Net.Http.Headers;
 using System.Net.Sockets;
+using System.Security.Cryptography;
 using System.Text;
 using Apertur.Destinations.Outbound;
 using Apertur.Destinations.Webhooks;
+using Apertur.Server.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace Apertur.Server.EventWebhooks;
@@ -16,15 +18,24 @@ public sealed record SendOutcome(bool Success, bool Permanent, int? StatusCode, 
 /// POSTs one event body to a webhook through the guarded outbound client (SSRF guard at connect, redirects never
 /// followed), signed with the webhook's method only — §4.2 <c>hmac_sha256</c> or §4.3 <c>svix</c>, never both — plus
 /// <c>Content-Type: application/json</c>, <c>X-Apertur-Delivery-Id</c> and the custom headers. Success is any 2xx
-/// within the timeout.
+/// within the timeout. The secret is revealed from its encrypted column for the signature only.
 /// </summary>
-public sealed class EventWebhookSender(IHttpClientFactory clients, TimeProvider time, IOptions<EventWebhookOptions> options)
+public sealed class EventWebhookSender(IHttpClientFactory clients, WebhookSecretsAtRest secrets, TimeProvider time, IOptions<EventWebhookOptions> options)
 {
     public const string UserAgent = "Apertur-Webhook/1.0";
     public const int ResponseBodyLimit = 1024;
 
     public async Task<SendOutcome> SendAsync(EventWebhook webhook, Guid deliveryId, string payload, CancellationToken ct)
     {
+        string secret;
+        try
+        {
+            secret = secrets.Reveal(webhook.ProtectedSecret);
+        }
+        catch (CryptographicException)
+        {
+            return Failed("The webhook's secret cannot be decrypted (was the master key changed?)", false, 0);
+        }
         var body = Encoding.UTF8.GetBytes(payload);
         var timestamp = time.GetUtcNow().ToUnixTimeSeconds();
         using var request = new HttpRequestMessage(HttpMethod.Post, webhook.Url) { Content = new ByteArrayContent(body) };
@@ -46,12 +57,12 @@ public sealed class EventWebhookSender(IHttpClientFactory clients, TimeProvider 
             var messageId = "msg_" + deliveryId;
             headers.TryAddWithoutValidation("svix-id", messageId);
             headers.TryAddWithoutValidation("svix-timestamp", ts);
-            headers.TryAddWithoutValidation("svix-signature", Signatures.Svix(webhook.Secret, messageId, timestamp, body));
+            headers.TryAddWithoutValidation("svix-signature", Signatures.Svix(secret, messageId, timestamp, body));
         }
         else
         {
             headers.TryAddWithoutValidation("X-Apertur-Timestamp", ts);
-            headers.TryAddWithoutValidation("X-Apertur-Signature", Signatures.EventHmac(webhook.Secret, timestamp, body));
+            headers.TryAddWithoutValidation("X-Apertur-Signature", Signatures.EventHmac(secret, timestamp, body));
         }
 
         var timeout = options.Value.Timeout;

@@ -23,8 +23,9 @@ public sealed record EventWebhookView(
     [property: JsonPropertyName("createdAt")] string CreatedAt,
     [property: JsonPropertyName("updatedAt")] string UpdatedAt)
 {
-    public static EventWebhookView Of(EventWebhook w) => new(
-        w.Id.ToString(), w.ProjectId.ToString(), w.Url, w.Secret, w.SignatureMethod, w.Topics, w.IsActive, w.MaxRetries,
+    /// <summary>The webhook as answers show it, with its secret revealed (SDK users verify signatures with it).</summary>
+    public static EventWebhookView Of(EventWebhook w, WebhookSecretsAtRest secrets) => new(
+        w.Id.ToString(), w.ProjectId.ToString(), w.Url, secrets.Reveal(w.ProtectedSecret), w.SignatureMethod, w.Topics, w.IsActive, w.MaxRetries,
         w.RetryIntervals, w.DisableAfterFailures, w.ConsecutiveFailures, CustomHeadersOf(w), Iso.Format(w.DisabledAt),
         Iso.Format(w.CreatedAt), Iso.Format(w.UpdatedAt));
 

@@ -29,35 +29,37 @@ public static class EventWebhooksApi
         return app;
     }
 
-    private static async Task<IResult> ListAsync(string projectId, HttpContext http, AperturDb db, CancellationToken ct)
+    private static async Task<IResult> ListAsync(string projectId, HttpContext http, AperturDb db, WebhookSecretsAtRest secrets, CancellationToken ct)
     {
         var project = ProjectOf(http, projectId);
         var webhooks = await db.EventWebhooks.AsNoTracking().Where(w => w.ProjectId == project)
             .OrderBy(w => w.CreatedAt).ThenBy(w => w.Id).ToListAsync(ct);
-        return TypedResults.Ok(webhooks.Select(EventWebhookView.Of).ToList());
+        return TypedResults.Ok(webhooks.Select(w => EventWebhookView.Of(w, secrets)).ToList());
     }
 
-    private static async Task<IResult> CreateAsync(string projectId, HttpContext http, AperturDb db, TimeProvider time, CancellationToken ct)
+    private static async Task<IResult> CreateAsync(string projectId, HttpContext http, AperturDb db, WebhookSecretsAtRest secrets, TimeProvider time,
+        CancellationToken ct)
     {
         var project = ProjectOf(http, projectId);
         var body = await JsonBody.ReadAsync(http.Request, ct);
-        var webhook = EventWebhookRequests.Create(body, project, Ids.New(time), Iso.Millis(time.GetUtcNow()));
+        var webhook = EventWebhookRequests.Create(body, project, Ids.New(time), Iso.Millis(time.GetUtcNow()), secrets);
         db.EventWebhooks.Add(webhook);
         await db.SaveChangesAsync(ct);
-        return TypedResults.Created($"/api/v1/projects/{project}/webhooks/{webhook.Id}", EventWebhookView.Of(webhook));
+        return TypedResults.Created($"/api/v1/projects/{project}/webhooks/{webhook.Id}", EventWebhookView.Of(webhook, secrets));
     }
 
-    private static async Task<IResult> GetAsync(string projectId, string webhookId, HttpContext http, AperturDb db, CancellationToken ct) =>
-        TypedResults.Ok(EventWebhookView.Of(await FindAsync(db, ProjectOf(http, projectId), webhookId, ct)));
+    private static async Task<IResult> GetAsync(string projectId, string webhookId, HttpContext http, AperturDb db, WebhookSecretsAtRest secrets,
+        CancellationToken ct) =>
+        TypedResults.Ok(EventWebhookView.Of(await FindAsync(db, ProjectOf(http, projectId), webhookId, ct), secrets));
 
-    private static async Task<IResult> PatchAsync(string projectId, string webhookId, HttpContext http, AperturDb db, TimeProvider time,
-        CancellationToken ct)
+    private static async Task<IResult> PatchAsync(string projectId, string webhookId, HttpContext http, AperturDb db, WebhookSecretsAtRest secrets,
+        TimeProvider time, CancellationToken ct)
     {
         var webhook = await FindAsync(db, ProjectOf(http, projectId), webhookId, ct, track: true);
         var body = await JsonBody.ReadAsync(http.Request, ct);
         EventWebhookRequests.Patch(webhook, body, Iso.Millis(time.GetUtcNow()));
         await db.SaveChangesAsync(ct);
-        return TypedResults.Ok(EventWebhookView.Of(webhook));
+        return TypedResults.Ok(EventWebhookView.Of(webhook, secrets));
     }
 
     private static async Task<IResult> DeleteAsync(string projectId, string webhookId, HttpContext http, AperturDb db, CancellationToken ct)

@@ -6,7 +6,7 @@ namespace Apertur.Server.Hosting;
 
 /// <summary>
 /// Settings section <c>Apertur:Secrets</c>. Everything protected with ASP.NET Data Protection (the server's RSA private key,
-/// destination credentials, OAuth tokens) is only as safe as the Data Protection key ring, which lives in the database;
+/// destination credentials, OAuth tokens, webhook secrets) is only as safe as the Data Protection key ring, which lives in the database;
 /// the master key encrypts that key ring, so a copy of the database alone reveals nothing.
 /// </summary>
 public sealed class SecretsOptions
@@ -24,7 +24,10 @@ public sealed class SecretsOptions
 
 public static partial class SecretsAtRest
 {
-    /// <summary>Loads the master key and makes Data Protection encrypt every key it stores with it.</summary>
+    /// <summary>
+    /// Loads the master key and makes Data Protection encrypt every key it stores with it; webhook secrets are protected
+    /// with that key ring (<see cref="WebhookSecretsAtRest"/>).
+    /// </summary>
     public static IServiceCollection AddSecretsAtRest(this IServiceCollection services)
     {
         services.AddOptions<SecretsOptions>().BindConfiguration(SecretsOptions.Section);
@@ -35,6 +38,7 @@ public static partial class SecretsAtRest
             sp.GetRequiredService<ILogger<MasterKey>>()));
         services.AddOptions<KeyManagementOptions>()
             .Configure<MasterKey>((o, key) => o.XmlEncryptor = new MasterKeyXmlEncryptor(key));
+        services.AddSingleton<WebhookSecretsAtRest>();
         return services;
     }
 

@@ -12,9 +12,7 @@ public static partial class Startup
 
     public static async Task PrepareAsync(IServiceProvider services, CancellationToken ct)
     {
-        await services.GetRequiredService<MigrationRunner>().MigrateAsync(ct);
-        // A wrong master key stops the start here, rather than Data Protection silently making new keys.
-        SecretsAtRest.VerifyKeyRing(services);
+        await MigrateAsync(services, ct);
         await using var scope = services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<AperturDb>();
         var issuer = scope.ServiceProvider.GetRequiredService<KeyIssuer>();
@@ -30,7 +28,7 @@ public static partial class Startup
         {
             if (!string.IsNullOrWhiteSpace(options.WebhookSecret))
             {
-                project.WebhookSecret = options.WebhookSecret.Trim();
+                project.ProtectedWebhookSecret = services.GetRequiredService<WebhookSecretsAtRest>().Protect(options.WebhookSecret.Trim());
             }
             project.NotificationEmail = string.IsNullOrWhiteSpace(options.NotificationEmail) ? null : options.NotificationEmail.Trim();
             await db.SaveChangesAsync(ct);
@@ -91,6 +89,18 @@ public static partial class Startup
 
                 """.AsMemory(), ct);
         }
+    }
+
+    /// <summary>
+    /// The schema scripts, then what they cannot do without the master key: a wrong master key stops here (rather than Data
+    /// Protection silently making new keys), and secrets an earlier version stored in clear are encrypted.
+    /// </summary>
+    public static async Task MigrateAsync(IServiceProvider services, CancellationToken ct)
+    {
+        await services.GetRequiredService<MigrationRunner>().MigrateAsync(ct);
+        SecretsAtRest.VerifyKeyRing(services);
+        await using var scope = services.CreateAsyncScope();
+        await services.GetRequiredService<WebhookSecretsAtRest>().ProtectPlaintextAsync(scope.ServiceProvider.GetRequiredService<AperturDb>(), ct);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Seeded the configured bootstrap {Env} API key")]

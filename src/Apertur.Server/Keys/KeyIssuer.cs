@@ -6,7 +6,7 @@ using Microsoft.EntityFrameworkCore;
 namespace Apertur.Server.Keys;
 
 /// <summary>Creates projects and keys: shared by the first-start bootstrap, the <c>keys create</c> command and the keys API.</summary>
-public sealed class KeyIssuer(AperturDb db, TimeProvider time)
+public sealed class KeyIssuer(AperturDb db, WebhookSecretsAtRest secrets, TimeProvider time)
 {
     public async Task<Project> GetOrCreateProjectAsync(string name, CancellationToken ct)
     {
@@ -17,8 +17,11 @@ public sealed class KeyIssuer(AperturDb db, TimeProvider time)
     /// <summary>A new project, whatever other projects are called (the dashboard's "new project").</summary>
     public async Task<Project> CreateProjectAsync(string name, CancellationToken ct)
     {
-        // Every project signs its webhooks from the start: whsec_ + base64 of 32 random bytes.
-        var project = new Project { Id = Ids.New(time), Name = name, WebhookSecret = WebhookSecrets.Generate(), CreatedAt = time.GetUtcNow() };
+        // Every project signs its webhooks from the start: whsec_ + base64 of 32 random bytes, stored encrypted.
+        var project = new Project
+        {
+            Id = Ids.New(time), Name = name, ProtectedWebhookSecret = secrets.Protect(WebhookSecrets.Generate()), CreatedAt = time.GetUtcNow(),
+        };
         db.Projects.Add(project);
         await db.SaveChangesAsync(ct);
         return project;

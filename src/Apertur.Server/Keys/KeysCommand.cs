@@ -1,4 +1,5 @@
 using Apertur.Server.Data;
+using Apertur.Server.Hosting;
 using Microsoft.EntityFrameworkCore;
 
 namespace Apertur.Server.Keys;
@@ -55,7 +56,7 @@ public static class KeysCommand
         }
         var name = project.Trim();
 
-        await services.GetRequiredService<MigrationRunner>().MigrateAsync(CancellationToken.None);
+        await Startup.MigrateAsync(services, CancellationToken.None);
         await using var scope = services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<AperturDb>();
         var issuer = scope.ServiceProvider.GetRequiredService<KeyIssuer>();

@@ -5,9 +5,13 @@ public sealed class Project
 {
     public Guid Id { get; set; }
     public required string Name { get; set; }
-    public string? WebhookSecret { get; set; }
-    /// <summary>The secret before the last rotation; it keeps signing (in <c>webhook-signature</c>) until it expires.</summary>
-    public string? PreviousWebhookSecret { get; set; }
+    /// <summary>The webhook secret, encrypted (<see cref="Hosting.WebhookSecretsAtRest"/>); column <c>webhook_secret</c>.</summary>
+    public string? ProtectedWebhookSecret { get; set; }
+    /// <summary>
+    /// The secret before the last rotation, encrypted like the current one (column <c>previous_webhook_secret</c>); it keeps
+    /// signing (in <c>webhook-signature</c>) until it expires.
+    /// </summary>
+    public string? ProtectedPreviousWebhookSecret { get; set; }
     public DateTimeOffset? PreviousWebhookSecretExpiresAt { get; set; }
     public string? NotificationEmail { get; set; }
     public DateTimeOffset CreatedAt { get; set; }

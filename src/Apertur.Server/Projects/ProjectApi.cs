@@ -21,17 +21,19 @@ public static partial class ProjectApi
         return app;
     }
 
-    private static async Task<IResult> GetAsync(HttpContext http, AperturDb db, CancellationToken ct)
+    private static async Task<IResult> GetAsync(HttpContext http, AperturDb db, ProjectSigningProvider signing, WebhookSecretsAtRest secrets,
+        CancellationToken ct)
     {
-        var project = await LoadAsync(db, http.GetCaller(), ct);
-        return TypedResults.Ok(View(project));
+        var project = await LoadAsync(db, signing, http.GetCaller(), ct);
+        return TypedResults.Ok(View(project, secrets));
     }
 
-    private static async Task<IResult> PatchAsync(HttpContext http, AperturDb db, CancellationToken ct)
+    private static async Task<IResult> PatchAsync(HttpContext http, AperturDb db, ProjectSigningProvider signing, WebhookSecretsAtRest secrets,
+        CancellationToken ct)
     {
         var caller = http.GetCaller();
         var body = await JsonBody.ReadAsync(http.Request, ct);
-        var project = await LoadAsync(db, caller, ct);
+        var project = await LoadAsync(db, signing, caller, ct);
         if (body.Has("name"))
         {
             project.Name = ValidName(body.Text("name"));
@@ -41,25 +43,26 @@ public static partial class ProjectApi
             project.NotificationEmail = ValidEmail(body.Text("notificationEmail", "notification_email"));
         }
         await db.SaveChangesAsync(ct);
-        return TypedResults.Ok(View(project));
+        return TypedResults.Ok(View(project, secrets));
     }
 
     /// <summary>The current secret becomes the previous one for 24 h (a second rotation replaces it); a new one signs from now.</summary>
-    private static async Task<IResult> RotateAsync(HttpContext http, AperturDb db, TimeProvider time, ILogger<Project> logger, CancellationToken ct)
+    private static async Task<IResult> RotateAsync(HttpContext http, AperturDb db, ProjectSigningProvider signing, WebhookSecretsAtRest secrets,
+        TimeProvider time, ILogger<Project> logger, CancellationToken ct)
     {
         var caller = http.GetCaller();
-        var project = await LoadAsync(db, caller, ct);
-        WebhookSecrets.Rotate(project, time.GetUtcNow());
+        var project = await LoadAsync(db, signing, caller, ct);
+        WebhookSecrets.Rotate(project, secrets, time.GetUtcNow());
         await db.SaveChangesAsync(ct);
         LogRotated(logger, project.Id, caller.KeyId);
-        return TypedResults.Ok(View(project));
+        return TypedResults.Ok(View(project, secrets));
     }
 
-    private static async Task<Project> LoadAsync(AperturDb db, Caller caller, CancellationToken ct)
+    private static async Task<Project> LoadAsync(AperturDb db, ProjectSigningProvider signing, Caller caller, CancellationToken ct)
     {
         var project = await db.Projects.FirstOrDefaultAsync(p => p.Id == caller.ProjectId, ct)
             ?? throw ApiException.NotFound("Project not found.", "PROJECT_NOT_FOUND");
-        project.WebhookSecret ??= await ProjectSigningProvider.EnsureWebhookSecretAsync(db, project.Id, ct);
+        project.ProtectedWebhookSecret ??= await signing.EnsureWebhookSecretAsync(db, project.Id, ct);
         return project;
     }
 
@@ -85,8 +88,8 @@ public static partial class ProjectApi
             : throw ApiException.BadRequest($"'notificationEmail' must be an e-mail address such as ops@example.com, or null to clear it (got '{trimmed}').");
     }
 
-    private static ProjectView View(Project p) => new(
-        p.Id.ToString(), p.Name, p.WebhookSecret!, p.NotificationEmail, Iso.Format(p.CreatedAt), Iso.Format(p.PreviousWebhookSecretExpiresAt));
+    private static ProjectView View(Project p, WebhookSecretsAtRest secrets) => new(
+        p.Id.ToString(), p.Name, secrets.Reveal(p.ProtectedWebhookSecret!), p.NotificationEmail, Iso.Format(p.CreatedAt), Iso.Format(p.PreviousWebhookSecretExpiresAt));
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Webhook secret of project {ProjectId} rotated by key {KeyId}")]
     private static partial void LogRotated(ILogger logger, Guid projectId, Guid keyId);

@@ -1,18 +1,20 @@
 using System.Security.Cryptography;
+using Apertur.Server.Hosting;
 
 namespace Apertur.Server.Projects;
 
-/// <summary>Project webhook secrets: <c>whsec_</c> + base64 of 32 random bytes (Standard Webhooks form).</summary>
+/// <summary>Project webhook secrets: <c>whsec_</c> + base64 of 32 random bytes (Standard Webhooks form), stored encrypted.</summary>
 public static class WebhookSecrets
 {
     public static string Generate() => "whsec_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
 
     /// <summary>The current secret becomes the previous one for 24 h (a second rotation replaces it); a new one signs from now. Not saved.</summary>
-    public static void Rotate(Project project, DateTimeOffset now)
+    public static void Rotate(Project project, WebhookSecretsAtRest secrets, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(project);
-        project.PreviousWebhookSecret = project.WebhookSecret;
-        project.PreviousWebhookSecretExpiresAt = Hosting.Iso.Millis(now) + ProjectSigningProvider.PreviousSecretGrace;
-        project.WebhookSecret = Generate();
+        ArgumentNullException.ThrowIfNull(secrets);
+        project.ProtectedPreviousWebhookSecret = project.ProtectedWebhookSecret;
+        project.PreviousWebhookSecretExpiresAt = Iso.Millis(now) + ProjectSigningProvider.PreviousSecretGrace;
+        project.ProtectedWebhookSecret = secrets.Protect(Generate());
     }
 }

@@ -23,14 +23,15 @@ public sealed class WebhookFormatTests : ReceiverTests
     }
 
     [Fact]
-    public async Task DeliverAsync_Binary_SendsTheImageBytesWithItsMimeType()
+    public async Task DeliverAsync_Binary_SendsTheImageBytesAsOctetStreamWithTheMimeTypeInAHeader()
     {
         var bytes = Hooks.ImageBytes(300_001);
         var request = await DeliverAsync("binary", bytes, mimeType: "image/png");
 
         request.Method.ShouldBe("POST");
         request.Path.ShouldBe("/hook");
-        request.Header("Content-Type").ShouldBe("image/png");
+        request.Header("Content-Type").ShouldBe("application/octet-stream");
+        request.Header("X-Aptr-Mime-Type").ShouldBe("image/png");
         request.Body.ShouldBe(bytes);
     }
 

@@ -58,8 +58,10 @@ public sealed class OAuthConnectTests
         var callback = await CloudKit.ConsentAsync(app, dropbox, destination);
         var state = Query(callback, "state");
         var code = Query(callback, "code");
+        // The last character changed to another one: a fixed replacement would be the same character one time in 16.
+        var tamperedState = state[..^1] + (state[^1] == 'A' ? 'B' : 'A');
 
-        using var tampered = await CloudKit.CallbackAsync(app, new Uri($"{CloudKit.PublicBase}/oauth/dropbox/callback?code={code}&state={state[..^1]}A"));
+        using var tampered = await CloudKit.CallbackAsync(app, new Uri($"{CloudKit.PublicBase}/oauth/dropbox/callback?code={code}&state={tamperedState}"));
         using var otherProvider = await CloudKit.CallbackAsync(app, new Uri($"{CloudKit.PublicBase}/oauth/google/callback?code={code}&state={state}"));
         using var first = await CloudKit.CallbackAsync(app, callback);
         using var replayed = await CloudKit.CallbackAsync(app, callback);

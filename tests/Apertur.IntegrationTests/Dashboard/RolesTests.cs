@@ -78,8 +78,8 @@ public sealed class RolesTests
         var (_, sessions) = await member.GetPageAsync($"/dashboard/projects/{projectId}/sessions");
         sessions.ShouldContain(sessionId.ToString());
         var (_, settingsPage) = await member.GetPageAsync($"/dashboard/projects/{projectId}/settings");
-        var secret = await Manage.DbAsync(app, d => d.Projects.Where(p => p.Id == projectId).Select(p => p.WebhookSecret).FirstAsync());
-        settingsPage.ShouldNotContain(secret!);
+        var secret = await Manage.DbAsync(app, d => d.Projects.Where(p => p.Id == projectId).Select(p => p.ProtectedWebhookSecret).FirstAsync());
+        settingsPage.ShouldNotContain(app.Services.GetRequiredService<WebhookSecretsAtRest>().Reveal(secret!));
 
         var token = await member.TokenAsync("/dashboard?all=true");
         var allowed = new List<string>();
@@ -98,7 +98,7 @@ public sealed class RolesTests
         }
         allowed.ShouldBeEmpty();
         (await Manage.DbAsync(app, d => d.ApiKeys.CountAsync())).ShouldBe(2);
-        (await Manage.DbAsync(app, d => d.Projects.Where(p => p.Id == projectId).Select(p => p.WebhookSecret).FirstAsync())).ShouldBe(secret);
+        (await Manage.DbAsync(app, d => d.Projects.Where(p => p.Id == projectId).Select(p => p.ProtectedWebhookSecret).FirstAsync())).ShouldBe(secret);
         (await Manage.DbAsync(app, d => d.ProjectMembers.CountAsync())).ShouldBe(2);
         (await RoleAsync(app, projectId, (await DashboardBrowser.UserAsync(app, "mia")).Id)).ShouldBe(ProjectRoles.Member);
     }

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Apertur.IntegrationTests.Infrastructure;
 using Apertur.Server.Data;
 using Apertur.Server.EventWebhooks;
+using Apertur.Server.Hosting;
 using Apertur.Tests;
 using Microsoft.AspNetCore.Http;
 using Microsoft.EntityFrameworkCore;
@@ -160,7 +161,7 @@ public sealed class EventDeliveryTests : IAsyncLifetime
         await using (var scope = app.Services.CreateAsyncScope())
         {
             var data = scope.ServiceProvider.GetRequiredService<AperturDb>();
-            await data.EventWebhooks.Where(w => w.Id == webhook).ExecuteUpdateAsync(s => s.SetProperty(w => w.Secret, secret));
+            await data.EventWebhooks.Where(w => w.Id == webhook).ExecuteUpdateAsync(s => s.SetProperty(w => w.ProtectedSecret, app.Services.GetRequiredService<WebhookSecretsAtRest>().Protect(secret)));
             var now = clock.GetUtcNow();
             var log = new EventLog { Id = Guid.CreateVersion7(), ProjectId = Guid.Parse(await EventHooks.ProjectIdAsync(app)), Topic = "project.upload.completed", Env = "live", Payload = body, CreatedAt = now };
             data.EventLogs.Add(log);

@@ -1,6 +1,7 @@
 using System.Net;
 using Apertur.IntegrationTests.Infrastructure;
 using Apertur.Server.Data;
+using Apertur.Server.Hosting;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Shouldly;
@@ -17,7 +18,7 @@ public sealed class BootstrapTests
         var data = scope.ServiceProvider.GetRequiredService<AperturDb>();
         var project = await data.Projects.SingleAsync();
         project.Name.ShouldBe("Default");
-        project.WebhookSecret.ShouldNotBeNull().ShouldStartWith("whsec_");
+        app.Services.GetRequiredService<WebhookSecretsAtRest>().Reveal(project.ProtectedWebhookSecret.ShouldNotBeNull()).ShouldStartWith("whsec_");
         var keys = await data.ApiKeys.ToListAsync();
         keys.Select(k => k.Env).Order().ShouldBe(["live", "test"]);
         keys.ShouldAllBe(k => k.KeyHash.Length == 32);

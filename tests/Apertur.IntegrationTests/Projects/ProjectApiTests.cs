@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json;
 using Apertur.IntegrationTests.Infrastructure;
 using Apertur.Server.Projects;
+using Microsoft.Extensions.DependencyInjection;
 using Apertur.Tests;
 using Microsoft.EntityFrameworkCore;
 using Shouldly;
@@ -111,14 +112,14 @@ public sealed class ProjectApiTests
         rotated.GetProperty("previousWebhookSecretExpiresAt").GetString().ShouldBe("2026-11-03T12:00:00.000Z");
         (await (await app.Client.GetAsync("/api/v1/project")).ReadJsonAsync()).GetProperty("webhookSecret").GetString().ShouldBe(fresh);
 
-        var signing = await Manage.DbAsync(app, d => ProjectSigningProvider.GetAsync(d, projectId, clock.GetUtcNow(), CancellationToken.None));
+        var signing = await Manage.DbAsync(app, d => app.Services.GetRequiredService<ProjectSigningProvider>().GetAsync(d, projectId, clock.GetUtcNow(), CancellationToken.None));
         signing.Current.ShouldBe(fresh);
         signing.Previous.ShouldBe(original);
 
         clock.Advance(TimeSpan.FromHours(24) - TimeSpan.FromMilliseconds(1));
-        (await Manage.DbAsync(app, d => ProjectSigningProvider.GetAsync(d, projectId, clock.GetUtcNow(), CancellationToken.None))).Previous.ShouldBe(original);
+        (await Manage.DbAsync(app, d => app.Services.GetRequiredService<ProjectSigningProvider>().GetAsync(d, projectId, clock.GetUtcNow(), CancellationToken.None))).Previous.ShouldBe(original);
         clock.Advance(TimeSpan.FromMilliseconds(1));
-        var expired = await Manage.DbAsync(app, d => ProjectSigningProvider.GetAsync(d, projectId, clock.GetUtcNow(), CancellationToken.None));
+        var expired = await Manage.DbAsync(app, d => app.Services.GetRequiredService<ProjectSigningProvider>().GetAsync(d, projectId, clock.GetUtcNow(), CancellationToken.None));
         expired.Current.ShouldBe(fresh);
         expired.Previous.ShouldBeNull();
     }
@@ -135,7 +136,7 @@ public sealed class ProjectApiTests
         second.GetProperty("previousWebhookSecretExpiresAt").GetString().ShouldBe("2026-11-03T14:00:00.000Z");
 
         var projectId = Guid.Parse(second.GetProperty("id").GetString()!);
-        var signing = await Manage.DbAsync(app, d => ProjectSigningProvider.GetAsync(d, projectId, clock.GetUtcNow(), CancellationToken.None));
+        var signing = await Manage.DbAsync(app, d => app.Services.GetRequiredService<ProjectSigningProvider>().GetAsync(d, projectId, clock.GetUtcNow(), CancellationToken.None));
         signing.Current.ShouldBe(second.GetProperty("webhookSecret").GetString());
         signing.Previous.ShouldBe(first.GetProperty("webhookSecret").GetString());
     }

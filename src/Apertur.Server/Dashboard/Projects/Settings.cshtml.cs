@@ -11,12 +11,15 @@ using Microsoft.Extensions.Options;
 namespace Apertur.Server.Dashboard.Projects;
 
 /// <summary>Project settings (owners): name, notification e-mail, retry window, session defaults, webhook secret, members.</summary>
-public sealed class SettingsModel(AperturDb db, AccountService accounts, TimeProvider time, IOptions<DeliveryOptions> delivery,
-    IOptions<UploadSessionOptions> sessions, IOptions<UploadOptions> uploads) : ProjectPageModel
+public sealed class SettingsModel(AperturDb db, AccountService accounts, ProjectSigningProvider signing, WebhookSecretsAtRest secrets,
+    TimeProvider time, IOptions<DeliveryOptions> delivery, IOptions<UploadSessionOptions> sessions, IOptions<UploadOptions> uploads) : ProjectPageModel
 {
     public sealed record MemberRow(Guid UserId, string Username, string Role, bool IsAdmin, DateTimeOffset? LastLoginAt);
 
     public IReadOnlyList<MemberRow> Members { get; private set; } = [];
+
+    /// <summary>The project's webhook secret itself, for owners to reveal and copy.</summary>
+    public string WebhookSecret { get; private set; } = "";
 
     public DateTimeOffset Now => time.GetUtcNow();
 
@@ -57,8 +60,8 @@ public sealed class SettingsModel(AperturDb db, AccountService accounts, TimePro
 
     public async Task<IActionResult> OnPostRotateAsync(CancellationToken ct)
     {
-        Project.WebhookSecret ??= await ProjectSigningProvider.EnsureWebhookSecretAsync(db, Project.Id, ct);
-        WebhookSecrets.Rotate(Project, time.GetUtcNow());
+        Project.ProtectedWebhookSecret ??= await signing.EnsureWebhookSecretAsync(db, Project.Id, ct);
+        WebhookSecrets.Rotate(Project, secrets, time.GetUtcNow());
         await db.SaveChangesAsync(ct);
         Notice = "Webhook secret rotated. The previous one keeps signing for 24 hours.";
         return Redirect(DashboardRoutes.Settings(Project.Id));
@@ -88,7 +91,8 @@ public sealed class SettingsModel(AperturDb db, AccountService accounts, TimePro
 
     private async Task LoadAsync(CancellationToken ct)
     {
-        Project.WebhookSecret ??= await ProjectSigningProvider.EnsureWebhookSecretAsync(db, Project.Id, ct);
+        Project.ProtectedWebhookSecret ??= await signing.EnsureWebhookSecretAsync(db, Project.Id, ct);
+        WebhookSecret = IsOwner ? secrets.Reveal(Project.ProtectedWebhookSecret) : "";
         Members = await (
                 from m in db.ProjectMembers.AsNoTracking()
                 join u in db.DashboardUsers.AsNoTracking() on m.UserId equals u.Id

@@ -1,14 +1,18 @@
 using Apertur.Server.Data;
 using Apertur.Server.EventWebhooks;
+using Apertur.Server.Hosting;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 
 namespace Apertur.Server.Dashboard.Webhooks;
 
 /// <summary>One event webhook: its secret (owners), its deliveries (paged) and their manual retry.</summary>
-public sealed class WebhookPageModel(AperturDb db, EventWebhookActions actions) : ProjectPageModel
+public sealed class WebhookPageModel(AperturDb db, EventWebhookActions actions, WebhookSecretsAtRest secrets) : ProjectPageModel
 {
     public EventWebhook Webhook { get; private set; } = null!;
+
+    /// <summary>The webhook's secret itself, for owners to reveal and copy.</summary>
+    public string Secret { get; private set; } = "";
 
     public IReadOnlyList<WebhookDelivery> Deliveries { get; private set; } = [];
 
@@ -21,6 +25,7 @@ public sealed class WebhookPageModel(AperturDb db, EventWebhookActions actions) 
             return NotFoundPage();
         }
         Webhook = webhook;
+        Secret = IsOwner ? secrets.Reveal(webhook.ProtectedSecret) : "";
         var number = Pager.Number(page);
         var query = db.WebhookDeliveries.AsNoTracking().Where(d => d.WebhookId == webhook.Id);
         var total = await query.CountAsync(ct);

@@ -11,7 +11,7 @@ namespace Apertur.Server.Dashboard.Webhooks;
 /// Event webhooks (owners): create with topics (checked by the API's <see cref="EventWebhookRequests"/>), test in place,
 /// enable, disable, delete; each one's page shows its secret and deliveries with retry.
 /// </summary>
-public sealed class WebhooksPageModel(AperturDb db, EventWebhookActions actions, TimeProvider time) : ProjectPageModel
+public sealed class WebhooksPageModel(AperturDb db, EventWebhookActions actions, WebhookSecretsAtRest secrets, TimeProvider time) : ProjectPageModel
 {
     public IReadOnlyList<EventWebhook> Rows { get; private set; } = [];
 
@@ -31,7 +31,7 @@ public sealed class WebhooksPageModel(AperturDb db, EventWebhookActions actions,
         EventWebhook? webhook = null;
         if (!await TryAsync(async () =>
             {
-                webhook = EventWebhookRequests.Create(body, Project.Id, Ids.New(time), Iso.Millis(time.GetUtcNow()));
+                webhook = EventWebhookRequests.Create(body, Project.Id, Ids.New(time), Iso.Millis(time.GetUtcNow()), secrets);
                 db.EventWebhooks.Add(webhook);
                 await db.SaveChangesAsync(ct);
             }))
