@@ -110,8 +110,12 @@ if (KeysCommand.Matches(args))
     return await KeysCommand.RunAsync(args, app.Services);
 }
 
-// Migrate and seed before listening: /healthz answering means the database is ready.
-await Startup.PrepareAsync(app.Services, app.Lifetime.ApplicationStopping);
+// Migrate and seed before listening: /healthz answering means the database is ready. A database that cannot be used
+// stops the start with one line on standard error and exit code 1.
+if (!await Startup.TryPrepareAsync(app.Services, app.Lifetime.ApplicationStopping))
+{
+    return 1;
+}
 
 app.UseExceptionHandler();
 app.UseStatusCodePages(ApiErrorHandler.WriteStatusCodeBodyAsync);

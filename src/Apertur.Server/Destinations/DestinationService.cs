@@ -136,9 +136,13 @@ public sealed partial class DestinationService(AperturDb db, TimeProvider time, 
             LogTestCrashed(logger, e, destination.Id, destination.Type);
             return TestView.Failed($"The {destination.Type} adapter failed unexpectedly: {e.Message}");
         }
-        return result.Success
-            ? new TestView(true, result.StatusCode, result.Message, null)
-            : new TestView(false, result.StatusCode, result.Message, result.Message);
+        if (!result.Success)
+        {
+            // An expected answer (the target refused, is down, answered 500): one line, no stack trace.
+            LogTestFailed(logger, destination.Id, destination.Type, result.Message);
+            return new TestView(false, result.StatusCode, result.Message, result.Message);
+        }
+        return new TestView(true, result.StatusCode, result.Message, null);
     }
 
     public async Task<Destination> FindAsync(Guid projectId, Guid destinationId, CancellationToken ct) =>
@@ -161,6 +165,9 @@ public sealed partial class DestinationService(AperturDb db, TimeProvider time, 
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Destination {DestinationId} deleted from project {ProjectId}")]
     private static partial void LogDeleted(ILogger logger, Guid destinationId, Guid projectId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Connection test of destination {DestinationId} ({Kind}) failed: {Message}")]
+    private static partial void LogTestFailed(ILogger logger, Guid destinationId, string kind, string message);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Connection test of destination {DestinationId} ({Kind}) threw")]
     private static partial void LogTestCrashed(ILogger logger, Exception exception, Guid destinationId, string kind);

@@ -3,7 +3,10 @@ using Microsoft.AspNetCore.Http.Features;
 
 namespace Apertur.Server.Hosting;
 
-/// <summary>The one place exceptions become HTTP answers: contract errors as-is, bad input as 400, anything else 500.</summary>
+/// <summary>
+/// The one place exceptions become HTTP answers: contract errors as-is, bad input as 400, a database that cannot be used
+/// right now as 503 with <c>Retry-After</c> (<see cref="DatabaseUnavailable"/>), anything else 500.
+/// </summary>
 public sealed partial class ApiErrorHandler(ILogger<ApiErrorHandler> logger) : IExceptionHandler
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
@@ -29,6 +32,12 @@ public sealed partial class ApiErrorHandler(ILogger<ApiErrorHandler> logger) : I
                 return true;
             case OperationCanceledException when context.RequestAborted.IsCancellationRequested:
                 return true;
+            case var unavailable when DatabaseUnavailable.Is(unavailable):
+                // Expected during a database restart or outage: one line, no stack trace.
+                LogDatabaseUnavailable(logger, context.Request.Method, context.Request.Path, unavailable.GetBaseException().Message);
+                var answer = DatabaseUnavailable.Answer();
+                await ApiException.WriteAsync(context, answer.Status, answer.Code, answer.Message, answer.RetryAfterSeconds);
+                return true;
             default:
                 LogUnhandled(logger, exception, context.Request.Method, context.Request.Path);
                 await ApiException.WriteAsync(context, 500, "INTERNAL_ERROR", "An unexpected error occurred.");
@@ -50,6 +59,9 @@ public sealed partial class ApiErrorHandler(ILogger<ApiErrorHandler> logger) : I
         };
         await ApiException.WriteAsync(context, status, code, message);
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Database unavailable on {Method} {Path}: {Reason}")]
+    private static partial void LogDatabaseUnavailable(ILogger logger, string method, string path, string reason);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Unhandled error on {Method} {Path}")]
     private static partial void LogUnhandled(ILogger logger, Exception exception, string method, string path);

@@ -4,7 +4,7 @@ namespace Apertur.Server.Hosting;
 
 /// <summary>
 /// Any failure the client should see. Thrown from anywhere; <see cref="ApiErrorHandler"/> turns it into the
-/// contract's error body <c>{"statusCode","error","message","code"}</c> (plus <c>retryAfter</c> on 429).
+/// contract's error body <c>{"statusCode","error","message","code"}</c> (plus <c>retryAfter</c> on 429 and 503).
 /// </summary>
 public sealed class ApiException(int status, string code, string message, int? retryAfterSeconds = null) : Exception(message)
 {
@@ -30,7 +30,7 @@ public sealed class ApiException(int status, string code, string message, int? r
     }
 }
 
-/// <summary>The error body. <c>retryAfter</c> is omitted unless the status is 429.</summary>
+/// <summary>The error body. <c>retryAfter</c> is omitted unless a <c>Retry-After</c> is sent (429, 503).</summary>
 public sealed record ErrorBody(
     int StatusCode,
     string Error,

@@ -32,9 +32,11 @@ public static class OutboundServices
         var options = configuration.GetSection(OutboundOptions.Section).Get<OutboundOptions>() ?? new OutboundOptions();
         var guard = new OutboundGuard(options.AllowedNetworks);
         services.AddSingleton(guard);
-        // Per-attempt timeouts belong to the callers (30 s for webhooks); this only bounds a stuck call.
+        // Per-attempt timeouts belong to the callers (30 s for webhooks); this only bounds a stuck call. The callers log each
+        // outcome in one line: the factory's request logging would add two stack traces per refused connection (and URLs).
         services.AddHttpClient(HttpClientName, c => c.Timeout = TimeSpan.FromMinutes(10))
-            .ConfigurePrimaryHttpMessageHandler(() => guard.CreateHandler());
+            .ConfigurePrimaryHttpMessageHandler(() => guard.CreateHandler())
+            .RemoveAllLoggers();
 
         services.AddSingleton<IDestination>(sp => new WebhookDestination(
             sp.GetRequiredService<IHttpClientFactory>().CreateClient(HttpClientName), sp.GetRequiredService<TimeProvider>(),

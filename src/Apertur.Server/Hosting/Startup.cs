@@ -10,6 +10,25 @@ public static partial class Startup
 {
     public const string DefaultProjectName = "Default";
 
+    /// <summary>
+    /// <see cref="PrepareAsync"/>, except that a database that cannot be used (not running, refusing the connection, no such
+    /// database, wrong password) is told in one line on standard error instead of a stack trace; false then, and the server
+    /// does not start. Other failures are bugs or other settings and keep their exception.
+    /// </summary>
+    public static async Task<bool> TryPrepareAsync(IServiceProvider services, CancellationToken ct)
+    {
+        try
+        {
+            await PrepareAsync(services, ct);
+            return true;
+        }
+        catch (Exception e) when (DatabaseUnavailable.IsDatabaseError(e))
+        {
+            await Console.Error.WriteLineAsync(DatabaseUnavailable.StartFailure(services.GetRequiredService<DatabaseSettings>(), e));
+            return false;
+        }
+    }
+
     public static async Task PrepareAsync(IServiceProvider services, CancellationToken ct)
     {
         await MigrateAsync(services, ct);

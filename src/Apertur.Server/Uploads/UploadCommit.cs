@@ -39,31 +39,37 @@ public sealed partial class UploadCommitter(IServiceScopeFactory scopes, WriteGa
     private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
 
     private sealed record Pending(Guid SessionId, NewImage Image, IReadOnlyList<Guid> DestinationIds, EventListeners Listeners,
-        TaskCompletionSource<CommittedImage> Done);
+        TaskCompletionSource<CommittedImage> Done)
+    {
+        /// <summary>Set just before the COMMIT of a batch that holds this image's row: from then on a failure may still have committed it.</summary>
+        public bool CommitSent { get; set; }
+    }
 
     /// <summary>
     /// Commits one image whose bytes are already in <paramref name="store"/>. If the commit fails, the bytes are removed
-    /// again (unless the row turns out to exist after all) and the failure is rethrown.
+    /// again (unless the row may exist after all) and the failure is rethrown: a database that cannot be used right now
+    /// surfaces as such, and the error handler answers 503 (<see cref="DatabaseUnavailable"/>).
     /// </summary>
     /// <param name="listeners">The project's event webhooks as read when the upload started: they hear its completion.</param>
     public async Task<CommittedImage> CommitAsync(AperturDb db, IImageStore store, Guid sessionId, NewImage image, EventListeners listeners,
         CancellationToken ct)
     {
-        var destinationIds = new List<Guid>();
-        await foreach (var id in ActiveDestinationIds.For(db)(db, sessionId).WithCancellation(ct))
-        {
-            destinationIds.Add(id);
-        }
-        var pending = new Pending(sessionId, image, destinationIds, listeners, new TaskCompletionSource<CommittedImage>(TaskCreationOptions.RunContinuationsAsynchronously));
+        Pending? pending = null;
         try
         {
+            var destinationIds = new List<Guid>();
+            await foreach (var id in ActiveDestinationIds.For(db)(db, sessionId).WithCancellation(ct))
+            {
+                destinationIds.Add(id);
+            }
+            pending = new Pending(sessionId, image, destinationIds, listeners, new TaskCompletionSource<CommittedImage>(TaskCreationOptions.RunContinuationsAsynchronously));
             // Once queued, the client leaving changes nothing: the commit is finished either way.
             await _queue.Writer.WriteAsync(pending, CancellationToken.None);
             return await pending.Done.Task;
         }
         catch (Exception e)
         {
-            await RemoveUncommittedFileAsync(db, store, image.Id, e, logger);
+            await RemoveUncommittedFileAsync(db, store, image.Id, mayHaveCommitted: pending?.CommitSent == true, e, logger);
             throw;
         }
     }
@@ -113,6 +119,10 @@ public sealed partial class UploadCommitter(IServiceScopeFactory scopes, WriteGa
                 }
             }
             await db.SaveChangesAsync(CancellationToken.None);
+            foreach (var (item, _) in committed)
+            {
+                item.CommitSent = true;
+            }
             await tx.CommitAsync(CancellationToken.None);
             if (committed.Count > 0)
             {
@@ -121,8 +131,16 @@ public sealed partial class UploadCommitter(IServiceScopeFactory scopes, WriteGa
         }
         catch (Exception e)
         {
-            LogBatchFailed(logger, e, batch.Count);
-            foreach (var (item, _) in committed)
+            if (DatabaseUnavailable.Is(e))
+            {
+                LogBatchFailedUnavailable(logger, batch.Count, e.GetBaseException().Message);
+            }
+            else
+            {
+                LogBatchFailed(logger, e, batch.Count);
+            }
+            // Every upload of the batch gets this answer, also those the failure came before (a full session keeps its 422).
+            foreach (var item in batch)
             {
                 item.Done.TrySetException(e);
             }
@@ -189,13 +207,15 @@ public sealed partial class UploadCommitter(IServiceScopeFactory scopes, WriteGa
         return new CommittedImage(row, item.DestinationIds.Count, completed);
     }
 
-    // A failed COMMIT can still have committed (a connection lost mid-answer): delete the bytes only when the row is surely absent.
-    private static async Task RemoveUncommittedFileAsync(AperturDb db, IImageStore store, Guid imageId, Exception failure, ILogger logger)
+    // A failed COMMIT can still have committed (a connection lost mid-answer): delete the bytes only when the row is surely
+    // absent, either because no COMMIT was sent or because the database says so; when it cannot be asked, keep them.
+    private static async Task RemoveUncommittedFileAsync(AperturDb db, IImageStore store, Guid imageId, bool mayHaveCommitted, Exception failure,
+        ILogger logger)
     {
         try
         {
             db.ChangeTracker.Clear();
-            if (await db.Images.AnyAsync(i => i.Id == imageId, CancellationToken.None))
+            if (mayHaveCommitted && await db.Images.AnyAsync(i => i.Id == imageId, CancellationToken.None))
             {
                 LogCommittedDespiteError(logger, failure, imageId);
                 return;
@@ -210,6 +230,9 @@ public sealed partial class UploadCommitter(IServiceScopeFactory scopes, WriteGa
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Committing a batch of {Count} uploads failed")]
     private static partial void LogBatchFailed(ILogger logger, Exception exception, int count);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Committing a batch of {Count} uploads failed: the database is unavailable ({Reason})")]
+    private static partial void LogBatchFailedUnavailable(ILogger logger, int count, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Commit of image {ImageId} reported an error, but the image row exists; its file is kept")]
     private static partial void LogCommittedDespiteError(ILogger logger, Exception exception, Guid imageId);

@@ -36,6 +36,7 @@ public sealed class TestApp : IAsyncDisposable
     private readonly WebApplicationFactory<Program> _factory;
     private readonly string _dataDirectory;
     private readonly string? _postgresDatabase;
+    private readonly string _postgresAdmin;
     private readonly Dictionary<string, string?> _config;
     private bool _ownsStorage;
 
@@ -56,10 +57,11 @@ public sealed class TestApp : IAsyncDisposable
 
     public IServiceProvider Services => _factory.Services;
 
-    private TestApp(WebApplicationFactory<Program> factory, string database, string dataDirectory, string? postgresDatabase,
+    private TestApp(WebApplicationFactory<Program> factory, string database, string dataDirectory, string? postgresDatabase, string postgresAdmin,
         Dictionary<string, string?> config, bool ownsStorage, string liveKey, string testKey, ManualClock? clock, Uri? kestrelAddress,
         CapturedOutput output)
     {
+        _postgresAdmin = postgresAdmin;
         Output = output;
         KestrelAddress = kestrelAddress;
         _factory = factory;
@@ -79,10 +81,14 @@ public sealed class TestApp : IAsyncDisposable
     /// <summary>
     /// Starts a server. <paramref name="settings"/> adds configuration (e.g. <c>Apertur:RateLimits:Upload</c>).
     /// <paramref name="kestrel"/> serves on a loopback port instead of in memory, for tests about bytes on the wire.
+    /// <paramref name="postgresAdmin"/> puts the PostgreSQL database on another server than the shared one (a
+    /// <see cref="PrivatePostgres"/> the test may stop); <paramref name="services"/> changes the host's services (e.g. adds an
+    /// EF interceptor with <c>ConfigureDbContext</c>).
     /// </summary>
     public static async Task<TestApp> StartAsync(string database, IDictionary<string, string?>? settings = null, ManualClock? clock = null,
-        bool kestrel = false)
+        bool kestrel = false, string? postgresAdmin = null, Action<IServiceCollection>? services = null)
     {
+        postgresAdmin ??= PostgresAdminConnectionString;
         var dataDirectory = Path.Combine(Path.GetTempPath(), "apertur-tests", Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(dataDirectory);
         var liveKey = ApiKeyTokens.Generate(ApiKeyTokens.Live);
@@ -106,9 +112,10 @@ public sealed class TestApp : IAsyncDisposable
         if (database == Databases.Postgres)
         {
             postgresDatabase = "apertur_t_" + Guid.NewGuid().ToString("N");
-            config["Apertur:Database:ConnectionString"] = await CreatePostgresDatabaseAsync(postgresDatabase);
+            config["Apertur:Database:ConnectionString"] = await CreatePostgresDatabaseAsync(postgresAdmin, postgresDatabase);
         }
-        return await LaunchAsync(database, dataDirectory, postgresDatabase, config, settings, ownsStorage: true, liveKey, testKey, clock, kestrel);
+        return await LaunchAsync(database, dataDirectory, postgresDatabase, postgresAdmin, config, settings, ownsStorage: true, liveKey, testKey, clock,
+            kestrel, services);
     }
 
     /// <summary>
@@ -116,7 +123,8 @@ public sealed class TestApp : IAsyncDisposable
     /// a restart or another replica sees. Disposing it leaves the storage to this instance.
     /// </summary>
     public Task<TestApp> StartAnotherAsync(IDictionary<string, string?>? settings = null) =>
-        LaunchAsync(Database, _dataDirectory, _postgresDatabase, _config, settings, ownsStorage: false, LiveKey, TestKey, Clock, KestrelAddress is not null);
+        LaunchAsync(Database, _dataDirectory, _postgresDatabase, _postgresAdmin, _config, settings, ownsStorage: false, LiveKey, TestKey, Clock,
+            KestrelAddress is not null);
 
     /// <summary>
     /// Stops this Kestrel server as a crash-free restart would (in-flight requests get the host's shutdown timeout, then are
@@ -135,12 +143,13 @@ public sealed class TestApp : IAsyncDisposable
             await whileDown();
         }
         var samePort = new Dictionary<string, string?> { ["Urls"] = address.GetLeftPart(UriPartial.Authority) };
-        return await LaunchAsync(Database, _dataDirectory, _postgresDatabase, _config, samePort, ownsStorage, LiveKey, TestKey, Clock, kestrel: true);
+        return await LaunchAsync(Database, _dataDirectory, _postgresDatabase, _postgresAdmin, _config, samePort, ownsStorage, LiveKey, TestKey, Clock,
+            kestrel: true);
     }
 
-    private static async Task<TestApp> LaunchAsync(string database, string dataDirectory, string? postgresDatabase,
+    private static async Task<TestApp> LaunchAsync(string database, string dataDirectory, string? postgresDatabase, string postgresAdmin,
         Dictionary<string, string?> baseConfig, IDictionary<string, string?>? settings, bool ownsStorage, string liveKey, string testKey, ManualClock? clock,
-        bool kestrel)
+        bool kestrel, Action<IServiceCollection>? configureServices = null)
     {
         var config = new Dictionary<string, string?>(baseConfig);
         foreach (var (k, v) in settings ?? new Dictionary<string, string?>())
@@ -164,6 +173,7 @@ public sealed class TestApp : IAsyncDisposable
                     services.RemoveAll<TimeProvider>();
                     services.AddSingleton<TimeProvider>(clock);
                 }
+                configureServices?.Invoke(services);
             });
         });
         Uri? kestrelAddress = null;
@@ -173,7 +183,8 @@ public sealed class TestApp : IAsyncDisposable
             factory.StartServer();
             kestrelAddress = new Uri(factory.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First());
         }
-        var app = new TestApp(factory, database, dataDirectory, postgresDatabase, config, ownsStorage, liveKey, testKey, clock, kestrelAddress, output);
+        var app = new TestApp(factory, database, dataDirectory, postgresDatabase, postgresAdmin, config, ownsStorage, liveKey, testKey, clock, kestrelAddress,
+            output);
         try
         {
             // Touch the server so start-up (migrations, bootstrap) has run before the test.
@@ -208,14 +219,14 @@ public sealed class TestApp : IAsyncDisposable
         Environment.GetEnvironmentVariable("APERTUR_TEST_POSTGRES")
         ?? "Host=127.0.0.1;Port=55432;Username=postgres;Database=postgres";
 
-    private static async Task<string> CreatePostgresDatabaseAsync(string name)
+    private static async Task<string> CreatePostgresDatabaseAsync(string admin, string name)
     {
-        await using var connection = new NpgsqlConnection(PostgresAdminConnectionString);
+        await using var connection = new NpgsqlConnection(admin);
         await connection.OpenAsync();
         await using var cmd = connection.CreateCommand();
         cmd.CommandText = $"CREATE DATABASE \"{name}\"";
         await cmd.ExecuteNonQueryAsync();
-        return new NpgsqlConnectionStringBuilder(PostgresAdminConnectionString) { Database = name }.ToString();
+        return new NpgsqlConnectionStringBuilder(admin) { Database = name }.ToString();
     }
 
     public async ValueTask DisposeAsync()
@@ -229,7 +240,7 @@ public sealed class TestApp : IAsyncDisposable
         if (_postgresDatabase is not null)
         {
             NpgsqlConnection.ClearAllPools();
-            await using var connection = new NpgsqlConnection(PostgresAdminConnectionString);
+            await using var connection = new NpgsqlConnection(_postgresAdmin);
             await connection.OpenAsync();
             await using var cmd = connection.CreateCommand();
             cmd.CommandText = $"DROP DATABASE IF EXISTS \"{_postgresDatabase}\" WITH (FORCE)";

@@ -1,0 +1,97 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Apertur.IntegrationTests.Infrastructure;
+using Npgsql;
+using Shouldly;
+
+namespace Apertur.IntegrationTests.Hosting;
+
+/// <summary>
+/// Runs the real executable on a PostgreSQL database it cannot use: it stops at once with a non-zero exit code and one line
+/// on standard error that names the database, its host and port, and what to check; no stack trace anywhere.
+/// </summary>
+public sealed class StartupFailureTests
+{
+    [Fact]
+    public async Task Start_DatabaseDoesNotExist_OneLineOnStandardErrorAndNonZeroExit()
+    {
+        var missing = "apertur_missing_" + Guid.NewGuid().ToString("N");
+        var connection = new NpgsqlConnectionStringBuilder(TestApp.PostgresAdminConnectionString) { Database = missing };
+
+        var (exit, stdout, stderr) = await StartAsync(connection.ToString());
+
+        exit.ShouldNotBe(0);
+        var line = OneLine(stdout, stderr);
+        line.ShouldContain($"\"{missing}\"");
+        line.ShouldContain($"{connection.Host}:{connection.Port}");
+        line.ShouldContain("3D000");
+        line.ShouldContain("Apertur:Database:ConnectionString");
+    }
+
+    [Fact]
+    public async Task Start_NothingListensOnThePort_OneLineOnStandardErrorAndNonZeroExit()
+    {
+        var port = ClosedPort();
+
+        var (exit, stdout, stderr) = await StartAsync($"Host=127.0.0.1;Port={port};Username=postgres;Database=apertur");
+
+        exit.ShouldNotBe(0);
+        var line = OneLine(stdout, stderr);
+        line.ShouldContain($"127.0.0.1:{port}");
+        line.ShouldContain("\"apertur\"");
+    }
+
+    private static string OneLine(string stdout, string stderr)
+    {
+        var output = stdout + stderr;
+        output.ShouldNotContain("Unhandled exception", customMessage: output);
+        output.ShouldNotContain("   at ", customMessage: output);
+        var lines = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        lines.Length.ShouldBe(1, output);
+        lines[0].ShouldStartWith("Apertur could not start:");
+        return lines[0];
+    }
+
+    private static async Task<(int Exit, string Out, string Err)> StartAsync(string connectionString)
+    {
+        var dataDirectory = Path.Combine(Path.GetTempPath(), "apertur-tests", Guid.NewGuid().ToString("N"));
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Apertur.Server.dll"));
+        start.Environment["Apertur__DataDirectory"] = dataDirectory;
+        start.Environment["Apertur__Database__Provider"] = "Postgres";
+        start.Environment["Apertur__Database__ConnectionString"] = connectionString;
+        start.Environment["Urls"] = "http://127.0.0.1:0";
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        try
+        {
+            // A safety net: a server that starts serving instead of stopping fails the test here.
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill();
+            }
+            try
+            {
+                Directory.Delete(dataDirectory, recursive: true);
+            }
+            catch (DirectoryNotFoundException)
+            {
+            }
+        }
+        return (process.ExitCode, await stdout, await stderr);
+    }
+
+    private static int ClosedPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
