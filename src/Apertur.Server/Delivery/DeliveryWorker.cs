@@ -51,7 +51,7 @@ public sealed partial class DeliveryWorker(IServiceScopeFactory scopes, Destinat
                     }
                     catch (Exception e) when (!stopping.IsCancellationRequested)
                     {
-                        LogClaimFailed(logger, e);
+                        DatabaseUnavailable.LogJobFailure(logger, e, "Claiming due deliveries", LogClaimFailed);
                     }
                 }
                 // A full claim may mean more is due: look again at once; otherwise sleep until nudged or the poll interval.

@@ -59,9 +59,10 @@ public sealed partial class FailureNotifier(IServiceScopeFactory scopes, WriteGa
                     // Cloud drive destinations whose grant was refused: one "reconnect" email each.
                     await reconnects.NotifyDueAsync(stopping);
                 }
-                catch (Exception e) when (e is not OperationCanceledException)
+                // Anything but stopping (a timeout's cancellation included) fails this pass only, never the host.
+                catch (Exception e) when (!stopping.IsCancellationRequested)
                 {
-                    LogPassFailed(logger, e);
+                    DatabaseUnavailable.LogJobFailure(logger, e, "Failure e-mails", LogPassFailed);
                 }
                 await nudge.WaitAsync(delivery.Value.PollInterval, time, stopping);
             }

@@ -31,7 +31,7 @@ public sealed partial class EventDeliveryWorker(IServiceScopeFactory scopes, Eve
             }
             catch (Exception e)
             {
-                LogLoopFailed(logger, e);
+                DatabaseUnavailable.LogJobFailure(logger, e, "Event delivery", LogLoopFailed);
             }
             if (claimed == 0)
             {

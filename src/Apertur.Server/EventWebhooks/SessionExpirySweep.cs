@@ -33,7 +33,7 @@ public sealed partial class SessionExpirySweep(IServiceScopeFactory scopes, Time
             }
             catch (Exception e)
             {
-                LogSweepFailed(logger, e);
+                DatabaseUnavailable.LogJobFailure(logger, e, "Session expiry sweep", LogSweepFailed);
             }
             try
             {

@@ -10,7 +10,7 @@ namespace Apertur.Server.Hosting;
 /// SQLite busy or locked, a command timeout) from a bug. <see cref="ApiErrorHandler"/> answers the first with 503 and
 /// <c>Retry-After</c>, so clients retry instead of giving up on a 500; the start-up says in one line why it stopped.
 /// </summary>
-public static class DatabaseUnavailable
+public static partial class DatabaseUnavailable
 {
     /// <summary>What a 503 asks the client to wait: a restart or a failover takes seconds.</summary>
     public const int RetryAfterSeconds = 5;
@@ -37,6 +37,25 @@ public static class DatabaseUnavailable
 
     /// <summary>True when the database driver raised <paramref name="exception"/> (or one it wraps): a database problem, not a bug.</summary>
     public static bool IsDatabaseError(Exception exception) => Chain(exception).Any(e => e is DbException);
+
+    /// <summary>
+    /// Logs a failed pass of a background job (a worker's claim, a sweep): while the database is unavailable one warning line
+    /// without a stack trace (the job tries again at its next pass), otherwise <paramref name="logBug"/>, with its stack trace.
+    /// </summary>
+    public static void LogJobFailure(ILogger logger, Exception exception, string job, Action<ILogger, Exception> logBug)
+    {
+        if (Is(exception))
+        {
+            LogJobPaused(logger, job, exception.GetBaseException().Message);
+        }
+        else
+        {
+            logBug(logger, exception);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Job}: the database is unavailable ({Reason}); trying again at the next pass")]
+    private static partial void LogJobPaused(ILogger logger, string job, string reason);
 
     /// <summary>
     /// One line for an operator whose server could not start on its database: what failed, where, and what to check.

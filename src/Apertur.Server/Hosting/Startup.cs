@@ -15,11 +15,18 @@ public static partial class Startup
     /// database, wrong password) is told in one line on standard error instead of a stack trace; false then, and the server
     /// does not start. Other failures are bugs or other settings and keep their exception.
     /// </summary>
-    public static async Task<bool> TryPrepareAsync(IServiceProvider services, CancellationToken ct)
+    public static Task<bool> TryPrepareAsync(IServiceProvider services, CancellationToken ct) =>
+        TryOnDatabaseAsync(services, () => PrepareAsync(services, ct));
+
+    /// <summary>
+    /// Runs <paramref name="work"/> (start-up, or a command such as <c>keys create</c>); a database that cannot be used is
+    /// told in one line on standard error and answers false, anything else keeps its exception.
+    /// </summary>
+    public static async Task<bool> TryOnDatabaseAsync(IServiceProvider services, Func<Task> work)
     {
         try
         {
-            await PrepareAsync(services, ct);
+            await work();
             return true;
         }
         catch (Exception e) when (DatabaseUnavailable.IsDatabaseError(e))

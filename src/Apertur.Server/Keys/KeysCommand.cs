@@ -56,6 +56,15 @@ public static class KeysCommand
         }
         var name = project.Trim();
 
+        var exit = 1;
+        // A database that cannot be used is told in one line, as at start-up.
+        return await Startup.TryOnDatabaseAsync(services, async () => exit = await CreateAsync(services, name, createProject, env, label))
+            ? exit
+            : 1;
+    }
+
+    private static async Task<int> CreateAsync(IServiceProvider services, string name, bool createProject, string env, string? label)
+    {
         await Startup.MigrateAsync(services, CancellationToken.None);
         await using var scope = services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<AperturDb>();

@@ -9,7 +9,8 @@ namespace Apertur.IntegrationTests.Hosting;
 
 /// <summary>
 /// Runs the real executable on a PostgreSQL database it cannot use: it stops at once with a non-zero exit code and one line
-/// on standard error that names the database, its host and port, and what to check; no stack trace anywhere.
+/// on standard error that names the database, its host and port, and what to check; no stack trace anywhere. So does
+/// <c>keys create</c>.
 /// </summary>
 public sealed class StartupFailureTests
 {
@@ -42,6 +43,21 @@ public sealed class StartupFailureTests
         line.ShouldContain("\"apertur\"");
     }
 
+    [Fact]
+    public async Task KeysCreate_DatabaseDoesNotExist_OneLineOnStandardErrorAndNonZeroExit()
+    {
+        var missing = "apertur_missing_" + Guid.NewGuid().ToString("N");
+        var connection = new NpgsqlConnectionStringBuilder(TestApp.PostgresAdminConnectionString) { Database = missing };
+
+        var (exit, stdout, stderr) = await StartAsync(connection.ToString(), "keys", "create", "--project", "Default");
+
+        exit.ShouldNotBe(0);
+        stdout.ShouldNotContain("aptr_");
+        var line = OneLine(stdout, stderr);
+        line.ShouldContain($"\"{missing}\"");
+        line.ShouldContain("3D000");
+    }
+
     private static string OneLine(string stdout, string stderr)
     {
         var output = stdout + stderr;
@@ -53,11 +69,15 @@ public sealed class StartupFailureTests
         return lines[0];
     }
 
-    private static async Task<(int Exit, string Out, string Err)> StartAsync(string connectionString)
+    private static async Task<(int Exit, string Out, string Err)> StartAsync(string connectionString, params string[] args)
     {
         var dataDirectory = Path.Combine(Path.GetTempPath(), "apertur-tests", Guid.NewGuid().ToString("N"));
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Apertur.Server.dll"));
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
         start.Environment["Apertur__DataDirectory"] = dataDirectory;
         start.Environment["Apertur__Database__Provider"] = "Postgres";
         start.Environment["Apertur__Database__ConnectionString"] = connectionString;
