@@ -79,9 +79,10 @@ public sealed class TestApp : IAsyncDisposable
     /// <summary>
     /// Starts a server. <paramref name="settings"/> adds configuration (e.g. <c>Apertur:RateLimits:Upload</c>).
     /// <paramref name="kestrel"/> serves on a loopback port instead of in memory, for tests about bytes on the wire.
+    /// <paramref name="services"/> adds test-only services to this instance (e.g. an <c>IStartupFilter</c> that watches requests).
     /// </summary>
     public static async Task<TestApp> StartAsync(string database, IDictionary<string, string?>? settings = null, ManualClock? clock = null,
-        bool kestrel = false)
+        bool kestrel = false, Action<IServiceCollection>? services = null)
     {
         var dataDirectory = Path.Combine(Path.GetTempPath(), "apertur-tests", Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(dataDirectory);
@@ -108,7 +109,7 @@ public sealed class TestApp : IAsyncDisposable
             postgresDatabase = "apertur_t_" + Guid.NewGuid().ToString("N");
             config["Apertur:Database:ConnectionString"] = await CreatePostgresDatabaseAsync(postgresDatabase);
         }
-        return await LaunchAsync(database, dataDirectory, postgresDatabase, config, settings, ownsStorage: true, liveKey, testKey, clock, kestrel);
+        return await LaunchAsync(database, dataDirectory, postgresDatabase, config, settings, ownsStorage: true, liveKey, testKey, clock, kestrel, services);
     }
 
     /// <summary>
@@ -140,7 +141,7 @@ public sealed class TestApp : IAsyncDisposable
 
     private static async Task<TestApp> LaunchAsync(string database, string dataDirectory, string? postgresDatabase,
         Dictionary<string, string?> baseConfig, IDictionary<string, string?>? settings, bool ownsStorage, string liveKey, string testKey, ManualClock? clock,
-        bool kestrel)
+        bool kestrel, Action<IServiceCollection>? testServices = null)
     {
         var config = new Dictionary<string, string?>(baseConfig);
         foreach (var (k, v) in settings ?? new Dictionary<string, string?>())
@@ -164,6 +165,7 @@ public sealed class TestApp : IAsyncDisposable
                     services.RemoveAll<TimeProvider>();
                     services.AddSingleton<TimeProvider>(clock);
                 }
+                testServices?.Invoke(services);
             });
         });
         Uri? kestrelAddress = null;
