@@ -1,5 +1,9 @@
 using Apertur.BrowserTests.Infrastructure;
 using Apertur.IntegrationTests.Infrastructure;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 using Shouldly;
 using static Microsoft.Playwright.Assertions;
 
@@ -53,6 +57,55 @@ public sealed class ResilienceTests(Chromium chromium)
             }
             await app.DisposeAsync();
         }
+    }
+
+    [Fact]
+    public async Task Upload_ServerCommitsButTheAnswerIsLost_StoresThePhotoOnce()
+    {
+        // The server stores the first upload for good, then its connection drops before a byte of the 201 leaves.
+        var cut = new AnswerCutter();
+        await using var app = await TestApp.StartAsync(Databases.Sqlite, kestrel: true, services: s => s.AddSingleton<IStartupFilter>(cut));
+        var (_, url) = await app.NewSessionAsync();
+        await using var phone = await chromium.NewPhoneAsync();
+        await phone.OpenAsync(url);
+
+        await phone.ChooseFromGalleryAsync("phone-photo.jpg");
+        var tile = phone.Tile("phone-photo.jpg");
+
+        // The page saw a network error and sends the photo again; the server knows it by its key.
+        await Expect(tile).ToHaveAttributeAsync("data-status", "done", new() { Timeout = 20_000 });
+        cut.Cuts.ShouldBe(1);
+        phone.UploadRequests.ShouldBeGreaterThanOrEqualTo(2);
+        var stored = (await app.UploadsAsync()).ShouldHaveSingleItem();
+        (await app.DownloadAsync(stored.GetProperty("id").GetString()!)).ShouldBe(Fixture.Bytes("phone-photo.jpg"));
+    }
+
+    /// <summary>Aborts the connection of the first upload answered 201: the commit is done, the answer never leaves.</summary>
+    private sealed class AnswerCutter : IStartupFilter
+    {
+        private int _cuts;
+
+        public int Cuts => Volatile.Read(ref _cuts);
+
+        public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
+        {
+            app.Use(async (context, nextMiddleware) =>
+            {
+                if (HttpMethods.IsPost(context.Request.Method) && context.Request.Path.Value!.EndsWith("/images", StringComparison.Ordinal))
+                {
+                    context.Response.OnStarting(() =>
+                    {
+                        if (context.Response.StatusCode == StatusCodes.Status201Created && Interlocked.CompareExchange(ref _cuts, 1, 0) == 0)
+                        {
+                            context.Abort();
+                        }
+                        return Task.CompletedTask;
+                    });
+                }
+                await nextMiddleware(context);
+            });
+            next(app);
+        };
     }
 
     [Fact]

@@ -49,18 +49,24 @@ public static class EnvelopeDecryptor
 {
     private const int KeyLength = 32;
     private const int NonceLength = 12;
-    private const int TagLength = 16;
+    internal const int TagLength = 16;
 
     /// <summary>The plaintext, decrypted in place in the decoded ciphertext buffer.</summary>
     public static Memory<byte> Decrypt(EncryptedEnvelope envelope, RSA privateKey)
     {
-        if (envelope.Algorithm is { } algorithm && !string.Equals(algorithm, EncryptedEnvelope.DefaultAlgorithm, StringComparison.OrdinalIgnoreCase))
-        {
-            throw InvalidEnvelope($"Unsupported envelope algorithm '{algorithm}'; expected '{EncryptedEnvelope.DefaultAlgorithm}'.");
-        }
-        var wrappedKey = Base64(envelope.EncryptedKey, "encryptedKey");
-        var nonce = Base64(envelope.Iv, "iv");
-        var data = Base64(envelope.EncryptedData, "encryptedData");
+        CheckAlgorithm(envelope.Algorithm);
+        return Decrypt(envelope.Algorithm, envelope.EncryptedKey.GetString()!, envelope.Iv.GetString()!, Base64(envelope.EncryptedData, "encryptedData"), privateKey);
+    }
+
+    /// <summary>
+    /// The plaintext, decrypted in place in <paramref name="data"/> (ciphertext then tag, already decoded from base64: an envelope
+    /// read as a stream by <see cref="EnvelopeReader"/>).
+    /// </summary>
+    public static Memory<byte> Decrypt(string? algorithm, string encryptedKey, string iv, byte[] data, RSA privateKey)
+    {
+        CheckAlgorithm(algorithm);
+        var wrappedKey = Base64(encryptedKey, "encryptedKey");
+        var nonce = Base64(iv, "iv");
         if (nonce.Length != NonceLength)
         {
             throw InvalidEnvelope($"The envelope 'iv' must be {NonceLength} bytes, not {nonce.Length}.");
@@ -107,6 +113,20 @@ public static class EnvelopeDecryptor
             }
         }
         throw DecryptionFailed("The encrypted key could not be opened with this server's key (RSA-OAEP SHA-256 or SHA-1, 32-byte AES key). Fetch the key from /api/v1/encryption/server-key.");
+    }
+
+    private static void CheckAlgorithm(string? algorithm)
+    {
+        if (algorithm is not null && !string.Equals(algorithm, EncryptedEnvelope.DefaultAlgorithm, StringComparison.OrdinalIgnoreCase))
+        {
+            throw InvalidEnvelope($"Unsupported envelope algorithm '{algorithm}'; expected '{EncryptedEnvelope.DefaultAlgorithm}'.");
+        }
+    }
+
+    private static byte[] Base64(string value, string field)
+    {
+        var bytes = new byte[value.Length / 4 * 3 + 3];
+        return Convert.TryFromBase64String(value, bytes, out var written) ? bytes[..written] : throw InvalidEnvelope($"The envelope field '{field}' is not valid base64.");
     }
 
     private static byte[] Base64(JsonElement value, string field) =>

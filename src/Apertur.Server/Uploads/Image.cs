@@ -19,4 +19,8 @@ public sealed class Image
     public DateTimeOffset? AcknowledgedAt { get; set; }
     public bool InPollQueue { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
+    /// <summary>The client's <c>Idempotency-Key</c>, unique per session; null when the upload sent none.</summary>
+    public string? IdempotencyKey { get; set; }
+    /// <summary>SHA-256 of the stored bytes, kept only with an <see cref="IdempotencyKey"/> to tell a retry from another image.</summary>
+    public byte[]? ContentSha256 { get; set; }
 }

@@ -9,10 +9,14 @@ using Microsoft.EntityFrameworkCore;
 namespace Apertur.Server.Uploads;
 
 /// <summary>A checked image ready to be committed.</summary>
-public sealed record NewImage(Guid Id, string Filename, string MimeType, long SizeBytes, int Width, int Height, string Source, bool IsEncrypted);
+public sealed record NewImage(Guid Id, string Filename, string MimeType, long SizeBytes, int Width, int Height, string Source, bool IsEncrypted,
+    string? IdempotencyKey = null, byte[]? ContentSha256 = null);
 
-/// <summary>The committed image and what it did to its session.</summary>
-public sealed record CommittedImage(Image Image, int Destinations, bool CompletedSession);
+/// <summary>
+/// The committed image and what it did to its session. <see cref="Replayed"/>: the session already had an image under the
+/// upload's idempotency key (sent at the same time); <see cref="Image"/> is that one and nothing was stored.
+/// </summary>
+public sealed record CommittedImage(Image Image, int Destinations, bool CompletedSession, bool Replayed = false);
 
 /// <summary>
 /// Makes uploads durable (design.md "How data flows" step 2). The caller has already moved the bytes into the store;
@@ -111,9 +115,10 @@ public sealed partial class UploadCommitter(IServiceScopeFactory scopes, WriteGa
             using var gate = await writeGate.EnterAsync(CancellationToken.None);
             var now = Iso.Millis(time.GetUtcNow());
             await using var tx = await db.Database.BeginTransactionAsync(CancellationToken.None);
+            var keyed = new Dictionary<(Guid, string), Image>();
             foreach (var item in batch)
             {
-                if (await ClaimAsync(db, events, item, now) is { } result)
+                if (await ClaimAsync(db, events, item, now, keyed) is { } result)
                 {
                     committed.Add((item, result));
                 }
@@ -153,7 +158,8 @@ public sealed partial class UploadCommitter(IServiceScopeFactory scopes, WriteGa
     }
 
     // Claims the session's next slot and stages the rows; a closed or full session fails only this upload.
-    private async Task<CommittedImage?> ClaimAsync(AperturDb db, EventPublisher events, Pending item, DateTimeOffset now)
+    private async Task<CommittedImage?> ClaimAsync(AperturDb db, EventPublisher events, Pending item, DateTimeOffset now,
+        Dictionary<(Guid, string), Image> keyed)
     {
         var sessionId = item.SessionId;
         var claimed = await db.Sessions
@@ -162,6 +168,17 @@ public sealed partial class UploadCommitter(IServiceScopeFactory scopes, WriteGa
                 .SetProperty(s => s.ImageCount, s => s.ImageCount + 1)
                 .SetProperty(s => s.LastChangedAt, now)
                 .SetProperty(s => s.Status, s => s.ImageCount + 1 >= s.MaxImages ? SessionStatus.Completed : s.Status));
+        if (item.Image.IdempotencyKey is { } key && await FindKeyedAsync(db, keyed, sessionId, key) is { } original)
+        {
+            // Checked after the claim, which holds the session row until commit: a twin committed by another replica is seen.
+            if (claimed > 0)
+            {
+                await db.Sessions.Where(s => s.Id == sessionId).ExecuteUpdateAsync(set => set
+                    .SetProperty(s => s.ImageCount, s => s.ImageCount - 1)
+                    .SetProperty(s => s.Status, SessionStatus.Active));
+            }
+            return new CommittedImage(original, 0, false, Replayed: true);
+        }
         var session = await ReadSession.For(db)(db, sessionId);
         if (claimed == 0)
         {
@@ -185,8 +202,14 @@ public sealed partial class UploadCommitter(IServiceScopeFactory scopes, WriteGa
             IsEncrypted = image.IsEncrypted,
             InPollQueue = session.LongPolling,
             CreatedAt = now,
+            IdempotencyKey = image.IdempotencyKey,
+            ContentSha256 = image.ContentSha256,
         };
         db.Images.Add(row);
+        if (row.IdempotencyKey is { } newKey)
+        {
+            keyed[(sessionId, newKey)] = row;
+        }
         foreach (var destinationId in item.DestinationIds)
         {
             db.Deliveries.Add(new Delivery.Delivery
@@ -206,6 +229,11 @@ public sealed partial class UploadCommitter(IServiceScopeFactory scopes, WriteGa
             CancellationToken.None);
         return new CommittedImage(row, item.DestinationIds.Count, completed);
     }
+
+    // The image already stored under this key: earlier in this batch, or committed before it (unique per session in the schema).
+    private static async Task<Image?> FindKeyedAsync(AperturDb db, Dictionary<(Guid, string), Image> keyed, Guid sessionId, string key) =>
+        keyed.TryGetValue((sessionId, key), out var staged) ? staged
+        : await UploadIdempotency.FindAsync(db, sessionId, key, CancellationToken.None);
 
     // A failed COMMIT can still have committed (a connection lost mid-answer): delete the bytes only when the row is surely
     // absent, either because no COMMIT was sent or because the database says so; when it cannot be asked, keep them.

@@ -14,26 +14,34 @@ namespace Apertur.Server.Uploads;
 /// One upload, start to finish (design.md "How data flows" step 2): cheap checks, body to a temp file, checks on the
 /// bytes, one-transaction commit, events. Whatever fails, the temp file is gone when this returns. Event webhooks hear
 /// <c>project.upload.started</c> once the session checks pass, then <c>.completed</c> (in the commit) or <c>.failed</c>.
+/// A retry with the <c>Idempotency-Key</c> of an image already stored is answered as the first time (<see cref="UploadIdempotency"/>),
+/// whatever the session's state now, and stores, publishes and delivers nothing.
 /// </summary>
 public sealed partial class UploadHandler(AperturDb db, IImageStore store, UploadCommitter committer, ServerKeys keys, SessionEventHub events,
     DeliveryNudge deliveries, EventPublisher webhookEvents, TimeProvider time, IOptions<UploadOptions> options, ILogger<UploadHandler> logger)
 {
     public async Task<UploadResult> HandleAsync(string uuid, HttpRequest request, CancellationToken ct)
     {
+        var idempotencyKey = UploadIdempotency.KeyOf(request);
         var session = await SessionState.FindAsync(db, uuid, ct);
-        if (UploadChecks.Closed(session, time.GetUtcNow()) is { } closed)
+        var original = idempotencyKey is null ? null : await UploadIdempotency.FindAsync(db, session.Id, idempotencyKey, ct);
+        if (original is null && UploadChecks.Closed(session, time.GetUtcNow()) is { } closed)
         {
             throw closed;
         }
         UploadChecks.RequirePassword(session, request.Headers["x-session-password"].ToString());
         var limits = UploadLimits.For(session, options.Value);
+        if (original is not null)
+        {
+            return await ReplayAsync(request, original, limits, ct);
+        }
         var listeners = await webhookEvents.ListenersAsync(session.ProjectId, ct);
         await webhookEvents.PublishAsync(listeners, session.Env, EventTopics.UploadStarted, EventData.UploadStarted(session, request.ContentLength), ct);
 
         var tempPath = store.NewTempFilePath();
         try
         {
-            var received = await UploadReceiver.ReceiveAsync(request, tempPath, limits, keys, ct);
+            var received = await UploadReceiver.ReceiveAsync(request, tempPath, limits, keys, hash: idempotencyKey is not null, ct);
             var source = UploadChecks.Source(received.Source);
             var inspected = ImageInspection.Inspect(tempPath, received.SizeBytes, session.AllowedMimeTypes, limits);
             var image = new NewImage(
@@ -44,11 +52,19 @@ public sealed partial class UploadHandler(AperturDb db, IImageStore store, Uploa
                 Width: inspected.Width,
                 Height: inspected.Height,
                 Source: source,
-                IsEncrypted: received.Encrypted);
+                IsEncrypted: received.Encrypted,
+                IdempotencyKey: idempotencyKey,
+                ContentSha256: received.Sha256);
             // The bytes go into the store first, outside any transaction; a failed commit removes them again.
             await store.PutAsync(image.Id, tempPath, ct);
             var committed = await committer.CommitAsync(db, store, session.Id, image, listeners, ct);
             var stored = committed.Image;
+            if (committed.Replayed)
+            {
+                // A twin with the same key was committed first: this copy of the bytes is not needed.
+                await store.DeleteAsync(image.Id, CancellationToken.None);
+                return await UploadIdempotency.ReplayAsync(db, request.HttpContext.Response, stored, received.Sha256!, ct);
+            }
             if (committed.Destinations > 0)
             {
                 // The deliveries are committed: wake the worker now rather than at its next poll.
@@ -61,14 +77,29 @@ public sealed partial class UploadHandler(AperturDb db, IImageStore store, Uploa
             {
                 events.Publish(session.Id, SessionEventNames.SessionCompleted, new { sessionId = session.Id.ToString() });
             }
-            return new UploadResult(stored.Id.ToString(), stored.Filename, stored.SizeBytes, committed.Destinations, stored.InPollQueue,
-                stored.MimeType, stored.ImageIndex, session.Id.ToString(), stored.Width, stored.Height, stored.IsEncrypted);
+            return UploadResult.Of(stored, committed.Destinations);
         }
         catch (ApiException e)
         {
             LogRejected(logger, session.Id, e.Status, e.Code);
             await PublishFailedAsync(session, listeners, e);
             throw;
+        }
+        finally
+        {
+            DeleteQuietly(tempPath);
+        }
+    }
+
+    // The body is read (and counted against the limits) only to compare its hash with the stored image's.
+    private async Task<UploadResult> ReplayAsync(HttpRequest request, Image original, UploadLimits limits, CancellationToken ct)
+    {
+        var tempPath = store.NewTempFilePath();
+        try
+        {
+            var received = await UploadReceiver.ReceiveAsync(request, tempPath, limits, keys, hash: true, ct);
+            LogReplayed(logger, original.Id, original.SessionId);
+            return await UploadIdempotency.ReplayAsync(db, request.HttpContext.Response, original, received.Sha256!, ct);
         }
         finally
         {
@@ -105,6 +136,9 @@ public sealed partial class UploadHandler(AperturDb db, IImageStore store, Uploa
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Accepted image {ImageId} for session {SessionId} at index {ImageIndex} ({MimeType}, {SizeBytes} bytes)")]
     private static partial void LogAccepted(ILogger logger, Guid imageId, Guid sessionId, int imageIndex, string mimeType, long sizeBytes);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Upload retried with the idempotency key of image {ImageId} in session {SessionId}")]
+    private static partial void LogReplayed(ILogger logger, Guid imageId, Guid sessionId);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Rejected an upload to session {SessionId}: {Status} {Code}")]
     private static partial void LogRejected(ILogger logger, Guid sessionId, int status, string code);

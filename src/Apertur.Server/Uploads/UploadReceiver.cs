@@ -1,6 +1,6 @@
 using System.Buffers;
+using System.Security.Cryptography;
 using System.Text;
-using System.Text.Json;
 using Apertur.Server.Encryption;
 using Apertur.Server.Hosting;
 using Microsoft.AspNetCore.Http.Features;
@@ -9,12 +9,16 @@ using Microsoft.Net.Http.Headers;
 
 namespace Apertur.Server.Uploads;
 
-/// <summary>What the request carried: the plaintext image, already in the temp file, and the client's words about it.</summary>
-public sealed record ReceivedUpload(long SizeBytes, string? Filename, string? Source, bool Encrypted);
+/// <summary>
+/// What the request carried: the plaintext image, already in the temp file, and the client's words about it; its SHA-256 when
+/// asked for (an upload with an idempotency key).
+/// </summary>
+public sealed record ReceivedUpload(long SizeBytes, string? Filename, string? Source, bool Encrypted, byte[]? Sha256 = null);
 
 /// <summary>
 /// Reads an upload body into a temporary file without buffering it (contract §2.2, §3): plain multipart, or an
 /// encrypted envelope as a multipart part (variant A) or a JSON body (variants B, C), decrypted to the same temp file.
+/// Every variant counts the image bytes as they arrive and stops reading at the limit (413).
 /// </summary>
 public static class UploadReceiver
 {
@@ -22,7 +26,8 @@ public static class UploadReceiver
     private const long OtherPartsLimit = 64 * 1024;
     private const int CopyBufferSize = 81920;
 
-    public static async Task<ReceivedUpload> ReceiveAsync(HttpRequest request, string tempPath, UploadLimits limits, ServerKeys keys, CancellationToken ct)
+    public static async Task<ReceivedUpload> ReceiveAsync(HttpRequest request, string tempPath, UploadLimits limits, ServerKeys keys, bool hash,
+        CancellationToken ct)
     {
         var contentType = MediaTypeHeaderValue.TryParse(request.ContentType, out var parsed) ? parsed : null;
         var isMultipart = contentType?.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase) == true;
@@ -45,9 +50,10 @@ public static class UploadReceiver
             bodySize.MaxRequestBodySize = maxRequest;
         }
 
-        return isMultipart
+        var received = isMultipart
             ? await ReadMultipartAsync(request, contentType!, tempPath, limits, encrypted, keys, ct)
             : await ReadJsonEnvelopeAsync(request, tempPath, limits, keys, ct);
+        return hash ? received with { Sha256 = await HashFileAsync(tempPath, ct) } : received;
     }
 
     private static bool IsEncrypted(HttpRequest request)
@@ -84,7 +90,7 @@ public static class UploadReceiver
                 }
                 filename = disposition!.FileNameStar.HasValue ? disposition.FileNameStar.Value : HeaderUtilities.RemoveQuotes(disposition.FileName).Value;
                 size = encrypted
-                    ? await DecryptToFileAsync(await ReadBoundedAsync(section.Body, limits.MaxEnvelopeBytes, limits, ct), tempPath, limits, keys, ct)
+                    ? (await DecryptToFileAsync(section.Body, tempPath, limits, keys, ct)).Size
                     : await CopyToFileAsync(section.Body, tempPath, limits, ct);
             }
             else if (name == "source")
@@ -106,55 +112,55 @@ public static class UploadReceiver
     // Variants B (camelCase) and C (snake_case): the envelope is the body, with filename and source beside it.
     private static async Task<ReceivedUpload> ReadJsonEnvelopeAsync(HttpRequest request, string tempPath, UploadLimits limits, ServerKeys keys, CancellationToken ct)
     {
-        var body = await ReadBoundedAsync(request.Body, limits.MaxEnvelopeBytes, limits, ct);
-        using var doc = ParseEnvelopeJson(body);
-        var root = doc.RootElement;
-        var size = await DecryptToFileAsync(doc, tempPath, limits, keys, ct);
-        return new ReceivedUpload(size, OptionalText(root, "filename", "fileName", "file_name"), OptionalText(root, "source"), Encrypted: true);
+        var (size, envelope) = await DecryptToFileAsync(request.Body, tempPath, limits, keys, ct);
+        return new ReceivedUpload(size, OptionalText(envelope, "filename", "fileName", "file_name"), OptionalText(envelope, "source"), Encrypted: true);
     }
 
-    private static async Task<long> DecryptToFileAsync(ReadOnlyMemory<byte> envelopeJson, string tempPath, UploadLimits limits, ServerKeys keys, CancellationToken ct)
+    // The envelope is streamed: its data is decoded into the temp file and counted (one byte over the limit ends the upload
+    // with 413), then read back once, at its exact size, to be opened in place (AES-GCM checks its tag over the whole).
+    private static async Task<(long Size, StreamedEnvelope Envelope)> DecryptToFileAsync(Stream body, string tempPath, UploadLimits limits,
+        ServerKeys keys, CancellationToken ct)
     {
-        using var doc = ParseEnvelopeJson(envelopeJson);
-        return await DecryptToFileAsync(doc, tempPath, limits, keys, ct);
-    }
-
-    private static async Task<long> DecryptToFileAsync(JsonDocument envelopeJson, string tempPath, UploadLimits limits, ServerKeys keys, CancellationToken ct)
-    {
-        var envelope = EncryptedEnvelope.FromJson(envelopeJson.RootElement);
-        var plaintext = EnvelopeDecryptor.Decrypt(envelope, await keys.GetPrivateKeyAsync(ct));
+        StreamedEnvelope envelope;
+        await using (var file = CreateTempFile(tempPath))
+        {
+            envelope = await EnvelopeReader.ReadAsync(body, file, limits.MaxBytes + EnvelopeDecryptor.TagLength, () => TooLarge(limits), FromClient, ct);
+        }
+        if (envelope.EncryptedKey is not { } encryptedKey || envelope.Iv is not { } iv || !envelope.HasData)
+        {
+            throw EnvelopeDecryptor.InvalidEnvelope($"The envelope has no '{(envelope.EncryptedKey is null ? "encryptedKey" : envelope.Iv is null ? "iv" : "encryptedData")}' field.");
+        }
+        var data = await File.ReadAllBytesAsync(tempPath, ct);
+        var plaintext = EnvelopeDecryptor.Decrypt(envelope.Algorithm, encryptedKey, iv, data, await keys.GetPrivateKeyAsync(ct));
         if (plaintext.Length > limits.MaxBytes)
         {
             throw TooLarge(limits);
         }
-        await using var file = CreateTempFile(tempPath);
-        file.Write(plaintext.Span);
-        file.Flush(flushToDisk: true);
-        return plaintext.Length;
+        await using (var file = new FileStream(tempPath, FileMode.Truncate, FileAccess.Write, FileShare.None, bufferSize: 0, FileOptions.None))
+        {
+            file.Write(plaintext.Span);
+            file.Flush(flushToDisk: true);
+        }
+        return (plaintext.Length, envelope);
     }
 
-    private static JsonDocument ParseEnvelopeJson(ReadOnlyMemory<byte> json)
-    {
-        try
-        {
-            return JsonDocument.Parse(json);
-        }
-        catch (JsonException)
-        {
-            throw EnvelopeDecryptor.InvalidEnvelope("The encrypted upload is not a valid JSON envelope {encryptedKey, iv, encryptedData, algorithm}.");
-        }
-    }
-
-    private static string? OptionalText(JsonElement root, params string[] names)
+    private static string? OptionalText(StreamedEnvelope envelope, params string[] names)
     {
         foreach (var name in names)
         {
-            if (root.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String)
+            if (envelope.Texts.TryGetValue(name, out var value))
             {
-                return value.GetString();
+                return value;
             }
         }
         return null;
+    }
+
+    // Read back from the page cache; only uploads with an idempotency key pay for it.
+    private static async Task<byte[]> HashFileAsync(string path, CancellationToken ct)
+    {
+        await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, CopyBufferSize, FileOptions.SequentialScan);
+        return await SHA256.HashDataAsync(file, ct);
     }
 
     // Streams the file part to disk, counting; one byte over the limit ends the upload with 413.

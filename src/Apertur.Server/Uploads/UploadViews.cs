@@ -16,7 +16,11 @@ public sealed record UploadResult(
     [property: JsonPropertyName("session_id")] string SessionId,
     [property: JsonPropertyName("width")] int Width,
     [property: JsonPropertyName("height")] int Height,
-    [property: JsonPropertyName("is_encrypted")] bool IsEncrypted);
+    [property: JsonPropertyName("is_encrypted")] bool IsEncrypted)
+{
+    public static UploadResult Of(Image image, int destinations) => new(image.Id.ToString(), image.Filename, image.SizeBytes, destinations,
+        image.InPollQueue, image.MimeType, image.ImageIndex, image.SessionId.ToString(), image.Width, image.Height, image.IsEncrypted);
+}
 
 /// <summary>One row of the uploads history (§2.3), camelCase.</summary>
 public sealed record UploadRow(

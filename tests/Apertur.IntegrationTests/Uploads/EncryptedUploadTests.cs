@@ -4,6 +4,9 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using Apertur.IntegrationTests.Infrastructure;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
 using Shouldly;
 
 namespace Apertur.IntegrationTests.Uploads;
@@ -150,6 +153,91 @@ public sealed class EncryptedUploadTests
         response.StatusCode.ShouldBe(HttpStatusCode.RequestEntityTooLarge);
         (await response.ReadErrorCodeAsync()).ShouldBe("FILE_TOO_LARGE");
         app.TempFiles().ShouldBeEmpty();
+    }
+
+    [Theory, ClassData(typeof(Databases))]
+    public async Task Upload_ChunkedEnvelopeOverTheLimit_StopsReadingAtTheLimit(string db)
+    {
+        var counter = new BodyCounter();
+        await using var app = await TestApp.StartAsync(db, services: s => s.AddSingleton<IStartupFilter>(counter));
+        var session = (await app.Client.CreateSessionAsync("""{"max_image_size_mb":1}""")).SessionId();
+        var big = new byte[8 * 1024 * 1024];
+        big[0] = 0xFF; big[1] = 0xD8; big[2] = 0xFF;
+        // Unescaped, as Node's JSON.stringify writes it: the body is then the base64 itself, byte for byte.
+        var json = JsonSerializer.SerializeToUtf8Bytes(UploadClient.Envelope(big, await app.Client.ServerKeyAsync()), Unescaped);
+        var envelope = new StreamContent(new UnseekableStream(json));
+        envelope.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        var part = new MultipartFormDataContent { { new StreamContent(new UnseekableStream(json)), "file", "image.jpg.enc" } };
+
+        // The multipart reader reads ahead of the part by up to its 80 KB buffer.
+        foreach (var (variant, content, readAhead) in new (string, HttpContent, int)[] { ("json body", envelope, 0), ("multipart part", part, 80 * 1024) })
+        {
+            counter.Watching = true;
+            Interlocked.Exchange(ref counter.Read, 0);
+            using var response = await app.Client.UploadAsync(session, content, encrypted: true);
+            counter.Watching = false;
+            response.StatusCode.ShouldBe(HttpStatusCode.RequestEntityTooLarge, variant);
+            (await response.ReadErrorCodeAsync()).ShouldBe("FILE_TOO_LARGE");
+            counter.ContentLength.ShouldBeNull(variant);
+            // 1 MB of image and its tag are this much base64; the key material and framing before it take under 2 KB.
+            var limit = (1024 * 1024 + 16 + 2) / 3 * 4;
+            Interlocked.Read(ref counter.Read).ShouldBeLessThan(limit + 32 * 1024 + readAhead, variant);
+        }
+        app.TempFiles().ShouldBeEmpty();
+    }
+
+    private static readonly JsonSerializerOptions Unescaped = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    /// <summary>Counts the bytes of the upload body the server reads.</summary>
+    private sealed class BodyCounter : IStartupFilter
+    {
+        public long Read;
+        public volatile bool Watching;
+        public long? ContentLength;
+
+        public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
+        {
+            app.Use(async (context, nextMiddleware) =>
+            {
+                if (Watching && context.Request.Path.Value!.EndsWith("/images", StringComparison.Ordinal))
+                {
+                    ContentLength = context.Request.ContentLength;
+                    context.Request.Body = new CountingStream(context.Request.Body, this);
+                }
+                await nextMiddleware(context);
+            });
+            next(app);
+        };
+
+        private sealed class CountingStream(Stream inner, BodyCounter counter) : Stream
+        {
+            public override bool CanRead => true;
+            public override bool CanSeek => false;
+            public override bool CanWrite => false;
+            public override long Length => throw new NotSupportedException();
+            public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+            public override void Flush() { }
+            public override int Read(byte[] buffer, int offset, int count) => Counted(inner.Read(buffer, offset, count));
+            public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+                Counted(await inner.ReadAsync(buffer, cancellationToken));
+            public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+                ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+            public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+            public override void SetLength(long value) => throw new NotSupportedException();
+            public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+            private int Counted(int read)
+            {
+                Interlocked.Add(ref counter.Read, read);
+                return read;
+            }
+        }
+    }
+
+    /// <summary>Hides the length so the body goes chunked and the server must count while streaming.</summary>
+    private sealed class UnseekableStream(byte[] data) : MemoryStream(data)
+    {
+        public override bool CanSeek => false;
     }
 
     private static async Task ShouldDownloadAsync(TestApp app, JsonElement uploaded, byte[] expected)

@@ -392,7 +392,8 @@
   function addFiles(fileList, source) {
     const files = Array.from(fileList ?? []);
     for (const file of files) {
-      const item = { id: nextId++, file, name: file.name || 'photo', source, status: 'checking', progress: 0, failures: 0, retryable: false };
+      const item = { id: nextId++, file, name: file.name || 'photo', source, status: 'checking', progress: 0, failures: 0, retryable: false,
+        idempotencyKey: newKey() };
       items.push(item);
       createTile(item);
       render(item);
@@ -480,6 +481,12 @@
     for (const item of items) if (item.status === 'failed' && item.retryable) retryNow(item);
   }
 
+  // crypto.randomUUID needs a secure context; a server reached over plain http on a LAN still gets 128 random bits.
+  function newKey() {
+    if (crypto.randomUUID) return crypto.randomUUID();
+    return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
+  }
+
   function send(item) {
     active += 1;
     item.status = 'uploading';
@@ -503,6 +510,8 @@
     };
     xhr.open('POST', `${api}/images`);
     if (password) xhr.setRequestHeader('x-session-password', password);
+    // The same key on every try of this photo: a retry after a lost answer gets that answer instead of a second copy.
+    xhr.setRequestHeader('Idempotency-Key', item.idempotencyKey);
     xhr.upload.addEventListener('progress', (e) => {
       if (!e.lengthComputable) return;
       item.progress = e.loaded / e.total;
