@@ -1,6 +1,6 @@
 namespace Apertur.Destinations;
 
-/// <summary>The destination type strings the API accepts (contract decision 17).</summary>
+/// <summary>The destination type strings the API accepts (docs/api.md "Destinations").</summary>
 public static class DestinationKinds
 {
     public const string Webhook = "webhook";

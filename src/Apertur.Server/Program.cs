@@ -150,7 +150,7 @@ app.MapDeliveriesApi();
 app.MapDownloadLinksApi();
 // Event webhooks of a project: subscriptions, test send, deliveries log and manual retry.
 app.MapEventWebhooksApi();
-// The hosted upload page /u/{uuid} (contract §2.14) and its assets.
+// The hosted upload page /u/{uuid} (README, "The upload page") and its assets.
 app.MapUploadPage();
 
 // The dashboard's pages, assets and image thumbnails.

@@ -6,7 +6,7 @@ using Shouldly;
 
 namespace Apertur.BrowserTests;
 
-/// <summary>The page inside an iframe tells its parent what happened (contract §2.12 c), as the Odoo widget expects.</summary>
+/// <summary>The page inside an iframe tells its parent what happened (README, "The upload page"), as the Odoo widget expects.</summary>
 [Collection(OneBrowser.Name)]
 public sealed class EmbeddingTests(Chromium chromium)
 {

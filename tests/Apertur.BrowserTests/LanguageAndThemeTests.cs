@@ -6,7 +6,7 @@ using static Microsoft.Playwright.Assertions;
 
 namespace Apertur.BrowserTests;
 
-/// <summary><c>?lang=</c> and the browser's language; <c>?colorScheme=</c> and the device's scheme (contract §2.14).</summary>
+/// <summary><c>?lang=</c> and the browser's language; <c>?colorScheme=</c> and the device's scheme (README, "The upload page").</summary>
 [Collection(OneBrowser.Name)]
 public sealed class LanguageAndThemeTests(Chromium chromium)
 {

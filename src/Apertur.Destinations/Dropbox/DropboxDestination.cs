@@ -21,7 +21,7 @@ public sealed record DropboxSettings(OAuthApp App, Uri ApiBaseUrl, Uri ContentBa
 /// <summary>
 /// The <c>dropbox</c> destination, on the Dropbox API v2 through HttpClient (no client package is served here; the
 /// protocol is small and documented). Images land at <c>{root}/{subfolder_template}/{filename_template}</c>, by default
-/// <c>/Apps/Apertur/{folder}/{session_id}/{image_index}.{ext}</c> (contract §2.7); an app with "App folder" access sets
+/// <c>/Apps/Apertur/{folder}/{session_id}/{image_index}.{ext}</c> (docs/cloud-drives.md); an app with "App folder" access sets
 /// <c>root</c> to <c>/</c>. Writes use <c>mode: overwrite</c>, so a delivery repeated after a crash replaces the same
 /// file with the same bytes. Images up to the threshold go in one <c>/files/upload</c>; larger ones through an upload
 /// session (start / append_v2 / finish), resumed at Dropbox's <c>correct_offset</c> after a lost answer and renewed once

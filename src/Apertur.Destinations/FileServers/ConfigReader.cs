@@ -6,7 +6,7 @@ namespace Apertur.Destinations.FileServers;
 
 /// <summary>
 /// Reads the config fields shared by the file-server kinds (sftp, ftp, webdav), collecting what is wrong in words.
-/// Names accept the contract's short aliases (<c>user</c>, <c>dir</c>) beside the (<c>username</c>, <c>remote_dir</c>).
+/// Names accept the short aliases the hosted service documents (<c>user</c>, <c>dir</c>) beside <c>username</c> and <c>remote_dir</c>.
 /// </summary>
 internal sealed class ConfigReader
 {

@@ -1,7 +1,7 @@
 namespace Apertur.Destinations.OAuth;
 
 /// <summary>
-/// Optional adapter ability: the destination is connected to an account with OAuth (design.md "Seams"). The server's
+/// Optional adapter ability: the destination is connected to an account with OAuth (docs/architecture.md "Seams"). The server's
 /// connect endpoints build the consent URL and exchange the code with <see cref="OAuth"/>; the callback path segment is
 /// <see cref="OAuthApp.Provider"/> (<c>/oauth/{provider}/callback</c>).
 /// </summary>

@@ -4,13 +4,13 @@ using System.Text;
 namespace Apertur.Destinations.Webhooks;
 
 /// <summary>
-/// The outbound signature schemes of contract §4, each verifiable by the official SDK verifiers. Hex is lowercase and
+/// The outbound signature schemes (docs/api.md "Signatures"), each verifiable by the official SDK verifiers. Hex is lowercase and
 /// base64 is padded, because several SDKs compare strings exactly. Bodies are hashed incrementally so a large body
 /// never has to sit in memory: feed it chunk by chunk through <see cref="Hmac"/>.
 /// </summary>
 public static class Signatures
 {
-    /// <summary>Image webhooks (§4.1) and event_json: <c>sha256=</c> + hex HMAC-SHA256(UTF-8 secret, body).</summary>
+    /// <summary>Image webhooks and event_json: <c>sha256=</c> + hex HMAC-SHA256(UTF-8 secret, body).</summary>
     public static string ImageWebhook(string secret, ReadOnlySpan<byte> body)
     {
         using var mac = ImageWebhookHmac(secret);
@@ -24,7 +24,7 @@ public static class Signatures
 
     public static string ImageWebhookValue(IncrementalHash mac) => "sha256=" + Convert.ToHexStringLower(mac.GetHashAndReset());
 
-    /// <summary>Event webhooks, method <c>hmac_sha256</c> (§4.2): <c>sha256=</c> + hex HMAC(UTF-8 secret, "ts.body").</summary>
+    /// <summary>Event webhooks, method <c>hmac_sha256</c>: <c>sha256=</c> + hex HMAC(UTF-8 secret, "ts.body").</summary>
     public static string EventHmac(string secret, long timestamp, ReadOnlySpan<byte> body)
     {
         using var mac = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, Encoding.UTF8.GetBytes(secret));
@@ -34,7 +34,7 @@ public static class Signatures
     }
 
     /// <summary>
-    /// Event webhooks, method <c>svix</c> (§4.3): <c>v1,</c> + base64 HMAC(hex-decoded secret, "id.ts.body").
+    /// Event webhooks, method <c>svix</c>: <c>v1,</c> + base64 HMAC(hex-decoded secret, "id.ts.body").
     /// Apertur's secrets are hex, unlike real Svix; every SDK verifier hex-decodes them.
     /// </summary>
     public static string Svix(string hexSecret, string messageId, long timestamp, ReadOnlySpan<byte> body) =>

@@ -56,7 +56,7 @@ internal sealed class BinaryBody(DeliveryImage image) : WebhookBody
 }
 
 /// <summary>
-/// <c>multipart</c>: one text field per tag (decision 14: split on the first <c>:</c>), then the file part <c>image</c>.
+/// <c>multipart</c>: one text field per tag (split on the first <c>:</c>, docs/api.md "Image webhooks"), then the file part <c>image</c>.
 /// Names are escaped as browsers do (RFC 7578 / WHATWG: <c>"</c>, CR and LF percent-encoded).
 /// </summary>
 internal sealed class MultipartBody : WebhookBody
@@ -178,7 +178,7 @@ internal sealed class JsonBase64Body : WebhookBody
     }
 }
 
-/// <summary>The event-shaped JSON bodies: event_json (decision 3, what the Odoo plugin parses) and the test event.</summary>
+/// <summary>The event-shaped JSON bodies: event_json (what the Odoo plugin parses, docs/webhooks.md) and the test event.</summary>
 internal static class EventJson
 {
     public const string ImageDeliveredTopic = "image.delivered";
@@ -264,7 +264,7 @@ internal static class EventJson
     }
 }
 
-/// <summary>Decision 14: a tag <c>user:123</c> is the pair (<c>user</c>, <c>123</c>); a tag without <c>:</c> maps to "".</summary>
+/// <summary>A tag <c>user:123</c> is the pair (<c>user</c>, <c>123</c>); a tag without <c>:</c> maps to "".</summary>
 internal static class Tags
 {
     public static IEnumerable<(string Name, string Value)> Pairs(IEnumerable<string> tags) =>

@@ -3,7 +3,7 @@ using System.Text.Json;
 
 namespace Apertur.Destinations.Webhooks;
 
-/// <summary>The body formats of a webhook destination (contract §4.1 and decision 3).</summary>
+/// <summary>The body formats of a webhook destination (docs/webhooks.md, "Image webhooks").</summary>
 public enum WebhookFormat
 {
     Multipart,

@@ -11,7 +11,7 @@ using Apertur.Destinations.Storage;
 namespace Apertur.Destinations.Webhooks;
 
 /// <summary>
-/// The <c>webhook</c> destination (contract §4.1, decisions 3 and 14): POSTs each image to the configured URL as
+/// The <c>webhook</c> destination (docs/webhooks.md, "Image webhooks"): POSTs each image to the configured URL as
 /// <c>multipart</c> (default), <c>json_base64</c>, <c>binary</c> or <c>event_json</c>, signed twice: the SDK scheme
 /// (<c>X-Aptr-Signature</c> = <c>X-Apertur-Signature</c>, body only) and Standard Webhooks (<c>webhook-id</c>,
 /// <c>webhook-timestamp</c>, <c>webhook-signature</c>, which adds the previous secret for 24 h after a rotation).

@@ -7,7 +7,7 @@ namespace Apertur.Server.Delivery;
 
 /// <summary>
 /// The project's image deliveries (the dashboard's delivery log, over the API): list, one with its attempt log, and the
-/// manual retry that re-queues a failed delivery with a fresh retry window (design.md "Retries and failure").
+/// manual retry that re-queues a failed delivery with a fresh retry window (docs/api.md "Deliveries").
 /// </summary>
 public static class DeliveriesApi
 {

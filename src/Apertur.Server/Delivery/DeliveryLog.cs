@@ -23,7 +23,7 @@ public sealed record DeliveryEntry(Delivery Delivery, string? DestinationName, s
 
 /// <summary>
 /// The project's image delivery log and its manual retry, for the deliveries API and the dashboard: list with filters,
-/// one delivery with its attempts, and re-queueing failed deliveries with a fresh retry window (design.md "Retries and failure").
+/// one delivery with its attempts, and re-queueing failed deliveries with a fresh retry window (docs/api.md "Deliveries").
 /// </summary>
 public sealed class DeliveryLog(AperturDb db, TimeProvider time, DeliveryNudge nudge)
 {

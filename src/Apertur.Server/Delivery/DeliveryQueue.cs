@@ -12,7 +12,7 @@ namespace Apertur.Server.Delivery;
 /// <c>lease_token</c>, so a worker whose lease expired cannot overwrite a row that another worker has reclaimed.
 /// Implementations are scoped (they use the request's <see cref="AperturDb"/>); two scopes are two independent claimers.
 /// </summary>
-[System.Diagnostics.CodeAnalysis.SuppressMessage("Naming", "CA1711", Justification = "It is a queue: the name of design.md's seam.")]
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Naming", "CA1711", Justification = "It is a queue: the IDeliveryQueue seam of docs/architecture.md, \"How a delivery flows\".")]
 public interface IDeliveryQueue
 {
     /// <summary>Claims up to <paramref name="max"/> due deliveries, oldest due first. Never returns a row another live lease holds.</summary>
@@ -23,7 +23,7 @@ public interface IDeliveryQueue
 public sealed record DeliveryClaim(Guid LeaseToken, IReadOnlyList<Guid> DeliveryIds);
 
 /// <summary>PostgreSQL: one statement; <c>FOR UPDATE SKIP LOCKED</c> lets concurrent claimers pass each other's rows.</summary>
-[System.Diagnostics.CodeAnalysis.SuppressMessage("Naming", "CA1711", Justification = "It is a queue: the name of design.md's seam.")]
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Naming", "CA1711", Justification = "It is a queue: the IDeliveryQueue seam of docs/architecture.md, \"How a delivery flows\".")]
 public sealed class PostgresDeliveryQueue(AperturDb db, TimeProvider time) : IDeliveryQueue
 {
     private const string Sql = """
@@ -70,7 +70,7 @@ public sealed class PostgresDeliveryQueue(AperturDb db, TimeProvider time) : IDe
 /// read, so two claimers (threads or processes) serialise instead of both reading the same due rows. Times are unix
 /// milliseconds and ids upper-case text, as EF stores them.
 /// </summary>
-[System.Diagnostics.CodeAnalysis.SuppressMessage("Naming", "CA1711", Justification = "It is a queue: the name of design.md's seam.")]
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Naming", "CA1711", Justification = "It is a queue: the IDeliveryQueue seam of docs/architecture.md, \"How a delivery flows\".")]
 public sealed class SqliteDeliveryQueue(AperturDb db, WriteGate gate, TimeProvider time) : IDeliveryQueue
 {
     private const string Sql = """

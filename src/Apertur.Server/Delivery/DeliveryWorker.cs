@@ -12,7 +12,7 @@ using Microsoft.Extensions.Options;
 namespace Apertur.Server.Delivery;
 
 /// <summary>
-/// Drains the delivery outbox (design.md "How data flows" step 3): claims due deliveries under a lease, runs up to
+/// Drains the delivery outbox (docs/architecture.md "How a delivery flows"): claims due deliveries under a lease, runs up to
 /// <see cref="DeliveryOptions.Concurrency"/> at once through their destination's adapter, and hands each outcome to the
 /// <see cref="DeliveryRecorder"/>. It wakes on a nudge (an upload or a retry committed) or every poll interval. On
 /// shutdown the attempts in flight are cancelled and their leases released untried; if the process dies instead, the

@@ -10,7 +10,7 @@ using Microsoft.Extensions.Options;
 namespace Apertur.Server.Delivery;
 
 /// <summary>
-/// Signed, expiring, public image links (contract decision 3: <c>download_url</c> of event_json webhooks):
+/// Signed, expiring, public image links (docs/api.md "Download links": <c>download_url</c> of event_json webhooks):
 /// <c>/api/v1/images/{id}/download?expires=&lt;unix seconds&gt;&amp;sig=&lt;hex&gt;</c>, where sig is HMAC-SHA256 over
 /// <c>"{id}.{expires}"</c> under a key derived from the master key. Every replica that shares the master key checks every
 /// other's links; nothing is stored per link, and changing the master key revokes them all.

@@ -8,7 +8,7 @@ using Microsoft.AspNetCore.DataProtection;
 namespace Apertur.Server.Destinations;
 
 /// <summary>
-/// Destination config secrets at rest (design: Security; contract decision 17). The database keeps the config JSON with
+/// Destination config secrets at rest (docs/architecture.md "Security choices"; docs/api.md "Destinations"). The database keeps the config JSON with
 /// every secret value replaced by <c>{"$protected":"CfDJ8…"}</c>, the Data Protection ciphertext of that value's JSON text
 /// (purpose <see cref="Purpose"/>). Adapters and the worker get <see cref="Reveal"/>; API answers get <see cref="Mask"/>.
 /// <para>

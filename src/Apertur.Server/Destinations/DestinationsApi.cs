@@ -18,7 +18,7 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Apertur.Server.Destinations;
 
-/// <summary>A project's destinations (contract §2.7, decisions 17 and 18): CRUD and the connection test.</summary>
+/// <summary>A project's destinations (docs/api.md "Destinations"): CRUD and the connection test.</summary>
 public static class DestinationsApi
 {
     public const int MaxNameLength = 100;
@@ -110,7 +110,7 @@ public static class DestinationsApi
 
     /// <summary>
     /// What a person should know about a config that works but is unsafe (plain FTP, TLS checks off, WebDAV over http).
-    /// Answered as <c>warnings</c> beside the contract's fields (the SDKs ignore unknown fields; Rust's serde included) and
+    /// Answered as <c>warnings</c> beside the documented fields (the SDKs ignore unknown fields; Rust's serde included) and
     /// left out when there is none.
     /// </summary>
     internal static IReadOnlyList<string> Warnings(string kind, JsonElement config) => kind switch

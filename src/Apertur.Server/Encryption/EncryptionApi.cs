@@ -3,7 +3,7 @@ using Apertur.Server.Hosting;
 
 namespace Apertur.Server.Encryption;
 
-/// <summary>The server's public key for client-side encryption (contract §2.5): public, under both documented paths.</summary>
+/// <summary>The server's public key for client-side encryption (docs/api.md "Encrypted uploads"): public, under both documented paths.</summary>
 public static class EncryptionApi
 {
     public static IEndpointRouteBuilder MapEncryptionApi(this IEndpointRouteBuilder app)

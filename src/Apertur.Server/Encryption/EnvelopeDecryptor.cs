@@ -5,7 +5,7 @@ using Apertur.Server.Hosting;
 namespace Apertur.Server.Encryption;
 
 /// <summary>
-/// The client-side encryption envelope of contract §3, still base64-encoded as it arrived. Fields may be camelCase
+/// The client-side encryption envelope (docs/api.md "Encrypted uploads"), still base64-encoded as it arrived. Fields may be camelCase
 /// (variants A and B) or snake_case (variant C).
 /// </summary>
 public sealed record EncryptedEnvelope(JsonElement EncryptedKey, JsonElement Iv, JsonElement EncryptedData, string? Algorithm)

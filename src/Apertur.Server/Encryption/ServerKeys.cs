@@ -7,7 +7,7 @@ using Microsoft.EntityFrameworkCore;
 namespace Apertur.Server.Encryption;
 
 /// <summary>
-/// The server's RSA-3072 key for client-side encrypted uploads (contract §2.5, §3). Created once on first use, kept in
+/// The server's RSA-3072 key for client-side encrypted uploads (docs/api.md "Encrypted uploads"). Created once on first use, kept in
 /// the database with the private key protected by Data Protection, and cached for the life of the process.
 /// </summary>
 public sealed class ServerKeys(IServiceScopeFactory scopes, IDataProtectionProvider protection, TimeProvider time) : IDisposable

@@ -7,7 +7,7 @@ namespace Apertur.Server.EventWebhooks;
 
 /// <summary>
 /// The <c>data</c> object of each topic, snake_case like the rest of the event envelope. Image events use the field
-/// names the Odoo plugin reads (§6.2: id, filename, size_bytes, mime_type, session_id, image_index, tags, metadata).
+/// names the Odoo plugin reads (id, filename, size_bytes, mime_type, session_id, image_index, tags, metadata).
 /// </summary>
 public static class EventData
 {

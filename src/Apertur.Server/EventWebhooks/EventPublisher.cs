@@ -100,7 +100,7 @@ public sealed record EventListeners(Guid ProjectId, IReadOnlyList<EventListener>
 
 public sealed record EventListener(Guid Id, string[] Topics);
 
-/// <summary>The event envelope of §4.2 with both <c>event</c> and <c>topic</c> (decision 15), as compact UTF-8 JSON.</summary>
+/// <summary>The event envelope with both <c>event</c> and <c>topic</c> (docs/api.md "Event webhooks"), as compact UTF-8 JSON.</summary>
 public static class EventPayload
 {
     public static string Serialize(string topic, Guid projectId, object data, DateTimeOffset timestamp)

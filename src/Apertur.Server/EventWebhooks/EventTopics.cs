@@ -1,7 +1,7 @@
 namespace Apertur.Server.EventWebhooks;
 
 /// <summary>
-/// The event topics of decision 15 and the one rule for which subscription receives which event. A subscription name
+/// The event topics (docs/api.md "Topics") and the one rule for which subscription receives which event. A subscription name
 /// is a canonical topic, an alias of one, or a pattern whose <c>*</c> matches any run of characters (dots included) and
 /// must match at least one canonical topic. Subscriptions are stored as the user wrote them and read through this rule.
 /// </summary>
@@ -9,7 +9,7 @@ namespace Apertur.Server.EventWebhooks;
 /// There is no canonical "delivered" or "session completed" topic, and none is invented here: <c>image.delivered</c>,
 /// <c>project.upload.image.delivered</c> and <c>session.completed</c> map onto <c>project.upload.completed</c>, the one
 /// event that carries an accepted image. Its data says <c>session_completed: true</c> on the upload that completes its
-/// session. Per-destination "delivered" messages are the webhook destination's <c>event_json</c> format (decision 3).
+/// session. Per-destination "delivered" messages are the webhook destination's <c>event_json</c> format (docs/webhooks.md).
 /// </remarks>
 public static class EventTopics
 {

@@ -1,6 +1,6 @@
 namespace Apertur.Server.EventWebhooks;
 
-/// <summary>A project's subscription to event topics (contract §2.9), with its own secret and retry policy.</summary>
+/// <summary>A project's subscription to event topics (docs/api.md "Event webhooks"), with its own secret and retry policy.</summary>
 public sealed class EventWebhook
 {
     public Guid Id { get; set; }
@@ -67,8 +67,8 @@ public static class WebhookDeliveryStatus
 
 public static class SignatureMethods
 {
-    /// <summary>§4.2: <c>X-Apertur-Timestamp</c> and <c>X-Apertur-Signature: sha256=hex(HMAC(UTF-8 secret, "ts.body"))</c>.</summary>
+    /// <summary><c>X-Apertur-Timestamp</c> and <c>X-Apertur-Signature: sha256=hex(HMAC(UTF-8 secret, "ts.body"))</c>.</summary>
     public const string HmacSha256 = "hmac_sha256";
-    /// <summary>§4.3: <c>svix-id</c>, <c>svix-timestamp</c>, <c>svix-signature: v1,base64(HMAC(hex-decoded secret, "id.ts.body"))</c>.</summary>
+    /// <summary><c>svix-id</c>, <c>svix-timestamp</c>, <c>svix-signature: v1,base64(HMAC(hex-decoded secret, "id.ts.body"))</c>.</summary>
     public const string Svix = "svix";
 }

@@ -4,7 +4,7 @@ using Apertur.Server.Hosting;
 
 namespace Apertur.Server.EventWebhooks;
 
-/// <summary>Create and PATCH bodies of contract §2.9, read with the aliases of §0.9 and checked field by field (400 with a reason).</summary>
+/// <summary>Create and PATCH bodies (docs/api.md "Event webhooks"), read with their snake_case aliases and checked field by field (400 with a reason).</summary>
 public static class EventWebhookRequests
 {
     public const int MaxRetriesLimit = 20;
@@ -56,7 +56,7 @@ public static class EventWebhookRequests
         webhook.UpdatedAt = now;
     }
 
-    /// <summary>64 lowercase hex characters from 32 random bytes (decision 16; §4.3 needs even-length hex).</summary>
+    /// <summary>64 lowercase hex characters from 32 random bytes (the svix method hex-decodes it, so it must be even-length hex).</summary>
     public static string NewSecret() => RandomNumberGenerator.GetHexString(64, lowercase: true);
 
     private static void Apply(EventWebhook webhook, JsonBody body)

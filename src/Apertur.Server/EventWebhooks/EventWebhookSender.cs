@@ -16,7 +16,7 @@ public sealed record SendOutcome(bool Success, bool Permanent, int? StatusCode, 
 
 /// <summary>
 /// POSTs one event body to a webhook through the guarded outbound client (SSRF guard at connect, redirects never
-/// followed), signed with the webhook's method only — §4.2 <c>hmac_sha256</c> or §4.3 <c>svix</c>, never both — plus
+/// followed), signed with the webhook's method only — <c>hmac_sha256</c> or <c>svix</c> (docs/api.md "Signatures"), never both — plus
 /// <c>Content-Type: application/json</c>, <c>X-Apertur-Delivery-Id</c> and the custom headers. Success is any 2xx
 /// within the timeout. The secret is revealed from its encrypted column for the signature only.
 /// </summary>

@@ -4,7 +4,7 @@ using Apertur.Server.Hosting;
 
 namespace Apertur.Server.EventWebhooks;
 
-// Wire shapes of contract §2.9: camelCase, every field always present (Rust-required), names spelt out.
+// Wire shapes of docs/api.md "Event webhooks": camelCase, every field always present (Rust-required), names spelt out.
 
 public sealed record EventWebhookView(
     [property: JsonPropertyName("id")] string Id,

@@ -7,7 +7,7 @@ using Microsoft.EntityFrameworkCore;
 namespace Apertur.Server.EventWebhooks;
 
 /// <summary>
-/// Event webhooks (contract §2.9, decisions 15, 16, 18): CRUD, a synchronous test send, the deliveries log and manual
+/// Event webhooks (docs/api.md "Event webhooks"): CRUD, a synchronous test send, the deliveries log and manual
 /// retry. A key acts on its own project only: another project's id, or any id that is not a UUID, is 404.
 /// </summary>
 public static class EventWebhooksApi
@@ -106,7 +106,7 @@ public static class EventWebhooksApi
         return TypedResults.Ok(new MessageView(await actions.RetryAsync(webhook, Ids.ParseOrNotFound(deliveryId, "Delivery"), ct)));
     }
 
-    // The route's project must be the caller's (decision 18); anything else is indistinguishable from a missing one.
+    // The route's project must be the caller's (docs/api.md "Authentication"); anything else is indistinguishable from a missing one.
     private static Guid ProjectOf(HttpContext http, string projectId) => http.RequireProject(projectId).ProjectId;
 
     internal static async Task<EventWebhook> FindAsync(AperturDb db, Guid projectId, string webhookId, CancellationToken ct, bool track = false)

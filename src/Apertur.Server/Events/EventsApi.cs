@@ -9,7 +9,7 @@ using Microsoft.Extensions.Options;
 namespace Apertur.Server.Events;
 
 /// <summary>
-/// Live session events over SSE (contract §2.12 a, decisions 5 and 19). Public: the session UUID is the capability,
+/// Live session events over SSE (docs/api.md "Live events (SSE)"). Public: the session UUID is the capability,
 /// so the docs' alias path accepts and ignores a Bearer header or <c>?token=</c>.
 /// </summary>
 public static partial class EventsApi

@@ -80,7 +80,7 @@ public sealed class SessionEventHub
     }
 }
 
-/// <summary>The SSE event names of contract §2.12.</summary>
+/// <summary>The SSE event names (docs/api.md "Live events (SSE)").</summary>
 public static class SessionEventNames
 {
     public const string Connected = "connected";
@@ -88,9 +88,9 @@ public static class SessionEventNames
     public const string ImageDelivering = "image:delivering";
     public const string ImageDelivered = "image:delivered";
     public const string ImageFailed = "image:failed";
-    /// <summary>Not in the contract's list: an attempt failed and the delivery will be tried again (attempts, error, nextAttemptAt).</summary>
+    /// <summary>Not sent by the hosted service: an attempt failed and the delivery will be tried again (attempts, error, nextAttemptAt).</summary>
     public const string ImageRetrying = "image:retrying";
     public const string SessionCompleted = "session:completed";
-    /// <summary>Not in the contract's list: tells the upload page and long-polls that settings changed.</summary>
+    /// <summary>Not sent by the hosted service: tells the upload page and long-polls that settings changed.</summary>
     public const string SessionUpdated = "session:updated";
 }

@@ -3,7 +3,7 @@ using System.Text;
 namespace Apertur.Server.Events;
 
 /// <summary>
-/// Server-sent-event framing as the Node SDK's parser needs it (contract §2.12 a): <c>event: name\ndata: json\n\n</c>,
+/// Server-sent-event framing as the Node SDK's parser needs it (docs/api.md "Live events (SSE)"): <c>event: name\ndata: json\n\n</c>,
 /// one space after each colon, LF only, a single data line. Hand-written rather than .NET's SseFormatter because
 /// heartbeats are comment lines and each frame must reach the socket as one write.
 /// </summary>

@@ -4,7 +4,7 @@ using Microsoft.AspNetCore.Http.Features;
 namespace Apertur.Server.Hosting;
 
 /// <summary>
-/// The one place exceptions become HTTP answers: contract errors as-is, bad input as 400, a database that cannot be used
+/// The one place exceptions become HTTP answers (docs/api.md "Errors"): API errors as-is, bad input as 400, a database that cannot be used
 /// right now as 503 with <c>Retry-After</c> (<see cref="DatabaseUnavailable"/>), anything else 500.
 /// </summary>
 public sealed partial class ApiErrorHandler(ILogger<ApiErrorHandler> logger) : IExceptionHandler
@@ -45,7 +45,7 @@ public sealed partial class ApiErrorHandler(ILogger<ApiErrorHandler> logger) : I
         }
     }
 
-    /// <summary>Gives unmatched routes and bare status codes (404, 405) the contract's JSON error body.</summary>
+    /// <summary>Gives unmatched routes and bare status codes (404, 405) the JSON error body of docs/api.md "Errors".</summary>
     public static async Task WriteStatusCodeBodyAsync(StatusCodeContext statusContext)
     {
         var context = statusContext.HttpContext;

@@ -4,7 +4,7 @@ namespace Apertur.Server.Hosting;
 
 /// <summary>
 /// Any failure the client should see. Thrown from anywhere; <see cref="ApiErrorHandler"/> turns it into the
-/// contract's error body <c>{"statusCode","error","message","code"}</c> (plus <c>retryAfter</c> on 429 and 503).
+/// error body of docs/api.md "Errors", <c>{"statusCode","error","message","code"}</c> (plus <c>retryAfter</c> on 429 and 503).
 /// </summary>
 public sealed class ApiException(int status, string code, string message, int? retryAfterSeconds = null) : Exception(message)
 {

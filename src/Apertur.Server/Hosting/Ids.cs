@@ -1,6 +1,6 @@
 namespace Apertur.Server.Hosting;
 
-/// <summary>Ids are time-ordered UUID v7 strings (contract decision 22), stamped from the injected clock.</summary>
+/// <summary>Ids are time-ordered UUID v7 strings (docs/api.md "Conventions"), stamped from the injected clock.</summary>
 public static class Ids
 {
     public static Guid New(TimeProvider time) => Guid.CreateVersion7(time.GetUtcNow());

@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace Apertur.Server.Hosting;
 
-/// <summary>The one timestamp format on the wire: ISO-8601 UTC with milliseconds and Z (contract decision 2).</summary>
+/// <summary>The one timestamp format on the wire: ISO-8601 UTC with milliseconds and Z (docs/api.md "Conventions").</summary>
 public static class Iso
 {
     private const string Format_ = "yyyy-MM-dd'T'HH:mm:ss.fff'Z'";

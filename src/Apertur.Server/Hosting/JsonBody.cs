@@ -4,7 +4,7 @@ using System.Text.Json;
 namespace Apertur.Server.Hosting;
 
 /// <summary>
-/// A request body read leniently (contract §0.7–0.9): no body, an empty body, <c>{}</c> and <c>[]</c> all mean
+/// A request body read leniently (docs/api.md "Conventions"): no body, an empty body, <c>{}</c> and <c>[]</c> all mean
 /// "no fields"; unknown fields are ignored; each field may have aliases. Type errors are 400 with a clear message.
 /// </summary>
 public sealed class JsonBody

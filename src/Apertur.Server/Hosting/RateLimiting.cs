@@ -5,7 +5,7 @@ using Microsoft.Extensions.Options;
 
 namespace Apertur.Server.Hosting;
 
-/// <summary>The named limits of contract decision 11. Numbers are settings (<c>Apertur:RateLimits:&lt;Name&gt;</c>, per minute).</summary>
+/// <summary>The named limits (docs/api.md "Rate limits"). Numbers are settings (<c>Apertur:RateLimits:&lt;Name&gt;</c>, per minute).</summary>
 public static class RateLimitPolicies
 {
     /// <summary>POST /upload-sessions: 60/min per key.</summary>

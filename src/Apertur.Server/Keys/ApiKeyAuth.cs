@@ -10,8 +10,8 @@ namespace Apertur.Server.Keys;
 
 /// <summary>
 /// Endpoint filter for key-protected routes: <c>Authorization: Bearer aptr_…</c>, looked up by its SHA-256 and
-/// compared in constant time; the key's IP allow-list (403 <c>IP_NOT_ALLOWED</c>); optional request signing (contract §1.3,
-/// decision 12). Sets the <see cref="Caller"/>.
+/// compared in constant time; the key's IP allow-list (403 <c>IP_NOT_ALLOWED</c>); optional request signing (docs/api.md
+/// "Request signing"). Sets the <see cref="Caller"/>.
 /// </summary>
 public sealed class ApiKeyAuth(AperturDb db, TimeProvider time) : IEndpointFilter
 {
@@ -114,7 +114,7 @@ public sealed class ApiKeyAuth(AperturDb db, TimeProvider time) : IEndpointFilte
     }
 }
 
-/// <summary>The request-signing scheme of contract §1.3: <c>sha256=hex(HMAC(secret, ts.METHOD.target.hex(sha256(body))))</c>.</summary>
+/// <summary>The request-signing scheme (docs/api.md "Request signing"): <c>sha256=hex(HMAC(secret, ts.METHOD.target.hex(sha256(body))))</c>.</summary>
 public static class RequestSignature
 {
     public static string Compute(string secret, string timestamp, string method, string target, ReadOnlySpan<byte> bodySha256)

@@ -8,7 +8,7 @@ using Microsoft.EntityFrameworkCore;
 namespace Apertur.Server.Keys;
 
 /// <summary>
-/// A project's API keys (contract §2.8): list, create (the plain key is shown once), change, delete, and a key's default
+/// A project's API keys (docs/api.md "API keys"): list, create (the plain key is shown once), change, delete, and a key's default
 /// destinations. A key may deactivate or delete any key of its project, itself included; the <c>keys create</c> command
 /// is the way back in when none is left.
 /// </summary>
@@ -257,7 +257,7 @@ public static partial class KeysApi
     private static partial void LogDeleted(ILogger logger, Guid keyId, Guid projectId, Guid callerKeyId);
 }
 
-/// <summary>An API key as listed (contract §2.8; camelCase, every field Rust-required, arrays never null). Never the key itself.</summary>
+/// <summary>An API key as listed (docs/api.md "API keys"; camelCase, every field Rust-required, arrays never null). Never the key itself.</summary>
 public sealed record ApiKeyView(
     [property: JsonPropertyName("id")] string Id,
     [property: JsonPropertyName("prefix")] string Prefix,

@@ -6,7 +6,7 @@ using Microsoft.EntityFrameworkCore;
 namespace Apertur.Server.Polling;
 
 /// <summary>
-/// Reads a session's delivery-status snapshot (contract §2.11) in four queries whatever its size: the session, its
+/// Reads a session's delivery-status snapshot (docs/api.md "Delivery status") in four queries whatever its size: the session, its
 /// images, their deliveries with destination type and name, and the session's destination order. Shared by the
 /// delivery-status endpoint, the SSE stream and the dashboard.
 /// </summary>

@@ -2,7 +2,7 @@ using System.Text.Json.Serialization;
 
 namespace Apertur.Server.Polling;
 
-// Wire shape of delivery-status (contract §2.11): snake_case inside files, camelCase lastChanged. Every name is spelt out.
+// Wire shape of delivery-status (docs/api.md "Delivery status"): snake_case inside files, camelCase lastChanged. Every name is spelt out.
 
 /// <summary>One delivery-status snapshot. <see cref="LastChangedAt"/> is the instant the long-poll compares.</summary>
 public sealed record DeliveryStatusSnapshot(

@@ -8,7 +8,7 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Apertur.Server.Polling;
 
-/// <summary>Pull delivery (contract §2.6, decision 21): list queued images, download one, acknowledge it.</summary>
+/// <summary>Pull delivery (docs/api.md "Long polling"): list queued images, download one, acknowledge it.</summary>
 public static class PollingApi
 {
     public static IEndpointRouteBuilder MapPollingApi(this IEndpointRouteBuilder app)
@@ -65,7 +65,7 @@ public static class PollingApi
         var now = Iso.Millis(time.GetUtcNow());
         var acknowledged = await db.Images.Where(i => i.Id == id && i.AcknowledgedAt == null)
             .ExecuteUpdateAsync(s => s.SetProperty(i => i.AcknowledgedAt, now), ct);
-        // A repeated ack changes nothing and still answers 200 (decision 21).
+        // A repeated ack changes nothing and still answers 200 (docs/api.md "Long polling").
         if (acknowledged > 0)
         {
             // No transaction needed: lastChanged also reads acknowledged_at, so this bump only makes it cheaper to see.

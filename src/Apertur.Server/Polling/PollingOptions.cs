@@ -1,6 +1,6 @@
 namespace Apertur.Server.Polling;
 
-/// <summary>Settings section <c>Apertur:Polling</c>: the delivery-status long-poll (contract §2.11, decision 4).</summary>
+/// <summary>Settings section <c>Apertur:Polling</c>: the delivery-status long-poll (docs/api.md "Delivery status").</summary>
 public sealed class PollingOptions
 {
     public const string Section = "Apertur:Polling";

@@ -2,7 +2,7 @@ using System.Text.Json.Serialization;
 
 namespace Apertur.Server.Polling;
 
-// Wire shapes of the polling endpoints (contract §2.6): snake_case. Every name is spelt out.
+// Wire shapes of the polling endpoints (docs/api.md "Long polling"): snake_case. Every name is spelt out.
 
 public sealed record PollList([property: JsonPropertyName("images")] IReadOnlyList<PollImage> Images);
 

@@ -3,7 +3,7 @@ using Apertur.Server.Keys;
 
 namespace Apertur.Server.Projects;
 
-/// <summary>Routes under <c>/projects/{projectId}</c>: a key acts on its own project only; any other id is 404 (decision 18).</summary>
+/// <summary>Routes under <c>/projects/{projectId}</c>: a key acts on its own project only; any other id is 404 (docs/api.md "Authentication").</summary>
 public static class ProjectScope
 {
     /// <summary>The caller, when <paramref name="projectId"/> is the caller's project; otherwise 404, with no hint whether it exists.</summary>

@@ -5,8 +5,8 @@ using Apertur.Server.Sessions;
 namespace Apertur.Server.Qr;
 
 /// <summary>
-/// <c>GET /api/v1/upload-sessions/{uuid}/qr</c> (contract §2.10): the session's upload page URL as a PNG or SVG QR code.
-/// Public (decision 19: the session UUID is the capability), and answers raw bytes whatever the Accept header says (§0.12).
+/// <c>GET /api/v1/upload-sessions/{uuid}/qr</c> (docs/api.md "QR codes"): the session's upload page URL as a PNG or SVG QR code.
+/// Public (the session UUID is the capability), and answers raw bytes whatever the Accept header says (Ruby sends application/json).
 /// </summary>
 public static class QrApi
 {

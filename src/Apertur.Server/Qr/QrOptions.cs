@@ -6,7 +6,7 @@ public static class QrOptions
     /// <summary>Formats actually served. JPEG is refused with a clear 400 (no JPEG encoder is bundled).</summary>
     public static readonly IReadOnlyList<string> Formats = ["png", "svg"];
 
-    /// <summary>The defaults, as strings (contract: <c>params</c> is a map of string to string).</summary>
+    /// <summary>The defaults, as strings (SDKs type <c>params</c> as a map of string to string).</summary>
     public static readonly IReadOnlyDictionary<string, string> DefaultParams = new Dictionary<string, string>
     {
         ["size"] = "300",

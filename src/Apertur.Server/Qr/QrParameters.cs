@@ -16,7 +16,7 @@ public enum QrStyle
 }
 
 /// <summary>
-/// The query of <c>GET /upload-sessions/{uuid}/qr</c> (contract §2.10). Absent or empty values take the defaults advertised in
+/// The query of <c>GET /upload-sessions/{uuid}/qr</c> (docs/api.md "QR codes"). Absent or empty values take the defaults advertised in
 /// <c>qr_specs.params</c> (<see cref="QrOptions.DefaultParams"/>); an empty value is what a raw <c>#</c> colour leaves behind.
 /// </summary>
 public sealed record QrParameters(QrFormat Format, int Size, QrStyle Style, QrColor Fg, QrColor Bg, int BorderSize, QrColor BorderColor)

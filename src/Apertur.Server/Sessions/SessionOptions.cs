@@ -1,6 +1,6 @@
 namespace Apertur.Server.Sessions;
 
-/// <summary>Settings section <c>Apertur:Sessions</c>: defaults and caps for new sessions (contract decision 10).</summary>
+/// <summary>Settings section <c>Apertur:Sessions</c>: defaults and caps for new sessions (docs/api.md "Limits").</summary>
 public sealed class UploadSessionOptions
 {
     public const string Section = "Apertur:Sessions";

@@ -2,7 +2,7 @@ using System.Text.Json.Serialization;
 
 namespace Apertur.Server.Sessions;
 
-// Wire shapes of the session endpoints. Casing is mixed on purpose (contract §0.6): every name is spelt out.
+// Wire shapes of the session endpoints. Casing is mixed on purpose (docs/api.md "Conventions"): every name is spelt out.
 
 public sealed record SessionCreated(
     [property: JsonPropertyName("id")] string Id,

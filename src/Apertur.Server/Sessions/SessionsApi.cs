@@ -11,7 +11,7 @@ using Microsoft.Extensions.Options;
 
 namespace Apertur.Server.Sessions;
 
-/// <summary>Upload sessions (contract §2.1, §2.4): create, read, change, password check, list.</summary>
+/// <summary>Upload sessions (docs/api.md "Upload sessions"): create, read, change, password check, list.</summary>
 public static class SessionsApi
 {
     public static IEndpointRouteBuilder MapSessionsApi(this IEndpointRouteBuilder app)

@@ -9,7 +9,7 @@ using Microsoft.EntityFrameworkCore;
 namespace Apertur.Server.Stats;
 
 /// <summary>
-/// Usage of the key's project (contract §2.13, decisions 13 and 20): live data only, test sessions and their images are
+/// Usage of the key's project (docs/api.md "Stats"): live data only, test sessions and their images are
 /// not counted. <c>imagesDelivered</c> counts images that reached at least one destination or were acknowledged by a
 /// long-polling client. <c>deliverySuccessRate</c> is sent / (sent + failed) deliveries in percent, one decimal; with no
 /// finished delivery yet it is 100.0 (nothing has failed). <c>activeKeys</c> counts the project's active keys of both
@@ -58,7 +58,7 @@ public sealed record TopProjectView(
     [property: JsonPropertyName("name")] string Name,
     [property: JsonPropertyName("sessions")] int Sessions);
 
-/// <summary>Writes a float with a decimal point (<c>100.0</c>, not <c>100</c>): the contract types the rate as a float.</summary>
+/// <summary>Writes a float with a decimal point (<c>100.0</c>, not <c>100</c>): the SDKs type the rate as a float.</summary>
 public sealed class DecimalPointConverter : JsonConverter<double>
 {
     public override double Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => reader.GetDouble();

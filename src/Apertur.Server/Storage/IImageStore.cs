@@ -1,7 +1,7 @@
 namespace Apertur.Server.Storage;
 
 /// <summary>
-/// Where accepted image bytes live, addressed by image id (design.md "Seams"). Bytes are written once: an upload is
+/// Where accepted image bytes live, addressed by image id (docs/architecture.md "Seams"). Bytes are written once: an upload is
 /// streamed to a temporary file from <see cref="NewTempFilePath"/>, checked, then moved in with <see cref="PutAsync"/>.
 /// The local-disk store is the default; an S3-compatible store replaces it when several nodes share the work.
 /// </summary>

@@ -8,7 +8,7 @@ using Microsoft.Net.Http.Headers;
 namespace Apertur.Server.UploadPage;
 
 /// <summary>
-/// The hosted upload page (contract §2.14): <c>/u/{uuid}</c> is a Razor Page (<c>Upload.cshtml</c>) rendered with the
+/// The hosted upload page (README, "The upload page"): <c>/u/{uuid}</c> is a Razor Page (<c>Upload.cshtml</c>) rendered with the
 /// session's state; its few assets are served from the assembly under <c>/u/assets/</c>.
 /// </summary>
 public static class UploadPageApi

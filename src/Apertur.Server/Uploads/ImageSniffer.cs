@@ -39,7 +39,7 @@ public static class ImageSniffer
         return new(null, DescribeOther(head));
     }
 
-    // HEIF family: the major brand or any compatible brand names a HEIC/HEIF brand (contract §3).
+    // HEIF family: the major brand or any compatible brand names a HEIC/HEIF brand (heic, heix, mif1, msf1, hevc, …).
     private static SniffResult SniffIsoBmff(ReadOnlySpan<byte> head)
     {
         var boxSize = (int)Math.Min(BinaryPrimitives.ReadUInt32BigEndian(head), (uint)head.Length);

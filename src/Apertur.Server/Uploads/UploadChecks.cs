@@ -4,7 +4,7 @@ using Apertur.Server.Sessions;
 
 namespace Apertur.Server.Uploads;
 
-/// <summary>The cheap per-request checks, made before a byte of the body is read (decisions 7, 8, 9).</summary>
+/// <summary>The cheap per-request checks, made before a byte of the body is read (docs/api.md "Uploads", "Session states").</summary>
 public static partial class UploadChecks
 {
     public const string DefaultSource = "camera";
@@ -35,7 +35,7 @@ public static partial class UploadChecks
         }
     }
 
-    /// <summary>Decision 7: 1–32 characters of <c>[a-z0-9_-]</c>; absent means <c>camera</c>.</summary>
+    /// <summary>docs/api.md "Uploads": 1–32 characters of <c>[a-z0-9_-]</c>; absent means <c>camera</c>.</summary>
     public static string Source(string? given) =>
         given is null ? DefaultSource
         : SourcePattern().IsMatch(given) ? given

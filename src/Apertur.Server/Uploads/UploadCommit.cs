@@ -19,7 +19,7 @@ public sealed record NewImage(Guid Id, string Filename, string MimeType, long Si
 public sealed record CommittedImage(Image Image, int Destinations, bool CompletedSession, bool Replayed = false);
 
 /// <summary>
-/// Makes uploads durable (design.md "How data flows" step 2). The caller has already moved the bytes into the store;
+/// Makes uploads durable (docs/architecture.md "How an upload flows", step 4). The caller has already moved the bytes into the store;
 /// this claims the next image index of the session (the only guard against over-filling, safe under concurrency), inserts
 /// the image, one pending delivery per active destination (the outbox the delivery worker drains) and the
 /// <c>project.upload.completed</c> event for subscribed event webhooks, and commits.

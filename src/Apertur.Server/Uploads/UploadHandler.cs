@@ -11,7 +11,7 @@ using Microsoft.Extensions.Options;
 namespace Apertur.Server.Uploads;
 
 /// <summary>
-/// One upload, start to finish (design.md "How data flows" step 2): cheap checks, body to a temp file, checks on the
+/// One upload, start to finish (docs/architecture.md "How an upload flows"): cheap checks, body to a temp file, checks on the
 /// bytes, one-transaction commit, events. Whatever fails, the temp file is gone when this returns. Event webhooks hear
 /// <c>project.upload.started</c> once the session checks pass, then <c>.completed</c> (in the commit) or <c>.failed</c>.
 /// A retry with the <c>Idempotency-Key</c> of an image already stored is answered as the first time (<see cref="UploadIdempotency"/>),

@@ -2,7 +2,7 @@ using Apertur.Server.Sessions;
 
 namespace Apertur.Server.Uploads;
 
-/// <summary>The effective limits for one upload: the tightest of the server's settings and the session's (decision 10).</summary>
+/// <summary>The effective limits for one upload: the tightest of the server's settings and the session's (docs/api.md "Limits").</summary>
 public sealed record UploadLimits(long MaxBytes, int MaxDimension, long MaxPixels)
 {
     // Multipart boundaries, part headers and the source field; JSON keys, IV and the wrapped key of an envelope.

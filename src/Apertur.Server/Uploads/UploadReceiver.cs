@@ -16,7 +16,7 @@ namespace Apertur.Server.Uploads;
 public sealed record ReceivedUpload(long SizeBytes, string? Filename, string? Source, bool Encrypted, byte[]? Sha256 = null);
 
 /// <summary>
-/// Reads an upload body into a temporary file without buffering it (contract §2.2, §3): plain multipart, or an
+/// Reads an upload body into a temporary file without buffering it (docs/api.md "Uploads", "Encrypted uploads"): plain multipart, or an
 /// encrypted envelope as a multipart part (variant A) or a JSON body (variants B, C), decrypted to the same temp file.
 /// Every variant counts the image bytes as they arrive and stops reading at the limit (413).
 /// </summary>
@@ -100,7 +100,7 @@ public static class UploadReceiver
             }
             else
             {
-                // Unknown fields are ignored (contract §0.7), but not read without bound.
+                // Unknown fields are ignored (docs/api.md "Conventions"), but not read without bound.
                 otherBytes += (await ReadBoundedAsync(section.Body, OtherPartsLimit - otherBytes, null, ct)).Length;
             }
         }

@@ -2,9 +2,9 @@ using System.Text.Json.Serialization;
 
 namespace Apertur.Server.Uploads;
 
-// Wire shapes of the upload endpoints; names are spelt out because casing differs per endpoint (contract §0.6).
+// Wire shapes of the upload endpoints; names are spelt out because casing differs per endpoint (docs/api.md "Conventions").
 
-/// <summary>201 answer of an upload (§2.2): the five snake_case fields the SDKs require, then extras they ignore.</summary>
+/// <summary>201 answer of an upload (docs/api.md "Uploads"): the five snake_case fields the SDKs require, then extras they ignore.</summary>
 public sealed record UploadResult(
     [property: JsonPropertyName("id")] string Id,
     [property: JsonPropertyName("filename")] string Filename,
@@ -22,7 +22,7 @@ public sealed record UploadResult(
         image.InPollQueue, image.MimeType, image.ImageIndex, image.SessionId.ToString(), image.Width, image.Height, image.IsEncrypted);
 }
 
-/// <summary>One row of the uploads history (§2.3), camelCase.</summary>
+/// <summary>One row of the uploads history (docs/api.md "Uploads history"), camelCase.</summary>
 public sealed record UploadRow(
     [property: JsonPropertyName("id")] string Id,
     [property: JsonPropertyName("filename")] string Filename,

@@ -6,7 +6,7 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Apertur.Server.Uploads;
 
-/// <summary>Uploads (contract §2.2, §2.3): the public upload endpoint, and the project's upload history and downloads.</summary>
+/// <summary>Uploads (docs/api.md "Uploads", "Uploads history"): the public upload endpoint, and the project's upload history and downloads.</summary>
 public static class UploadsApi
 {
     public static IEndpointRouteBuilder MapUploadsApi(this IEndpointRouteBuilder app)
@@ -47,7 +47,7 @@ public static class UploadsApi
         return TypedResults.Ok(await ToRowsAsync(db, caller, images, ct));
     }
 
-    // Raw bytes for the Odoo fallback (§6.1): served only as the sniffed type, never sniffed again by a browser.
+    // Raw bytes for the Odoo plugin's fallback download: served only as the sniffed type, never sniffed again by a browser.
     private static async Task<IResult> DownloadAsync(string imageId, HttpContext http, AperturDb db, IImageStore store, CancellationToken ct)
     {
         var caller = http.GetCaller();

@@ -57,7 +57,7 @@ internal static class Hooks
 /// <summary>The receivers' side, written independently of the library: what the SDK verifiers and Standard Webhooks do.</summary>
 internal static class Verify
 {
-    /// <summary>The SDK verifiers (contract §4.1): strip <c>sha256=</c>, hex HMAC-SHA256 keyed with the UTF-8 secret.</summary>
+    /// <summary>The SDK verifiers (docs/api.md "Signatures"): strip <c>sha256=</c>, hex HMAC-SHA256 keyed with the UTF-8 secret.</summary>
     public static bool SdkSignature(string secret, byte[] body, string header)
     {
         var expected = Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), body));

@@ -4,7 +4,7 @@ using Shouldly;
 
 namespace Apertur.IntegrationTests.Contract;
 
-/// <summary>The official .NET SDK's calls, as it sends them, succeed and read what they expect (contract Appendix A/B).</summary>
+/// <summary>The official .NET SDK's calls, as it sends them, succeed and read what they expect (docs/api.md).</summary>
 public sealed class DotnetSdkContractTests
 {
     [Theory, ClassData(typeof(Databases))]

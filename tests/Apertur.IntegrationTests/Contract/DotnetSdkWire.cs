@@ -6,8 +6,8 @@ using System.Text.Json;
 namespace Apertur.IntegrationTests.Contract;
 
 /// <summary>
-/// Sends requests the way the official .NET SDK (v0.1.6) puts them on the wire, written from api-contract.md
-/// Appendix A and the SDK's documented behaviour: bearer auth on every call, Dictionary bodies serialised as-is
+/// Sends requests the way the official .NET SDK (v0.1.6) puts them on the wire
+/// (docs/api.md describes what the server expects): bearer auth on every call, Dictionary bodies serialised as-is
 /// (keys untouched) as <c>application/json; charset=utf-8</c>, no body at all when there are no options, multipart
 /// through <c>MultipartFormDataContent.Add(content, "file", filename)</c> (which adds <c>filename*</c>), raw byte
 /// downloads, and its error parsing (message and code must be JSON strings). The SDK itself is not a dependency.

@@ -7,7 +7,7 @@ using Shouldly;
 
 namespace Apertur.IntegrationTests.Deliveries;
 
-/// <summary>Signed download links (decision 3): public, by signature, until they expire.</summary>
+/// <summary>Signed download links (docs/api.md "Download links"): public, by signature, until they expire.</summary>
 public sealed class DownloadLinkTests
 {
     [Theory, ClassData(typeof(Databases))]

@@ -82,7 +82,7 @@ public sealed class EventDeliveryTests : IAsyncLifetime
         var webhook = await EventHooks.CreateWebhookAsync(app, $$"""{"url":"{{_receiver.Url()}}","topics":["project.session.created"],"signature_method":"svix"}""");
         var secret = webhook.GetProperty("secret").GetString()!;
 
-        // A test-mode session delivers like any other (decision 20).
+        // A test-mode session delivers like any other (docs/api.md "Authentication").
         using var testClient = app.CreateClient(app.TestKey);
         await testClient.CreateSessionAsync();
 
@@ -151,7 +151,7 @@ public sealed class EventDeliveryTests : IAsyncLifetime
     [Theory, ClassData(typeof(Databases))]
     public async Task ContractVector_HmacHeaderEqualsTheKnownAnswer(string db)
     {
-        // §4.2: secret 4f3c…aabb, ts 1700000000, this exact body → sha256=6b45…eba5. The body is put in the outbox as is.
+        // docs/api.md "Signatures": secret 4f3c…aabb, ts 1700000000, this exact body → sha256=6b45…eba5. The body is put in the outbox as is.
         const string secret = "4f3c2b1a00112233445566778899aabbccddeeff00112233445566778899aabb";
         const string body = """{"event":"project.upload.completed","project_id":"p1","data":{},"timestamp":"2023-11-14T22:13:20.000Z"}""";
         var clock = new ManualClock(DateTimeOffset.FromUnixTimeSeconds(1700000000));

@@ -93,10 +93,10 @@ public static class EventHooks
     }
 }
 
-/// <summary>The receivers' side, written from contract §4 independently of the server: what the SDK verifiers compute.</summary>
+/// <summary>The receivers' side, written from docs/api.md "Signatures" independently of the server: what the SDK verifiers compute.</summary>
 public static class SdkVerify
 {
-    /// <summary>§4.2: <c>sha256=</c> + lowercase hex HMAC-SHA256(UTF-8 secret, "timestamp.body").</summary>
+    /// <summary><c>hmac_sha256</c>: <c>sha256=</c> + lowercase hex HMAC-SHA256(UTF-8 secret, "timestamp.body").</summary>
     public static bool Hmac(string secret, string timestamp, byte[] body, string signature)
     {
         var message = $"{timestamp}.{Encoding.UTF8.GetString(body)}";
@@ -104,7 +104,7 @@ public static class SdkVerify
         return signature == expected;
     }
 
-    /// <summary>§4.3: one <c>v1,</c> + base64 HMAC-SHA256(hex-decoded secret, "id.timestamp.body"), as the .NET SDK's VerifySvix.</summary>
+    /// <summary><c>svix</c>: one <c>v1,</c> + base64 HMAC-SHA256(hex-decoded secret, "id.timestamp.body"), as the .NET SDK's VerifySvix.</summary>
     public static bool Svix(string secret, string id, string timestamp, byte[] body, string signature)
     {
         var message = $"{id}.{timestamp}.{Encoding.UTF8.GetString(body)}";

@@ -28,7 +28,7 @@ public static class Http
         return body;
     }
 
-    /// <summary>Asserts the contract's error shape and returns the code.</summary>
+    /// <summary>Asserts the error shape of docs/api.md "Errors" and returns the code.</summary>
     public static async Task<string> ReadErrorCodeAsync(this HttpResponseMessage response)
     {
         var body = await response.ReadJsonAsync();

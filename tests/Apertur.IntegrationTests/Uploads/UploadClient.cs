@@ -57,7 +57,7 @@ public static class UploadClient
         return (int)response.StatusCode == 201 ? body : throw new InvalidOperationException($"upload answered {(int)response.StatusCode}: {body}");
     }
 
-    /// <summary>The envelope of contract §3 as the SDKs build it, keyed camelCase or snake_case.</summary>
+    /// <summary>The envelope of docs/api.md "Encrypted uploads" as the SDKs build it, keyed camelCase or snake_case.</summary>
     public static Dictionary<string, object> Envelope(byte[] plaintext, string publicKeyPem, bool sha1 = false, bool snake = false, bool tamperTag = false)
     {
         var key = RandomNumberGenerator.GetBytes(32);

@@ -5,7 +5,7 @@ using Shouldly;
 
 namespace Apertur.UnitTests.Webhooks;
 
-/// <summary>The known-answer vectors of contract §4, verified there with the Node and Python SDK verifiers.</summary>
+/// <summary>The known-answer vectors of docs/api.md "Signatures", which the Node and Python SDK verifiers accept.</summary>
 public sealed class SignaturesTests
 {
     private const string EventSecret = "4f3c2b1a00112233445566778899aabbccddeeff00112233445566778899aabb";

@@ -2,7 +2,7 @@
 // What it does: checks each chosen file in the browser (type by magic bytes, size, dimensions read from the header),
 // downsizes with a canvas when the session asks for smaller images, uploads a few at a time with real progress,
 // retries failed uploads with backoff (and at once when the connection returns), follows the session over SSE,
-// and tells a parent window what happened (contract §2.12 c).
+// and tells a parent window what happened (README, "The upload page").
 (() => {
   'use strict';
 
