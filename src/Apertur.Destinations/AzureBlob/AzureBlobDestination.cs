@@ -21,7 +21,7 @@ namespace Apertur.Destinations.AzureBlob;
 /// blocks. The image is streamed from the store, never held whole. Authorization is a SAS appended to each URL or a
 /// Shared Key signature. Give it an <see cref="HttpClient"/> built on the SSRF guard's handler (the "outbound" client).
 /// </summary>
-public sealed class AzureBlobDestination : IDestination, IConnectionTestable
+public sealed class AzureBlobDestination : IDestination, IDescribedDestination, IConnectionTestable
 {
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(30);
     private const int ErrorBodyLimit = 4096;
@@ -42,6 +42,24 @@ public sealed class AzureBlobDestination : IDestination, IConnectionTestable
     }
 
     public string Kind => DestinationKinds.AzureBlob;
+
+    /// <summary>The azure_blob kind: its form, validation and secrets.</summary>
+    public static DestinationDescriptor Descriptor { get; } = new(DestinationKinds.AzureBlob, "Azure Blob Storage",
+        "Writes each image as a block blob in a container.", Validate,
+        new([
+            new("account_name", "Storage account", "The account name (the first part of https://NAME.blob.core.windows.net).", Placeholder: "mystorageaccount"),
+            new("container_name", "Container", "The container's name. It must exist.", Required: true, Placeholder: "photos"),
+            new("sas_token", "SAS token", "A token with create and write permission on the container (starts with sv=). Give one of SAS token, account key or connection string.", Secret: true),
+            new("account_key", "Account key", "The account's base64 access key.", Secret: true),
+            new("connection_string", "Connection string", "As the portal shows it; it may carry the account name and endpoint too.", Secret: true),
+            new("blob_template", "Blob name template", DestinationFormSpec.TemplateHelp + " Default uploads/{session_id}/{image_index}.{ext}.", Placeholder: "uploads/{session_id}/{image_index}.{ext}"),
+            new("access_tier", "Access tier", "Empty: the account's default.", FieldType.Choice, Choices: ["", "Hot", "Cool", "Cold", "Archive"]),
+            new("endpoint", "Endpoint", "Only for sovereign clouds or Azurite. Empty: https://ACCOUNT.blob.core.windows.net.", FieldType.Url),
+        ], OneOf: [["sas_token", "account_key", "connection_string"]]), SecretFields: ["sas_token", "account_key", "connection_string"])
+    {
+        OtherSecretNames = ["sas_url"],
+        ConnectionTest = true,
+    };
 
     /// <summary>What is wrong with an azure_blob config, in words; empty when it is fine (the API answers 400 otherwise).</summary>
     public static IReadOnlyList<string> Validate(JsonElement config) => AzureBlobConfig.TryParse(config, out _, out var problems) ? [] : problems;

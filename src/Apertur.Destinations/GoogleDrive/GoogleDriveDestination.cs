@@ -28,7 +28,7 @@ public sealed record GoogleDriveSettings(OAuthApp App, Uri ApiBaseUrl, Uri Uploa
 /// 403 <c>userRateLimitExceeded</c>/<c>rateLimitExceeded</c> and 429 back off exponentially; <c>dailyLimitExceeded</c>
 /// waits <see cref="GoogleDriveSettings.DailyLimitWait"/>.
 /// </summary>
-public sealed class GoogleDriveDestination : CloudDriveDestination
+public sealed class GoogleDriveDestination : CloudDriveDestination, IDescribedDestination
 {
     public const string DefaultFolder = "Apertur";
     public const string DefaultSubfolder = "{session_id}";
@@ -53,6 +53,22 @@ public sealed class GoogleDriveDestination : CloudDriveDestination
     }
 
     public override string Kind => DestinationKinds.GoogleDrive;
+
+    /// <summary>The google_drive kind (alias gdrive): its form and validation; its credentials are the OAuth grant, not config.</summary>
+    public static DestinationDescriptor Descriptor { get; } = new(DestinationKinds.GoogleDrive, "Google Drive",
+        "Uploads each image to a folder of a Google Drive, connected with your Google account.", Validate,
+        new([
+            new("folder", "Folder", "A folder path in the drive, created when missing.", Placeholder: "Apertur"),
+            new("folder_id", "Folder ID", "Or an existing folder's id (from its URL); wins over the path."),
+            new("subfolder_template", "Subfolder template", DestinationFormSpec.TemplateHelp, Placeholder: "{session_id}"),
+            new("filename_template", "File name template", DestinationFormSpec.TemplateHelp, Placeholder: "{image_index}.{ext}"),
+        ]), SecretFields: [])
+    {
+        Aliases = ["gdrive"],
+        OtherSecretNames = ["access_token", "refresh_token", "client_secret", "credentials", "service_account"],
+        ConnectionTest = true,
+        OAuth = true,
+    };
 
     /// <summary>A Google Drive config: <c>folder_id</c> or <c>folder</c> (a name or path under My Drive), and the two templates.</summary>
     internal sealed record Config(string? FolderId, string Folder, CloudPathTemplates Templates);

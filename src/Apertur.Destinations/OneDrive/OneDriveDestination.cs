@@ -27,7 +27,7 @@ public sealed record OneDriveSettings(OAuthApp App, Uri ApiBaseUrl, long ChunkTh
 /// one). Chunks are multiples of 320 KiB, resumed from <c>nextExpectedRanges</c>; 429/503 (<c>activityLimitReached</c>)
 /// honour Retry-After.
 /// </summary>
-public sealed class OneDriveDestination : CloudDriveDestination
+public sealed class OneDriveDestination : CloudDriveDestination, IDescribedDestination
 {
     public const string DefaultFolder = "/Apertur";
     public const string DefaultSubfolder = "{session_id}";
@@ -44,6 +44,22 @@ public sealed class OneDriveDestination : CloudDriveDestination
     }
 
     public override string Kind => DestinationKinds.OneDrive;
+
+    /// <summary>The onedrive kind: its form and validation; its credentials are the OAuth grant, not config.</summary>
+    public static DestinationDescriptor Descriptor { get; } = new(DestinationKinds.OneDrive, "OneDrive",
+        "Uploads each image to OneDrive or SharePoint, connected with your Microsoft account.", Validate,
+        new([
+            new("folder", "Folder", "A folder path in the drive, created when missing.", Placeholder: "Apertur"),
+            new("drive_id", "Drive ID", "Only for a SharePoint or other drive than your own."),
+            new("folder_id", "Folder ID", "Or an existing folder's id; wins over the path."),
+            new("subfolder_template", "Subfolder template", DestinationFormSpec.TemplateHelp, Placeholder: "{session_id}"),
+            new("filename_template", "File name template", DestinationFormSpec.TemplateHelp, Placeholder: "{image_index}.{ext}"),
+        ]), SecretFields: [])
+    {
+        OtherSecretNames = ["access_token", "refresh_token", "client_secret"],
+        ConnectionTest = true,
+        OAuth = true,
+    };
 
     /// <summary>A OneDrive config: <c>drive_id</c>, <c>folder_id</c> or <c>folder</c> (a path in the drive), and the two templates.</summary>
     internal sealed record Config(string? DriveId, string? FolderId, string Folder, CloudPathTemplates Templates)

@@ -18,13 +18,31 @@ namespace Apertur.Destinations.Sftp;
 /// </para>
 /// </summary>
 /// <param name="keyDirectory">Where private keys are written for libcurl while a transfer runs (default: the temp folder).</param>
-public sealed class SftpDestination(OutboundGuard guard, TimeSpan? timeout = null, string? keyDirectory = null) : IDestination, IConnectionTestable
+public sealed class SftpDestination(OutboundGuard guard, TimeSpan? timeout = null, string? keyDirectory = null) : IDestination, IDescribedDestination, IConnectionTestable
 {
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(30);
 
     private readonly TimeSpan _timeout = timeout ?? DefaultTimeout;
 
     public string Kind => DestinationKinds.Sftp;
+
+    /// <summary>The sftp kind: its form, validation and secrets.</summary>
+    public static DestinationDescriptor Descriptor { get; } = new(DestinationKinds.Sftp, "SFTP", "Uploads each image over SSH to a server you run.", Validate,
+        new([
+            new("host", "Host", "The server's host name or IP address, without sftp:// or a path.", Required: true, Placeholder: "files.example.com"),
+            new("port", "Port", "Default 22.", FieldType.Number, Min: 1, Max: 65535, Placeholder: "22"),
+            new("username", "User name", "The SSH login.", Required: true),
+            new("password", "Password", "Give a password or a private key (or both).", Secret: true),
+            new("private_key", "Private key", "The key's text in OpenSSH or PEM format (-----BEGIN … PRIVATE KEY-----).", FieldType.Multiline, Secret: true),
+            new("private_key_passphrase", "Key passphrase", "Only if the private key is encrypted.", Secret: true),
+            new("host_key_fingerprint", "Host key fingerprint", "SHA256:… as `ssh-keygen -l` prints it. When set, any other server key is refused (recommended).", Placeholder: "SHA256:…"),
+            new("remote_dir", "Remote folder", "Relative to the login folder, or absolute. Created when missing.", Placeholder: "uploads"),
+            new("path_template", "Path template", DestinationFormSpec.TemplateHelp + " Default {session_id}/{image_index}.{ext}.", Placeholder: "{session_id}/{image_index}.{ext}"),
+        ], OneOf: [["password", "private_key"]]), SecretFields: ["password", "private_key", "private_key_passphrase"])
+    {
+        OtherSecretNames = ["pass", "ssh_key", "key", "passphrase"],
+        ConnectionTest = true,
+    };
 
     /// <summary>What is wrong with an sftp config, in words; empty when it is fine.</summary>
     public static IReadOnlyList<string> Validate(JsonElement config) => SftpConfig.TryParse(config, out _, out var problems) ? [] : problems;

@@ -18,7 +18,7 @@ namespace Apertur.Destinations.WebDav;
 /// it an <see cref="HttpClient"/> built on <see cref="OutboundGuard.CreateHandler"/> so the SSRF guard checks every
 /// connection; redirects are not followed.
 /// </summary>
-public sealed class WebDavDestination(HttpClient http, TimeProvider time, TimeSpan? timeout = null) : IDestination, IConnectionTestable
+public sealed class WebDavDestination(HttpClient http, TimeProvider time, TimeSpan? timeout = null) : IDestination, IDescribedDestination, IConnectionTestable
 {
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(30);
     public const string UserAgent = "Apertur-WebDAV/1.0";
@@ -32,6 +32,23 @@ public sealed class WebDavDestination(HttpClient http, TimeProvider time, TimeSp
     private readonly TimeSpan _timeout = timeout ?? DefaultTimeout;
 
     public string Kind => DestinationKinds.WebDav;
+
+    /// <summary>The webdav kind: its form, validation, warnings (http) and secrets.</summary>
+    public static DestinationDescriptor Descriptor { get; } = new(DestinationKinds.WebDav, "WebDAV",
+        "PUTs each image into a WebDAV folder: Nextcloud, ownCloud, Apache mod_dav, many NAS.", Validate,
+        new([
+            new("url", "Folder URL", "The WebDAV folder, e.g. Nextcloud's https://HOST/remote.php/dav/files/USER/.", FieldType.Url, Required: true,
+                Placeholder: "https://cloud.example.com/remote.php/dav/files/me/"),
+            new("username", "User name", "The WebDAV login."),
+            new("password", "Password", "For Nextcloud, an app password. Encrypted at rest, never shown again.", Secret: true),
+            new("remote_dir", "Remote folder", "Below the URL; created when missing.", Placeholder: "apertur"),
+            new("path_template", "Path template", DestinationFormSpec.TemplateHelp + " Default {session_id}/{image_index}.{ext}.", Placeholder: "{session_id}/{image_index}.{ext}"),
+        ]), SecretFields: ["password"])
+    {
+        Warnings = WebDavConfig.Warnings,
+        OtherSecretNames = ["pass"],
+        ConnectionTest = true,
+    };
 
     /// <summary>What is wrong with a webdav config, in words; empty when it is fine.</summary>
     public static IReadOnlyList<string> Validate(JsonElement config) => WebDavConfig.TryParse(config, out _, out var problems) ? [] : problems;

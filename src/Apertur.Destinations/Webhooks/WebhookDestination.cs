@@ -20,7 +20,7 @@ namespace Apertur.Destinations.Webhooks;
 /// are not followed; 410 stops; 429 and timeouts are throttles. Give it an <see cref="HttpClient"/> built on
 /// <see cref="OutboundGuard.CreateHandler"/> so the SSRF guard checks every connection.
 /// </summary>
-public sealed class WebhookDestination : IDestination, IConnectionTestable
+public sealed class WebhookDestination : IDestination, IDescribedDestination, IConnectionTestable
 {
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(30);
     public const string UserAgent = "Apertur-Webhook/1.0";
@@ -38,6 +38,19 @@ public sealed class WebhookDestination : IDestination, IConnectionTestable
     }
 
     public string Kind => DestinationKinds.Webhook;
+
+    /// <summary>The webhook kind: its form, validation and secrets (none in the config: requests are signed with the project's secret).</summary>
+    public static DestinationDescriptor Descriptor { get; } = new(DestinationKinds.Webhook, "Webhook",
+        "POSTs each image to your HTTPS endpoint, signed with the project's webhook secret.", Validate,
+        new([
+            new("url", "Receiver URL", "Your endpoint's absolute http or https URL. It gets one request per image and must answer 2xx within 30 s.",
+                FieldType.Url, Required: true, Placeholder: "https://example.com/apertur/hook"),
+            new("format", "Body format", "multipart: a form with the file; json_base64: JSON with the bytes in base64; binary: the raw bytes; "
+                + "event_json: a JSON event with a signed download link (Odoo).", FieldType.Choice, Choices: ["multipart", "json_base64", "binary", "event_json"]),
+        ]), SecretFields: [])
+    {
+        ConnectionTest = true,
+    };
 
     /// <summary>What is wrong with a webhook config, in words; empty when it is fine (the API answers 400 otherwise).</summary>
     public static IReadOnlyList<string> Validate(JsonElement config)
