@@ -1,5 +1,6 @@
 using Apertur.Destinations;
 using Apertur.Destinations.AzureBlob;
+using Apertur.Destinations.OAuth;
 using Apertur.Destinations.Ftp;
 using Apertur.Destinations.Outbound;
 using Apertur.Destinations.S3;
@@ -75,6 +76,12 @@ public static class OutboundServices
             .Select(s => s.ImplementationInstance).OfType<DestinationDescriptor>().Append(descriptor);
         // Checks this descriptor and that no two claim one type string, as the registry will.
         _ = new DestinationKindRegistry(registered);
+        if (descriptor.ConnectionTest != typeof(IConnectionTestable).IsAssignableFrom(typeof(T))
+            || descriptor.OAuth != typeof(IOAuthDestination).IsAssignableFrom(typeof(T)))
+        {
+            throw new InvalidOperationException(
+                $"Destination kind '{descriptor.Kind}': its ConnectionTest and OAuth flags must say what {typeof(T).Name} implements.");
+        }
         services.AddSingleton(descriptor);
         services.AddSingleton<IDestination>(create);
         services.TryAddSingleton(sp => new DestinationKindRegistry(sp.GetServices<DestinationDescriptor>()));

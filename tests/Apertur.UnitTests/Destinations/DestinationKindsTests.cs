@@ -124,6 +124,11 @@ public sealed class DestinationKindsTests
     }
 
     [Fact]
+    public void AddDestination_ClaimingAConnectionTestItHasNot_Throws() =>
+        Should.Throw<InvalidOperationException>(() => new ServiceCollection().AddDestination(_ => new BoastingDestination()))
+            .Message.ShouldContain("ConnectionTest");
+
+    [Fact]
     public void AddDestination_Complete_RegistersAdapterAndKind()
     {
         using var provider = new ServiceCollection().AddDestination(_ => new SoundDestination()).BuildServiceProvider();
@@ -166,6 +171,17 @@ public sealed class DestinationKindsTests
         };
 
         public override string Kind => "sound";
+    }
+
+    private sealed class BoastingDestination : FakeDestination, IDescribedDestination
+    {
+        // Says it can test its connection, but does not implement IConnectionTestable: the dashboard would offer a dead button.
+        public static DestinationDescriptor Descriptor { get; } = new("boasting", "Boasting", "Claims a test.", NoProblems, new([]), SecretFields: [])
+        {
+            ConnectionTest = true,
+        };
+
+        public override string Kind => "boasting";
     }
 
     private sealed class ClashingDestination : FakeDestination, IDescribedDestination
