@@ -21,7 +21,7 @@ namespace Apertur.Destinations.AzureBlob;
 /// blocks. The image is streamed from the store, never held whole. Authorization is a SAS appended to each URL or a
 /// Shared Key signature. Give it an <see cref="HttpClient"/> built on the SSRF guard's handler (the "outbound" client).
 /// </summary>
-public sealed class AzureBlobDestination : IDestination, IDescribedDestination, IConnectionTestable
+public sealed class AzureBlobDestination : ConfiguredDestination<AzureBlobConfig>, IDescribedDestination
 {
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(30);
     private const int ErrorBodyLimit = 4096;
@@ -41,7 +41,7 @@ public sealed class AzureBlobDestination : IDestination, IDescribedDestination, 
         _tuning = tuning ?? StorageTuning.Default;
     }
 
-    public string Kind => DestinationKinds.AzureBlob;
+    public override string Kind => DestinationKinds.AzureBlob;
 
     /// <summary>The azure_blob kind: its form, validation and secrets.</summary>
     public static DestinationDescriptor Descriptor { get; } = new(DestinationKinds.AzureBlob, "Azure Blob Storage",
@@ -67,13 +67,8 @@ public sealed class AzureBlobDestination : IDestination, IDescribedDestination, 
     /// <summary>A block's id: the same for the same position on every attempt, and all of one length, as Azure requires.</summary>
     public static string BlockId(int index) => Convert.ToBase64String(Encoding.ASCII.GetBytes($"apertur-{index:D6}"));
 
-    public async Task<DeliveryResult> DeliverAsync(DeliveryRequest request, CancellationToken ct)
+    protected override async Task<DeliveryResult> DeliverAsync(DeliveryRequest request, AzureBlobConfig config, CancellationToken ct)
     {
-        ArgumentNullException.ThrowIfNull(request);
-        if (!AzureBlobConfig.TryParse(request.Target.Config, out var config, out var problems))
-        {
-            return new DeliveryResult.Rejected("Invalid azure_blob config: " + string.Join(" ", problems));
-        }
         var image = request.Image;
         var blob = PathTemplate.Render(config.BlobTemplate, image);
         return await RunAsync(config, async token =>
@@ -95,13 +90,8 @@ public sealed class AzureBlobDestination : IDestination, IDescribedDestination, 
     }
 
     /// <summary>Writes, then deletes, the <see cref="StorageProbe"/> blob beside where images go.</summary>
-    public async Task<ConnectionTestResult> TestAsync(DestinationTarget target, ProjectSigning signing, CancellationToken ct)
+    protected override async Task<ConnectionTestResult> TestAsync(DestinationTarget target, AzureBlobConfig config, ProjectSigning signing, CancellationToken ct)
     {
-        ArgumentNullException.ThrowIfNull(target);
-        if (!AzureBlobConfig.TryParse(target.Config, out var config, out var problems))
-        {
-            return new ConnectionTestResult(false, "Invalid azure_blob config: " + string.Join(" ", problems));
-        }
         var blob = StorageProbe.PathFor(config.BlobTemplate);
         var url = config.BlobUrl(blob);
         var deleted = true;

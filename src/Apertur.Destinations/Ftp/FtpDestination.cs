@@ -13,7 +13,7 @@ namespace Apertur.Destinations.Ftp;
 /// connection past the SSRF guard. TLS certificates are verified unless <c>tls_verify</c> is set to false;
 /// <c>tls_certificate</c> trusts one self-signed certificate or private CA with full verification.
 /// </summary>
-public sealed class FtpDestination(OutboundGuard guard, TimeSpan? timeout = null) : IDestination, IDescribedDestination, IConnectionTestable
+public sealed class FtpDestination(OutboundGuard guard, TimeSpan? timeout = null) : ConfiguredDestination<FtpConfig>, IDescribedDestination
 {
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(30);
 
@@ -24,7 +24,7 @@ public sealed class FtpDestination(OutboundGuard guard, TimeSpan? timeout = null
 
     private readonly TimeSpan _timeout = timeout ?? DefaultTimeout;
 
-    public string Kind => DestinationKinds.Ftp;
+    public override string Kind => DestinationKinds.Ftp;
 
     /// <summary>The ftp kind: its form, validation, warnings (plain FTP, TLS checks off) and secrets.</summary>
     public static DestinationDescriptor Descriptor { get; } = new(DestinationKinds.Ftp, "FTP / FTPS", "Uploads each image to an FTP server, with TLS (FTPS) by default.", Validate,
@@ -52,13 +52,8 @@ public sealed class FtpDestination(OutboundGuard guard, TimeSpan? timeout = null
     /// <summary>What is wrong with an ftp config, in words; empty when it is fine.</summary>
     public static IReadOnlyList<string> Validate(JsonElement config) => FtpConfig.TryParse(config, out _, out var problems) ? [] : problems;
 
-    public async Task<DeliveryResult> DeliverAsync(DeliveryRequest request, CancellationToken ct)
+    protected override async Task<DeliveryResult> DeliverAsync(DeliveryRequest request, FtpConfig config, CancellationToken ct)
     {
-        ArgumentNullException.ThrowIfNull(request);
-        if (!FtpConfig.TryParse(request.Target.Config, out var config, out var problems))
-        {
-            return new DeliveryResult.Rejected("Invalid ftp config: " + string.Join(" ", problems));
-        }
         var path = RemotePaths.For(config.RemoteDir, config.PathTemplate, request.Image);
         var endpoint = Endpoint(config);
         var outcome = await TransferAsync(config, endpoint, path, request.Image, removeAfter: false, ct).ConfigureAwait(false);
@@ -68,13 +63,8 @@ public sealed class FtpDestination(OutboundGuard guard, TimeSpan? timeout = null
     }
 
     /// <summary>Logs in, creates <c>remote_dir</c> if needed, writes a small probe file there and deletes it.</summary>
-    public async Task<ConnectionTestResult> TestAsync(DestinationTarget target, ProjectSigning signing, CancellationToken ct)
+    protected override async Task<ConnectionTestResult> TestAsync(DestinationTarget target, FtpConfig config, ProjectSigning signing, CancellationToken ct)
     {
-        ArgumentNullException.ThrowIfNull(target);
-        if (!FtpConfig.TryParse(target.Config, out var config, out var problems))
-        {
-            return new ConnectionTestResult(false, "Invalid ftp config: " + string.Join(" ", problems));
-        }
         var name = CurlRunner.ProbeName();
         var probe = CurlRunner.Probe(name);
         var path = Paths.PathTemplate.Combine(config.RemoteDir, name);

@@ -19,7 +19,7 @@ namespace Apertur.Destinations.S3;
 /// the store, never held whole. Every connection passes the SSRF guard: the SDK's HTTP clients are built on
 /// <see cref="OutboundGuard.CreateHandler"/>. The whole attempt is bounded by the attempt timeout.
 /// </summary>
-public sealed class S3Destination : IDestination, IDescribedDestination, IConnectionTestable, IDisposable
+public sealed class S3Destination : ConfiguredDestination<S3Config>, IDescribedDestination, IDisposable
 {
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(30);
 
@@ -44,7 +44,7 @@ public sealed class S3Destination : IDestination, IDescribedDestination, IConnec
         _timeout = timeout ?? DefaultTimeout;
     }
 
-    public string Kind => DestinationKinds.S3;
+    public override string Kind => DestinationKinds.S3;
 
     /// <summary>The s3 kind: its form, validation and secrets.</summary>
     public static DestinationDescriptor Descriptor { get; } = new(DestinationKinds.S3, "Amazon S3 or S3-compatible",
@@ -69,13 +69,8 @@ public sealed class S3Destination : IDestination, IDescribedDestination, IConnec
     /// <summary>What is wrong with an s3 config, in words; empty when it is fine (the API answers 400 otherwise).</summary>
     public static IReadOnlyList<string> Validate(JsonElement config) => S3Config.TryParse(config, out _, out var problems) ? [] : problems;
 
-    public async Task<DeliveryResult> DeliverAsync(DeliveryRequest request, CancellationToken ct)
+    protected override async Task<DeliveryResult> DeliverAsync(DeliveryRequest request, S3Config config, CancellationToken ct)
     {
-        ArgumentNullException.ThrowIfNull(request);
-        if (!S3Config.TryParse(request.Target.Config, out var config, out var problems))
-        {
-            return new DeliveryResult.Rejected("Invalid s3 config: " + string.Join(" ", problems));
-        }
         var image = request.Image;
         var key = PathTemplate.Render(config.KeyTemplate, image);
         return await RunAsync(config, async (client, token) =>
@@ -94,13 +89,8 @@ public sealed class S3Destination : IDestination, IDescribedDestination, IConnec
     }
 
     /// <summary>Writes, then deletes, the <see cref="StorageProbe"/> object beside where images go.</summary>
-    public async Task<ConnectionTestResult> TestAsync(DestinationTarget target, ProjectSigning signing, CancellationToken ct)
+    protected override async Task<ConnectionTestResult> TestAsync(DestinationTarget target, S3Config config, ProjectSigning signing, CancellationToken ct)
     {
-        ArgumentNullException.ThrowIfNull(target);
-        if (!S3Config.TryParse(target.Config, out var config, out var problems))
-        {
-            return new ConnectionTestResult(false, "Invalid s3 config: " + string.Join(" ", problems));
-        }
         var key = StorageProbe.PathFor(config.KeyTemplate);
         var text = StorageProbe.Text(target.Id, _time.GetUtcNow());
         var deleted = true;

@@ -18,7 +18,7 @@ namespace Apertur.Destinations.WebDav;
 /// it an <see cref="HttpClient"/> built on <see cref="OutboundGuard.CreateHandler"/> so the SSRF guard checks every
 /// connection; redirects are not followed.
 /// </summary>
-public sealed class WebDavDestination(HttpClient http, TimeProvider time, TimeSpan? timeout = null) : IDestination, IDescribedDestination, IConnectionTestable
+public sealed class WebDavDestination(HttpClient http, TimeProvider time, TimeSpan? timeout = null) : ConfiguredDestination<WebDavConfig>, IDescribedDestination
 {
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(30);
     public const string UserAgent = "Apertur-WebDAV/1.0";
@@ -31,7 +31,7 @@ public sealed class WebDavDestination(HttpClient http, TimeProvider time, TimeSp
 
     private readonly TimeSpan _timeout = timeout ?? DefaultTimeout;
 
-    public string Kind => DestinationKinds.WebDav;
+    public override string Kind => DestinationKinds.WebDav;
 
     /// <summary>The webdav kind: its form, validation, warnings (http) and secrets.</summary>
     public static DestinationDescriptor Descriptor { get; } = new(DestinationKinds.WebDav, "WebDAV",
@@ -53,13 +53,8 @@ public sealed class WebDavDestination(HttpClient http, TimeProvider time, TimeSp
     /// <summary>What is wrong with a webdav config, in words; empty when it is fine.</summary>
     public static IReadOnlyList<string> Validate(JsonElement config) => WebDavConfig.TryParse(config, out _, out var problems) ? [] : problems;
 
-    public async Task<DeliveryResult> DeliverAsync(DeliveryRequest request, CancellationToken ct)
+    protected override async Task<DeliveryResult> DeliverAsync(DeliveryRequest request, WebDavConfig config, CancellationToken ct)
     {
-        ArgumentNullException.ThrowIfNull(request);
-        if (!WebDavConfig.TryParse(request.Target.Config, out var config, out var problems))
-        {
-            return new DeliveryResult.Rejected("Invalid webdav config: " + string.Join(" ", problems));
-        }
         var image = request.Image;
         var path = RemotePaths.For(config.RemoteDir.TrimStart('/', '\\'), config.PathTemplate, image).TrimStart('/');
         using var timeoutSource = new CancellationTokenSource(_timeout, time);
@@ -102,13 +97,8 @@ public sealed class WebDavDestination(HttpClient http, TimeProvider time, TimeSp
     }
 
     /// <summary>Checks the folder at <c>url</c>, logs in, creates <c>remote_dir</c>, writes a small probe file there and deletes it.</summary>
-    public async Task<ConnectionTestResult> TestAsync(DestinationTarget target, ProjectSigning signing, CancellationToken ct)
+    protected override async Task<ConnectionTestResult> TestAsync(DestinationTarget target, WebDavConfig config, ProjectSigning signing, CancellationToken ct)
     {
-        ArgumentNullException.ThrowIfNull(target);
-        if (!WebDavConfig.TryParse(target.Config, out var config, out var problems))
-        {
-            return new ConnectionTestResult(false, "Invalid webdav config: " + string.Join(" ", problems));
-        }
         using var timeoutSource = new CancellationTokenSource(_timeout, time);
         using var attempt = CancellationTokenSource.CreateLinkedTokenSource(ct, timeoutSource.Token);
         try
