@@ -1,6 +1,9 @@
 namespace Apertur.Destinations;
 
-/// <summary>The destination type strings the API accepts (docs/api.md "Destinations").</summary>
+/// <summary>
+/// The type strings of the kinds Apertur ships (docs/api.md "Destinations"). The server accepts what is registered
+/// (<see cref="DestinationKindRegistry"/>, each adapter's <see cref="IDescribedDestination.Descriptor"/>), not this list.
+/// </summary>
 public static class DestinationKinds
 {
     public const string Webhook = "webhook";
@@ -14,12 +17,4 @@ public static class DestinationKinds
     public const string AzureBlob = "azure_blob";
 
     public static readonly IReadOnlyList<string> All = [Webhook, S3, GoogleDrive, Dropbox, OneDrive, Ftp, Sftp, WebDav, AzureBlob];
-
-    /// <summary>The canonical kind for a type string, accepting the <c>gdrive</c> alias; null when unknown.</summary>
-    public static string? Normalise(string? type) => type?.Trim().ToLowerInvariant() switch
-    {
-        "gdrive" => GoogleDrive,
-        { } t when All.Contains(t) => t,
-        _ => null,
-    };
 }

@@ -19,7 +19,7 @@ public sealed partial record AzureBlobConfig(
     byte[]? AccountKey,
     SasToken? Sas,
     string BlobTemplate,
-    string? AccessTier)
+    string? AccessTier) : IDestinationConfig<AzureBlobConfig>
 {
     public const string DefaultBlobTemplate = "uploads/{session_id}/{image_index}.{ext}";
 

@@ -21,7 +21,7 @@ namespace Apertur.Destinations.AzureBlob;
 /// blocks. The image is streamed from the store, never held whole. Authorization is a SAS appended to each URL or a
 /// Shared Key signature. Give it an <see cref="HttpClient"/> built on the SSRF guard's handler (the "outbound" client).
 /// </summary>
-public sealed class AzureBlobDestination : IDestination, IConnectionTestable
+public sealed class AzureBlobDestination : ConfiguredDestination<AzureBlobConfig>, IDescribedDestination
 {
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(30);
     private const int ErrorBodyLimit = 4096;
@@ -41,7 +41,25 @@ public sealed class AzureBlobDestination : IDestination, IConnectionTestable
         _tuning = tuning ?? StorageTuning.Default;
     }
 
-    public string Kind => DestinationKinds.AzureBlob;
+    public override string Kind => DestinationKinds.AzureBlob;
+
+    /// <summary>The azure_blob kind: its form, validation and secrets.</summary>
+    public static DestinationDescriptor Descriptor { get; } = new(DestinationKinds.AzureBlob, "Azure Blob Storage",
+        "Writes each image as a block blob in a container.", Validate,
+        new([
+            new("account_name", "Storage account", "The account name (the first part of https://NAME.blob.core.windows.net).", Placeholder: "mystorageaccount"),
+            new("container_name", "Container", "The container's name. It must exist.", Required: true, Placeholder: "photos"),
+            new("sas_token", "SAS token", "A token with create and write permission on the container (starts with sv=). Give one of SAS token, account key or connection string.", Secret: true),
+            new("account_key", "Account key", "The account's base64 access key.", Secret: true),
+            new("connection_string", "Connection string", "As the portal shows it; it may carry the account name and endpoint too.", Secret: true),
+            new("blob_template", "Blob name template", DestinationFormSpec.TemplateHelp + " Default uploads/{session_id}/{image_index}.{ext}.", Placeholder: "uploads/{session_id}/{image_index}.{ext}"),
+            new("access_tier", "Access tier", "Empty: the account's default.", FieldType.Choice, Choices: ["", "Hot", "Cool", "Cold", "Archive"]),
+            new("endpoint", "Endpoint", "Only for sovereign clouds or Azurite. Empty: https://ACCOUNT.blob.core.windows.net.", FieldType.Url),
+        ], OneOf: [["sas_token", "account_key", "connection_string"]]), SecretFields: ["sas_token", "account_key", "connection_string"])
+    {
+        OtherSecretNames = ["sas_url"],
+        ConnectionTest = true,
+    };
 
     /// <summary>What is wrong with an azure_blob config, in words; empty when it is fine (the API answers 400 otherwise).</summary>
     public static IReadOnlyList<string> Validate(JsonElement config) => AzureBlobConfig.TryParse(config, out _, out var problems) ? [] : problems;
@@ -49,13 +67,8 @@ public sealed class AzureBlobDestination : IDestination, IConnectionTestable
     /// <summary>A block's id: the same for the same position on every attempt, and all of one length, as Azure requires.</summary>
     public static string BlockId(int index) => Convert.ToBase64String(Encoding.ASCII.GetBytes($"apertur-{index:D6}"));
 
-    public async Task<DeliveryResult> DeliverAsync(DeliveryRequest request, CancellationToken ct)
+    protected override async Task<DeliveryResult> DeliverAsync(DeliveryRequest request, AzureBlobConfig config, CancellationToken ct)
     {
-        ArgumentNullException.ThrowIfNull(request);
-        if (!AzureBlobConfig.TryParse(request.Target.Config, out var config, out var problems))
-        {
-            return new DeliveryResult.Rejected("Invalid azure_blob config: " + string.Join(" ", problems));
-        }
         var image = request.Image;
         var blob = PathTemplate.Render(config.BlobTemplate, image);
         return await RunAsync(config, async token =>
@@ -77,13 +90,8 @@ public sealed class AzureBlobDestination : IDestination, IConnectionTestable
     }
 
     /// <summary>Writes, then deletes, the <see cref="StorageProbe"/> blob beside where images go.</summary>
-    public async Task<ConnectionTestResult> TestAsync(DestinationTarget target, ProjectSigning signing, CancellationToken ct)
+    protected override async Task<ConnectionTestResult> TestAsync(DestinationTarget target, AzureBlobConfig config, ProjectSigning signing, CancellationToken ct)
     {
-        ArgumentNullException.ThrowIfNull(target);
-        if (!AzureBlobConfig.TryParse(target.Config, out var config, out var problems))
-        {
-            return new ConnectionTestResult(false, "Invalid azure_blob config: " + string.Join(" ", problems));
-        }
         var blob = StorageProbe.PathFor(config.BlobTemplate);
         var url = config.BlobUrl(blob);
         var deleted = true;

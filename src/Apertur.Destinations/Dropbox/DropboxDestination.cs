@@ -27,7 +27,7 @@ public sealed record DropboxSettings(OAuthApp App, Uri ApiBaseUrl, Uri ContentBa
 /// session (start / append_v2 / finish), resumed at Dropbox's <c>correct_offset</c> after a lost answer and renewed once
 /// after a 401. <c>too_many_requests</c> / <c>too_many_write_operations</c> (429) honour Retry-After.
 /// </summary>
-public sealed class DropboxDestination : CloudDriveDestination
+public sealed class DropboxDestination : CloudDriveDestination, IDescribedDestination
 {
     public const string DefaultRoot = "/Apps/Apertur";
     public const string DefaultSubfolder = "{folder}/{session_id}";
@@ -46,6 +46,20 @@ public sealed class DropboxDestination : CloudDriveDestination
     }
 
     public override string Kind => DestinationKinds.Dropbox;
+
+    /// <summary>The dropbox kind: its form and validation; its credentials are the OAuth grant, not config.</summary>
+    public static DestinationDescriptor Descriptor { get; } = new(DestinationKinds.Dropbox, "Dropbox",
+        "Uploads each image to your Dropbox, connected with your Dropbox account.", Validate,
+        new([
+            new("folder", "Folder", "The {folder} part of /Apps/Apertur/{folder}/{session_id}/.", Placeholder: "photos"),
+            new("subfolder_template", "Subfolder template", DestinationFormSpec.TemplateHelp, Placeholder: "{folder}/{session_id}"),
+            new("filename_template", "File name template", DestinationFormSpec.TemplateHelp, Placeholder: "{image_index}.{ext}"),
+        ]), SecretFields: [])
+    {
+        OtherSecretNames = ["access_token", "refresh_token", "app_secret"],
+        ConnectionTest = true,
+        OAuth = true,
+    };
 
     /// <summary>A Dropbox config: <c>root</c>, <c>folder</c> (the <c>{folder}</c> value) and the two templates.</summary>
     internal sealed record Config(string Root, string Folder, CloudPathTemplates Templates);

@@ -34,7 +34,7 @@ public sealed record FtpConfig(
     byte[]? TlsCertificate,
     bool Passive,
     string RemoteDir,
-    string PathTemplate)
+    string PathTemplate) : IDestinationConfig<FtpConfig>
 {
     public static readonly IReadOnlyList<string> TlsNames = ["explicit", "implicit", "none"];
 

@@ -13,7 +13,7 @@ namespace Apertur.Destinations.Ftp;
 /// connection past the SSRF guard. TLS certificates are verified unless <c>tls_verify</c> is set to false;
 /// <c>tls_certificate</c> trusts one self-signed certificate or private CA with full verification.
 /// </summary>
-public sealed class FtpDestination(OutboundGuard guard, TimeSpan? timeout = null) : IDestination, IConnectionTestable
+public sealed class FtpDestination(OutboundGuard guard, TimeSpan? timeout = null) : ConfiguredDestination<FtpConfig>, IDescribedDestination
 {
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(30);
 
@@ -24,18 +24,36 @@ public sealed class FtpDestination(OutboundGuard guard, TimeSpan? timeout = null
 
     private readonly TimeSpan _timeout = timeout ?? DefaultTimeout;
 
-    public string Kind => DestinationKinds.Ftp;
+    public override string Kind => DestinationKinds.Ftp;
+
+    /// <summary>The ftp kind: its form, validation, warnings (plain FTP, TLS checks off) and secrets.</summary>
+    public static DestinationDescriptor Descriptor { get; } = new(DestinationKinds.Ftp, "FTP / FTPS", "Uploads each image to an FTP server, with TLS (FTPS) by default.", Validate,
+        new([
+            new("host", "Host", "The server's host name or IP address, without ftp:// or a path.", Required: true, Placeholder: "ftp.example.com"),
+            new("port", "Port", "Default 21 (990 for implicit TLS).", FieldType.Number, Min: 1, Max: 65535, Placeholder: "21"),
+            new("username", "User name", "The FTP login.", Required: true),
+            new("password", "Password", "Encrypted at rest, never shown again.", Secret: true),
+            new("tls", "TLS", "explicit: AUTH TLS on the usual port (recommended); implicit: TLS from the first byte (port 990); none: plain FTP.",
+                FieldType.Choice, Choices: ["explicit", "implicit", "none"]),
+            new("tls_certificate", "Trusted certificate", "For a self-signed server: its certificate (or its CA's) as PEM, -----BEGIN CERTIFICATE-----. Empty: the system's trusted CAs.",
+                FieldType.Multiline),
+            new("tls_verify", "Check the certificate", "false skips every certificate check, so an impostor can read the login: prefer a trusted certificate above.",
+                FieldType.Choice, Choices: ["true", "false"]),
+            new("remote_dir", "Remote folder", "Relative to the login folder, or absolute. Created when missing.", Placeholder: "uploads"),
+            new("path_template", "Path template", DestinationFormSpec.TemplateHelp + " Default {session_id}/{image_index}.{ext}.", Placeholder: "{session_id}/{image_index}.{ext}"),
+        ], Warning: "Plain FTP (TLS: none) sends the user name, the password and every image in clear text: anyone on the network path can read them. Prefer explicit TLS or SFTP."),
+        SecretFields: ["password"])
+    {
+        Warnings = FtpConfig.Warnings,
+        OtherSecretNames = ["pass"],
+        ConnectionTest = true,
+    };
 
     /// <summary>What is wrong with an ftp config, in words; empty when it is fine.</summary>
     public static IReadOnlyList<string> Validate(JsonElement config) => FtpConfig.TryParse(config, out _, out var problems) ? [] : problems;
 
-    public async Task<DeliveryResult> DeliverAsync(DeliveryRequest request, CancellationToken ct)
+    protected override async Task<DeliveryResult> DeliverAsync(DeliveryRequest request, FtpConfig config, CancellationToken ct)
     {
-        ArgumentNullException.ThrowIfNull(request);
-        if (!FtpConfig.TryParse(request.Target.Config, out var config, out var problems))
-        {
-            return new DeliveryResult.Rejected("Invalid ftp config: " + string.Join(" ", problems));
-        }
         var path = RemotePaths.For(config.RemoteDir, config.PathTemplate, request.Image);
         var endpoint = Endpoint(config);
         var outcome = await TransferAsync(config, endpoint, path, request.Image, removeAfter: false, ct).ConfigureAwait(false);
@@ -45,13 +63,8 @@ public sealed class FtpDestination(OutboundGuard guard, TimeSpan? timeout = null
     }
 
     /// <summary>Logs in, creates <c>remote_dir</c> if needed, writes a small probe file there and deletes it.</summary>
-    public async Task<ConnectionTestResult> TestAsync(DestinationTarget target, ProjectSigning signing, CancellationToken ct)
+    protected override async Task<ConnectionTestResult> TestAsync(DestinationTarget target, FtpConfig config, ProjectSigning signing, CancellationToken ct)
     {
-        ArgumentNullException.ThrowIfNull(target);
-        if (!FtpConfig.TryParse(target.Config, out var config, out var problems))
-        {
-            return new ConnectionTestResult(false, "Invalid ftp config: " + string.Join(" ", problems));
-        }
         var name = CurlRunner.ProbeName();
         var probe = CurlRunner.Probe(name);
         var path = Paths.PathTemplate.Combine(config.RemoteDir, name);

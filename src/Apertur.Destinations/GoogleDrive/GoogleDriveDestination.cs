@@ -28,7 +28,7 @@ public sealed record GoogleDriveSettings(OAuthApp App, Uri ApiBaseUrl, Uri Uploa
 /// 403 <c>userRateLimitExceeded</c>/<c>rateLimitExceeded</c> and 429 back off exponentially; <c>dailyLimitExceeded</c>
 /// waits <see cref="GoogleDriveSettings.DailyLimitWait"/>.
 /// </summary>
-public sealed class GoogleDriveDestination : CloudDriveDestination
+public sealed class GoogleDriveDestination : CloudDriveDestination, IDescribedDestination
 {
     public const string DefaultFolder = "Apertur";
     public const string DefaultSubfolder = "{session_id}";
@@ -53,6 +53,22 @@ public sealed class GoogleDriveDestination : CloudDriveDestination
     }
 
     public override string Kind => DestinationKinds.GoogleDrive;
+
+    /// <summary>The google_drive kind (alias gdrive): its form and validation; its credentials are the OAuth grant, not config.</summary>
+    public static DestinationDescriptor Descriptor { get; } = new(DestinationKinds.GoogleDrive, "Google Drive",
+        "Uploads each image to a folder of a Google Drive, connected with your Google account.", Validate,
+        new([
+            new("folder", "Folder", "A folder path in the drive, created when missing.", Placeholder: "Apertur"),
+            new("folder_id", "Folder ID", "Or an existing folder's id (from its URL); wins over the path."),
+            new("subfolder_template", "Subfolder template", DestinationFormSpec.TemplateHelp, Placeholder: "{session_id}"),
+            new("filename_template", "File name template", DestinationFormSpec.TemplateHelp, Placeholder: "{image_index}.{ext}"),
+        ]), SecretFields: [])
+    {
+        Aliases = ["gdrive"],
+        OtherSecretNames = ["access_token", "refresh_token", "client_secret", "credentials", "service_account"],
+        ConnectionTest = true,
+        OAuth = true,
+    };
 
     /// <summary>A Google Drive config: <c>folder_id</c> or <c>folder</c> (a name or path under My Drive), and the two templates.</summary>
     internal sealed record Config(string? FolderId, string Folder, CloudPathTemplates Templates);
@@ -268,62 +284,17 @@ public sealed class GoogleDriveDestination : CloudDriveDestination
         return new HttpRequestMessage(HttpMethod.Post, new Uri(_upload, "files?uploadType=multipart&fields=id,name,size")) { Content = body };
     }
 
-    /// <summary>A resumable session: start, then chunks from the offset Drive last confirmed; one new session if it expired.</summary>
-    private async Task<ProviderResponse> UploadResumableAsync(string metadata, DeliveryImage image, AccessSession auth, CancellationToken ct)
-    {
-        var size = image.SizeBytes;
-        await using var chunks = new ImageChunks(image, _settings.ChunkSizeBytes);
-        var session = await StartSessionAsync(metadata, image, auth, ct).ConfigureAwait(false);
-        long offset = 0;
-        var restarted = false;
-        var failures = 0;
-        while (true)
-        {
-            ProviderResponse answer;
-            try
-            {
-                var data = await chunks.ReadAsync(offset, (int)Math.Min(_settings.ChunkSizeBytes, size - offset), ct).ConfigureAwait(false);
-                var from = offset;
-                answer = await Http.SendAsync(() =>
-                {
-                    var put = new HttpRequestMessage(HttpMethod.Put, session) { Content = new ReadOnlyMemoryContent(data) };
-                    put.Content.Headers.ContentRange = new ContentRangeHeaderValue(from, from + data.Length - 1, size);
-                    return put;
-                }, auth, Throttled, ct).ConfigureAwait(false);
-            }
-            catch (ProviderUnreachableException e) when (!e.Permanent && ++failures <= 3)
-            {
-                answer = await QueryAsync(session, size, auth, ct).ConfigureAwait(false);
-            }
-            if (answer.Status is >= 500 && ++failures <= 3)
-            {
-                answer = await QueryAsync(session, size, auth, ct).ConfigureAwait(false);
-            }
-            switch (answer.Status)
-            {
-                case 200 or 201:
-                    return answer;
-                case 308:
-                    var confirmed = ConfirmedBytes(answer.Range);
-                    if (confirmed > offset)
-                    {
-                        failures = 0;
-                    }
-                    offset = confirmed;
-                    continue;
-                case 404 or 410 when !restarted:
-                    // The session expired (they last a week) or was lost: one new session, from the start.
-                    restarted = true;
-                    session = await StartSessionAsync(metadata, image, auth, ct).ConfigureAwait(false);
-                    offset = 0;
-                    continue;
-                case >= 500 when failures <= 3:
-                    continue;
-                default:
-                    throw Fail(answer, $"uploading bytes {offset}- of {size}");
-            }
-        }
-    }
+    /// <summary>A resumable session (<see cref="RangeUpload"/>): Drive confirms with 308 and <c>Range</c>; 404 or 410 means it expired.</summary>
+    private Task<ProviderResponse> UploadResumableAsync(string metadata, DeliveryImage image, AccessSession auth, CancellationToken ct) =>
+        RangeUpload.UploadAsync(Http, Throttled, image, _settings.ChunkSizeBytes, new RangeSession(
+            StartAsync: token => StartSessionAsync(metadata, image, auth, token),
+            ChunkAuth: auth,
+            StatusAsync: (session, token) => QueryAsync(session, image.SizeBytes, auth, token),
+            AskStatus: answer => answer.Status >= 500,
+            Confirmed: answer => answer.Status == 308 ? ConfirmedBytes(answer.Range) : null,
+            // The session expired (they last a week) or was lost.
+            Expired: answer => answer.Status is 404 or 410,
+            Fail: (answer, doing) => Fail(answer, doing)), ct);
 
     private async Task<Uri> StartSessionAsync(string metadata, DeliveryImage image, AccessSession auth, CancellationToken ct)
     {

@@ -27,7 +27,7 @@ public sealed record OneDriveSettings(OAuthApp App, Uri ApiBaseUrl, long ChunkTh
 /// one). Chunks are multiples of 320 KiB, resumed from <c>nextExpectedRanges</c>; 429/503 (<c>activityLimitReached</c>)
 /// honour Retry-After.
 /// </summary>
-public sealed class OneDriveDestination : CloudDriveDestination
+public sealed class OneDriveDestination : CloudDriveDestination, IDescribedDestination
 {
     public const string DefaultFolder = "/Apertur";
     public const string DefaultSubfolder = "{session_id}";
@@ -44,6 +44,22 @@ public sealed class OneDriveDestination : CloudDriveDestination
     }
 
     public override string Kind => DestinationKinds.OneDrive;
+
+    /// <summary>The onedrive kind: its form and validation; its credentials are the OAuth grant, not config.</summary>
+    public static DestinationDescriptor Descriptor { get; } = new(DestinationKinds.OneDrive, "OneDrive",
+        "Uploads each image to OneDrive or SharePoint, connected with your Microsoft account.", Validate,
+        new([
+            new("folder", "Folder", "A folder path in the drive, created when missing.", Placeholder: "Apertur"),
+            new("drive_id", "Drive ID", "Only for a SharePoint or other drive than your own."),
+            new("folder_id", "Folder ID", "Or an existing folder's id; wins over the path."),
+            new("subfolder_template", "Subfolder template", DestinationFormSpec.TemplateHelp, Placeholder: "{session_id}"),
+            new("filename_template", "File name template", DestinationFormSpec.TemplateHelp, Placeholder: "{image_index}.{ext}"),
+        ]), SecretFields: [])
+    {
+        OtherSecretNames = ["access_token", "refresh_token", "client_secret"],
+        ConnectionTest = true,
+        OAuth = true,
+    };
 
     /// <summary>A OneDrive config: <c>drive_id</c>, <c>folder_id</c> or <c>folder</c> (a path in the drive), and the two templates.</summary>
     internal sealed record Config(string? DriveId, string? FolderId, string Folder, CloudPathTemplates Templates)
@@ -165,64 +181,23 @@ public sealed class OneDriveDestination : CloudDriveDestination
         return answer.IsSuccess ? answer : throw Fail(answer, "uploading the image");
     }
 
-    /// <summary>createUploadSession, then ranges from <c>nextExpectedRanges</c> until Graph answers with the item.</summary>
-    private async Task<ProviderResponse> UploadSessionAsync(string item, DeliveryImage image, AccessSession auth, CancellationToken ct)
-    {
-        var size = image.SizeBytes;
-        await using var chunks = new ImageChunks(image, _settings.ChunkSizeBytes);
-        var upload = await CreateSessionAsync(item, auth, ct).ConfigureAwait(false);
-        long offset = 0;
-        var restarted = false;
-        var failures = 0;
-        while (true)
-        {
-            ProviderResponse answer;
-            try
-            {
-                var data = await chunks.ReadAsync(offset, (int)Math.Min(_settings.ChunkSizeBytes, size - offset), ct).ConfigureAwait(false);
-                var from = offset;
-                // No bearer: the upload URL is itself the credential.
-                answer = await Http.SendAsync(() =>
-                {
-                    var put = new HttpRequestMessage(HttpMethod.Put, upload) { Content = new ReadOnlyMemoryContent(data) };
-                    put.Content.Headers.ContentRange = new ContentRangeHeaderValue(from, from + data.Length - 1, size);
-                    return put;
-                }, null, Throttled, ct).ConfigureAwait(false);
-            }
-            catch (ProviderUnreachableException e) when (!e.Permanent && ++failures <= 3)
-            {
-                answer = await StatusAsync(upload, ct).ConfigureAwait(false);
-            }
-            if ((answer.Status == 416 || answer.Status >= 500) && ++failures <= 3)
-            {
-                answer = await StatusAsync(upload, ct).ConfigureAwait(false);
-            }
-            switch (answer.Status)
-            {
-                case 200 or 201 when answer.Body.Contains("\"nextExpectedRanges\"", StringComparison.Ordinal) && !answer.Body.Contains("\"id\"", StringComparison.Ordinal):
-                case 202:
-                    var next = NextExpected(answer);
-                    if (next > offset)
-                    {
-                        failures = 0;
-                    }
-                    offset = next;
-                    continue;
-                case 200 or 201:
-                    return answer;
-                case 404 when !restarted:
-                    // The session expired or was cancelled: one new session, from the start.
-                    restarted = true;
-                    upload = await CreateSessionAsync(item, auth, ct).ConfigureAwait(false);
-                    offset = 0;
-                    continue;
-                case >= 500 when failures <= 3:
-                    continue;
-                default:
-                    throw Fail(answer, $"uploading bytes {offset}- of {size}");
-            }
-        }
-    }
+    /// <summary>
+    /// createUploadSession, then ranges from <c>nextExpectedRanges</c> until Graph answers with the item (<see cref="RangeUpload"/>).
+    /// No bearer on the chunks: the upload URL is itself the credential.
+    /// </summary>
+    private Task<ProviderResponse> UploadSessionAsync(string item, DeliveryImage image, AccessSession auth, CancellationToken ct) =>
+        RangeUpload.UploadAsync(Http, Throttled, image, _settings.ChunkSizeBytes, new RangeSession(
+            StartAsync: token => CreateSessionAsync(item, auth, token),
+            ChunkAuth: null,
+            StatusAsync: StatusAsync,
+            AskStatus: answer => answer.Status == 416 || answer.Status >= 500,
+            Confirmed: answer => answer.Status == 202 || (answer.Status is 200 or 201
+                && answer.Body.Contains("\"nextExpectedRanges\"", StringComparison.Ordinal) && !answer.Body.Contains("\"id\"", StringComparison.Ordinal))
+                ? NextExpected(answer)
+                : null,
+            // The session expired or was cancelled.
+            Expired: answer => answer.Status == 404,
+            Fail: (answer, doing) => Fail(answer, doing)), ct);
 
     private async Task<Uri> CreateSessionAsync(string item, AccessSession auth, CancellationToken ct)
     {

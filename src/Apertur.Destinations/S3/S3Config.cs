@@ -24,7 +24,7 @@ public sealed partial record S3Config(
     bool ForcePathStyle,
     string? StorageClass,
     string? ServerSideEncryption,
-    string? KmsKeyId)
+    string? KmsKeyId) : IDestinationConfig<S3Config>
 {
     public const string DefaultKeyTemplate = "uploads/{session_id}/{image_index}.{ext}";
     public const string DefaultCompatibleRegion = "us-east-1";

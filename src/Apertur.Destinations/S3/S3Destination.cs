@@ -19,7 +19,7 @@ namespace Apertur.Destinations.S3;
 /// the store, never held whole. Every connection passes the SSRF guard: the SDK's HTTP clients are built on
 /// <see cref="OutboundGuard.CreateHandler"/>. The whole attempt is bounded by the attempt timeout.
 /// </summary>
-public sealed class S3Destination : IDestination, IConnectionTestable, IDisposable
+public sealed class S3Destination : ConfiguredDestination<S3Config>, IDescribedDestination, IDisposable
 {
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(30);
 
@@ -44,18 +44,33 @@ public sealed class S3Destination : IDestination, IConnectionTestable, IDisposab
         _timeout = timeout ?? DefaultTimeout;
     }
 
-    public string Kind => DestinationKinds.S3;
+    public override string Kind => DestinationKinds.S3;
+
+    /// <summary>The s3 kind: its form, validation and secrets.</summary>
+    public static DestinationDescriptor Descriptor { get; } = new(DestinationKinds.S3, "Amazon S3 or S3-compatible",
+        "Writes each image as an object in a bucket: AWS S3, MinIO, Cloudflare R2, Backblaze B2, Wasabi, DigitalOcean Spaces.", Validate,
+        new([
+            new("bucket", "Bucket", "The bucket's name. It must exist.", Required: true, Placeholder: "my-photos"),
+            new("region", "Region", "The bucket's region, e.g. eu-west-1. May stay empty with a custom endpoint.", Placeholder: "eu-west-1"),
+            new("access_key_id", "Access key ID", "Of an IAM user or key allowed to s3:PutObject on the bucket.", Required: true, Placeholder: "AKIA…"),
+            new("secret_access_key", "Secret access key", "Encrypted at rest, never shown again.", Required: true, Secret: true),
+            new("session_token", "Session token", "Only with temporary credentials (STS). Encrypted at rest.", Secret: true),
+            new("endpoint", "Endpoint", "Only for S3-compatible stores: their https URL. Empty for AWS.", FieldType.Url, Placeholder: "https://s3.example.com"),
+            new("force_path_style", "Path-style addressing", "bucket in the path (https://host/bucket/key) instead of the host name; the default with an endpoint.", FieldType.Flag),
+            new("key_template", "Object key template", DestinationFormSpec.TemplateHelp + " Default uploads/{session_id}/{image_index}.{ext}.", Placeholder: "uploads/{session_id}/{image_index}.{ext}"),
+            new("storage_class", "Storage class", "e.g. STANDARD, STANDARD_IA, GLACIER_IR. Empty: the bucket's default.", Placeholder: "STANDARD"),
+            new("server_side_encryption", "Server-side encryption", "Empty: the bucket's default.", FieldType.Choice, Choices: ["", "AES256", "aws:kms", "aws:kms:dsse"]),
+            new("sse_kms_key_id", "KMS key ID", "Only with aws:kms or aws:kms:dsse: the key's ID or ARN. Empty: the account's default key.", Placeholder: "arn:aws:kms:…"),
+        ]), SecretFields: ["secret_access_key", "session_token"])
+    {
+        ConnectionTest = true,
+    };
 
     /// <summary>What is wrong with an s3 config, in words; empty when it is fine (the API answers 400 otherwise).</summary>
     public static IReadOnlyList<string> Validate(JsonElement config) => S3Config.TryParse(config, out _, out var problems) ? [] : problems;
 
-    public async Task<DeliveryResult> DeliverAsync(DeliveryRequest request, CancellationToken ct)
+    protected override async Task<DeliveryResult> DeliverAsync(DeliveryRequest request, S3Config config, CancellationToken ct)
     {
-        ArgumentNullException.ThrowIfNull(request);
-        if (!S3Config.TryParse(request.Target.Config, out var config, out var problems))
-        {
-            return new DeliveryResult.Rejected("Invalid s3 config: " + string.Join(" ", problems));
-        }
         var image = request.Image;
         var key = PathTemplate.Render(config.KeyTemplate, image);
         return await RunAsync(config, async (client, token) =>
@@ -74,13 +89,8 @@ public sealed class S3Destination : IDestination, IConnectionTestable, IDisposab
     }
 
     /// <summary>Writes, then deletes, the <see cref="StorageProbe"/> object beside where images go.</summary>
-    public async Task<ConnectionTestResult> TestAsync(DestinationTarget target, ProjectSigning signing, CancellationToken ct)
+    protected override async Task<ConnectionTestResult> TestAsync(DestinationTarget target, S3Config config, ProjectSigning signing, CancellationToken ct)
     {
-        ArgumentNullException.ThrowIfNull(target);
-        if (!S3Config.TryParse(target.Config, out var config, out var problems))
-        {
-            return new ConnectionTestResult(false, "Invalid s3 config: " + string.Join(" ", problems));
-        }
         var key = StorageProbe.PathFor(config.KeyTemplate);
         var text = StorageProbe.Text(target.Id, _time.GetUtcNow());
         var deleted = true;

@@ -19,7 +19,7 @@ public sealed record SftpConfig(
     string? Passphrase,
     string? HostKeySha256,
     string RemoteDir,
-    string PathTemplate)
+    string PathTemplate) : IDestinationConfig<SftpConfig>
 {
     public const int DefaultPort = 22;
 

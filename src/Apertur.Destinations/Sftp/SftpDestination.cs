@@ -18,24 +18,37 @@ namespace Apertur.Destinations.Sftp;
 /// </para>
 /// </summary>
 /// <param name="keyDirectory">Where private keys are written for libcurl while a transfer runs (default: the temp folder).</param>
-public sealed class SftpDestination(OutboundGuard guard, TimeSpan? timeout = null, string? keyDirectory = null) : IDestination, IConnectionTestable
+public sealed class SftpDestination(OutboundGuard guard, TimeSpan? timeout = null, string? keyDirectory = null) : ConfiguredDestination<SftpConfig>, IDescribedDestination
 {
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(30);
 
     private readonly TimeSpan _timeout = timeout ?? DefaultTimeout;
 
-    public string Kind => DestinationKinds.Sftp;
+    public override string Kind => DestinationKinds.Sftp;
+
+    /// <summary>The sftp kind: its form, validation and secrets.</summary>
+    public static DestinationDescriptor Descriptor { get; } = new(DestinationKinds.Sftp, "SFTP", "Uploads each image over SSH to a server you run.", Validate,
+        new([
+            new("host", "Host", "The server's host name or IP address, without sftp:// or a path.", Required: true, Placeholder: "files.example.com"),
+            new("port", "Port", "Default 22.", FieldType.Number, Min: 1, Max: 65535, Placeholder: "22"),
+            new("username", "User name", "The SSH login.", Required: true),
+            new("password", "Password", "Give a password or a private key (or both).", Secret: true),
+            new("private_key", "Private key", "The key's text in OpenSSH or PEM format (-----BEGIN … PRIVATE KEY-----).", FieldType.Multiline, Secret: true),
+            new("private_key_passphrase", "Key passphrase", "Only if the private key is encrypted.", Secret: true),
+            new("host_key_fingerprint", "Host key fingerprint", "SHA256:… as `ssh-keygen -l` prints it. When set, any other server key is refused (recommended).", Placeholder: "SHA256:…"),
+            new("remote_dir", "Remote folder", "Relative to the login folder, or absolute. Created when missing.", Placeholder: "uploads"),
+            new("path_template", "Path template", DestinationFormSpec.TemplateHelp + " Default {session_id}/{image_index}.{ext}.", Placeholder: "{session_id}/{image_index}.{ext}"),
+        ], OneOf: [["password", "private_key"]]), SecretFields: ["password", "private_key", "private_key_passphrase"])
+    {
+        OtherSecretNames = ["pass", "ssh_key", "key", "passphrase"],
+        ConnectionTest = true,
+    };
 
     /// <summary>What is wrong with an sftp config, in words; empty when it is fine.</summary>
     public static IReadOnlyList<string> Validate(JsonElement config) => SftpConfig.TryParse(config, out _, out var problems) ? [] : problems;
 
-    public async Task<DeliveryResult> DeliverAsync(DeliveryRequest request, CancellationToken ct)
+    protected override async Task<DeliveryResult> DeliverAsync(DeliveryRequest request, SftpConfig config, CancellationToken ct)
     {
-        ArgumentNullException.ThrowIfNull(request);
-        if (!SftpConfig.TryParse(request.Target.Config, out var config, out var problems))
-        {
-            return new DeliveryResult.Rejected("Invalid sftp config: " + string.Join(" ", problems));
-        }
         var path = RemotePaths.For(config.RemoteDir, config.PathTemplate, request.Image);
         var endpoint = Endpoint(config);
         var (result, failure) = await TransferAsync(config, endpoint, path, request.Image, removeAfter: false, ct).ConfigureAwait(false);
@@ -44,13 +57,8 @@ public sealed class SftpDestination(OutboundGuard guard, TimeSpan? timeout = nul
     }
 
     /// <summary>Logs in, creates <c>remote_dir</c> if needed, writes a small probe file there and removes it.</summary>
-    public async Task<ConnectionTestResult> TestAsync(DestinationTarget target, ProjectSigning signing, CancellationToken ct)
+    protected override async Task<ConnectionTestResult> TestAsync(DestinationTarget target, SftpConfig config, ProjectSigning signing, CancellationToken ct)
     {
-        ArgumentNullException.ThrowIfNull(target);
-        if (!SftpConfig.TryParse(target.Config, out var config, out var problems))
-        {
-            return new ConnectionTestResult(false, "Invalid sftp config: " + string.Join(" ", problems));
-        }
         var name = CurlRunner.ProbeName();
         var path = PathsCombine(config.RemoteDir, name);
         var endpoint = Endpoint(config);

@@ -10,7 +10,7 @@ namespace Apertur.Destinations.WebDav;
 /// (an app password for Nextcloud), <c>remote_dir</c> (alias <c>dir</c>, below the URL, created when missing) and
 /// <c>path_template</c>.
 /// </summary>
-public sealed record WebDavConfig(Uri Url, string? Username, string? Password, string RemoteDir, string PathTemplate)
+public sealed record WebDavConfig(Uri Url, string? Username, string? Password, string RemoteDir, string PathTemplate) : IDestinationConfig<WebDavConfig>
 {
     public const string ClearTextWarning =
         "The WebDAV URL is http: the username, the password and every image travel in clear text. Use an https URL.";

@@ -18,7 +18,7 @@ namespace Apertur.Destinations.WebDav;
 /// it an <see cref="HttpClient"/> built on <see cref="OutboundGuard.CreateHandler"/> so the SSRF guard checks every
 /// connection; redirects are not followed.
 /// </summary>
-public sealed class WebDavDestination(HttpClient http, TimeProvider time, TimeSpan? timeout = null) : IDestination, IConnectionTestable
+public sealed class WebDavDestination(HttpClient http, TimeProvider time, TimeSpan? timeout = null) : ConfiguredDestination<WebDavConfig>, IDescribedDestination
 {
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(30);
     public const string UserAgent = "Apertur-WebDAV/1.0";
@@ -31,18 +31,30 @@ public sealed class WebDavDestination(HttpClient http, TimeProvider time, TimeSp
 
     private readonly TimeSpan _timeout = timeout ?? DefaultTimeout;
 
-    public string Kind => DestinationKinds.WebDav;
+    public override string Kind => DestinationKinds.WebDav;
+
+    /// <summary>The webdav kind: its form, validation, warnings (http) and secrets.</summary>
+    public static DestinationDescriptor Descriptor { get; } = new(DestinationKinds.WebDav, "WebDAV",
+        "PUTs each image into a WebDAV folder: Nextcloud, ownCloud, Apache mod_dav, many NAS.", Validate,
+        new([
+            new("url", "Folder URL", "The WebDAV folder, e.g. Nextcloud's https://HOST/remote.php/dav/files/USER/.", FieldType.Url, Required: true,
+                Placeholder: "https://cloud.example.com/remote.php/dav/files/me/"),
+            new("username", "User name", "The WebDAV login."),
+            new("password", "Password", "For Nextcloud, an app password. Encrypted at rest, never shown again.", Secret: true),
+            new("remote_dir", "Remote folder", "Below the URL; created when missing.", Placeholder: "apertur"),
+            new("path_template", "Path template", DestinationFormSpec.TemplateHelp + " Default {session_id}/{image_index}.{ext}.", Placeholder: "{session_id}/{image_index}.{ext}"),
+        ]), SecretFields: ["password"])
+    {
+        Warnings = WebDavConfig.Warnings,
+        OtherSecretNames = ["pass"],
+        ConnectionTest = true,
+    };
 
     /// <summary>What is wrong with a webdav config, in words; empty when it is fine.</summary>
     public static IReadOnlyList<string> Validate(JsonElement config) => WebDavConfig.TryParse(config, out _, out var problems) ? [] : problems;
 
-    public async Task<DeliveryResult> DeliverAsync(DeliveryRequest request, CancellationToken ct)
+    protected override async Task<DeliveryResult> DeliverAsync(DeliveryRequest request, WebDavConfig config, CancellationToken ct)
     {
-        ArgumentNullException.ThrowIfNull(request);
-        if (!WebDavConfig.TryParse(request.Target.Config, out var config, out var problems))
-        {
-            return new DeliveryResult.Rejected("Invalid webdav config: " + string.Join(" ", problems));
-        }
         var image = request.Image;
         var path = RemotePaths.For(config.RemoteDir.TrimStart('/', '\\'), config.PathTemplate, image).TrimStart('/');
         using var timeoutSource = new CancellationTokenSource(_timeout, time);
@@ -85,13 +97,8 @@ public sealed class WebDavDestination(HttpClient http, TimeProvider time, TimeSp
     }
 
     /// <summary>Checks the folder at <c>url</c>, logs in, creates <c>remote_dir</c>, writes a small probe file there and deletes it.</summary>
-    public async Task<ConnectionTestResult> TestAsync(DestinationTarget target, ProjectSigning signing, CancellationToken ct)
+    protected override async Task<ConnectionTestResult> TestAsync(DestinationTarget target, WebDavConfig config, ProjectSigning signing, CancellationToken ct)
     {
-        ArgumentNullException.ThrowIfNull(target);
-        if (!WebDavConfig.TryParse(target.Config, out var config, out var problems))
-        {
-            return new ConnectionTestResult(false, "Invalid webdav config: " + string.Join(" ", problems));
-        }
         using var timeoutSource = new CancellationTokenSource(_timeout, time);
         using var attempt = CancellationTokenSource.CreateLinkedTokenSource(ct, timeoutSource.Token);
         try

@@ -13,7 +13,7 @@ public enum WebhookFormat
 }
 
 /// <summary>A webhook destination's config: <c>{"url": "https://…", "format": "multipart"}</c>.</summary>
-public sealed record WebhookConfig(Uri Url, WebhookFormat Format)
+public sealed record WebhookConfig(Uri Url, WebhookFormat Format) : IDestinationConfig<WebhookConfig>
 {
     public static readonly IReadOnlyList<string> FormatNames = ["multipart", "json_base64", "binary", "event_json"];
 

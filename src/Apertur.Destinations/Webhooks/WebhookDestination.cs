@@ -20,7 +20,7 @@ namespace Apertur.Destinations.Webhooks;
 /// are not followed; 410 stops; 429 and timeouts are throttles. Give it an <see cref="HttpClient"/> built on
 /// <see cref="OutboundGuard.CreateHandler"/> so the SSRF guard checks every connection.
 /// </summary>
-public sealed class WebhookDestination : IDestination, IConnectionTestable
+public sealed class WebhookDestination : ConfiguredDestination<WebhookConfig>, IDescribedDestination
 {
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(30);
     public const string UserAgent = "Apertur-Webhook/1.0";
@@ -37,7 +37,20 @@ public sealed class WebhookDestination : IDestination, IConnectionTestable
         _timeout = timeout ?? DefaultTimeout;
     }
 
-    public string Kind => DestinationKinds.Webhook;
+    public override string Kind => DestinationKinds.Webhook;
+
+    /// <summary>The webhook kind: its form, validation and secrets (none in the config: requests are signed with the project's secret).</summary>
+    public static DestinationDescriptor Descriptor { get; } = new(DestinationKinds.Webhook, "Webhook",
+        "POSTs each image to your HTTPS endpoint, signed with the project's webhook secret.", Validate,
+        new([
+            new("url", "Receiver URL", "Your endpoint's absolute http or https URL. It gets one request per image and must answer 2xx within 30 s.",
+                FieldType.Url, Required: true, Placeholder: "https://example.com/apertur/hook"),
+            new("format", "Body format", "multipart: a form with the file; json_base64: JSON with the bytes in base64; binary: the raw bytes; "
+                + "event_json: a JSON event with a signed download link (Odoo).", FieldType.Choice, Choices: ["multipart", "json_base64", "binary", "event_json"]),
+        ]), SecretFields: [])
+    {
+        ConnectionTest = true,
+    };
 
     /// <summary>What is wrong with a webhook config, in words; empty when it is fine (the API answers 400 otherwise).</summary>
     public static IReadOnlyList<string> Validate(JsonElement config)
@@ -45,13 +58,8 @@ public sealed class WebhookDestination : IDestination, IConnectionTestable
         return WebhookConfig.TryParse(config, out _, out var problems) ? [] : problems;
     }
 
-    public async Task<DeliveryResult> DeliverAsync(DeliveryRequest request, CancellationToken ct)
+    protected override async Task<DeliveryResult> DeliverAsync(DeliveryRequest request, WebhookConfig config, CancellationToken ct)
     {
-        ArgumentNullException.ThrowIfNull(request);
-        if (!WebhookConfig.TryParse(request.Target.Config, out var config, out var problems))
-        {
-            return new DeliveryResult.Rejected("Invalid webhook config: " + string.Join(" ", problems));
-        }
         var image = request.Image;
         var body = WebhookBody.For(config.Format, request.DeliveryId, image);
         var attempt = await SendAsync(config.Url, body, request.DeliveryId, image.SessionId, image.Index, image.Id, request.Signing, ct)
@@ -73,13 +81,8 @@ public sealed class WebhookDestination : IDestination, IConnectionTestable
     /// Sends a small signed <c>webhook.test</c> event, shaped like event_json, with every delivery header, and says in
     /// words what happened. The image headers carry zero ids: no image is involved.
     /// </summary>
-    public async Task<ConnectionTestResult> TestAsync(DestinationTarget target, ProjectSigning signing, CancellationToken ct)
+    protected override async Task<ConnectionTestResult> TestAsync(DestinationTarget target, WebhookConfig config, ProjectSigning signing, CancellationToken ct)
     {
-        ArgumentNullException.ThrowIfNull(target);
-        if (!WebhookConfig.TryParse(target.Config, out var config, out var problems))
-        {
-            return new ConnectionTestResult(false, "Invalid webhook config: " + string.Join(" ", problems));
-        }
         var now = _time.GetUtcNow();
         var body = new BytesBody(EventJson.Test(target, now), "application/json");
         var attempt = await SendAsync(config.Url, body, Guid.CreateVersion7(now), Guid.Empty, 0, Guid.Empty, signing, ct).ConfigureAwait(false);

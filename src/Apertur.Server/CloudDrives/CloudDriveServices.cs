@@ -4,6 +4,7 @@ using Apertur.Destinations.Dropbox;
 using Apertur.Destinations.GoogleDrive;
 using Apertur.Destinations.OneDrive;
 using Apertur.Server.Delivery;
+using Apertur.Server.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace Apertur.Server.CloudDrives;
@@ -22,11 +23,11 @@ public static class CloudDriveServices
         services.AddSingleton<OAuthGrantStore>();
         services.AddSingleton<ReconnectNotices>();
         services.AddScoped<OAuthFlows>();
-        services.AddSingleton<IDestination>(sp => new GoogleDriveDestination(Http(sp, httpClientName), sp.GetRequiredService<TimeProvider>(),
+        services.AddDestination(sp => new GoogleDriveDestination(Http(sp, httpClientName), sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<OAuthGrantStore>(), Options(sp).GoogleDrive(), Tuning(sp)));
-        services.AddSingleton<IDestination>(sp => new DropboxDestination(Http(sp, httpClientName), sp.GetRequiredService<TimeProvider>(),
+        services.AddDestination(sp => new DropboxDestination(Http(sp, httpClientName), sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<OAuthGrantStore>(), Options(sp).DropboxDrive(), Tuning(sp)));
-        services.AddSingleton<IDestination>(sp => new OneDriveDestination(Http(sp, httpClientName), sp.GetRequiredService<TimeProvider>(),
+        services.AddDestination(sp => new OneDriveDestination(Http(sp, httpClientName), sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<OAuthGrantStore>(), Options(sp).OneDrive(), Tuning(sp)));
         return services;
     }

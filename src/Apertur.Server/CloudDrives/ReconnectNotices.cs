@@ -16,7 +16,7 @@ namespace Apertur.Server.CloudDrives;
 /// before the email goes out, and unmarked if sending fails, so no replica or restart sends it twice.
 /// </summary>
 public sealed partial class ReconnectNotices(IServiceScopeFactory scopes, WriteGate gate, PublicUrls urls, TimeProvider time,
-    IOptions<DeliveryOptions> delivery, IOptions<SmtpOptions> smtp, ILogger<ReconnectNotices> logger)
+    IOptions<DeliveryOptions> delivery, IOptions<SmtpOptions> smtp, Apertur.Destinations.DestinationKindRegistry kinds, ILogger<ReconnectNotices> logger)
 {
     private static readonly TimeSpan SmtpBackoff = TimeSpan.FromMinutes(1);
     private DateTimeOffset _smtpRetryAt = DateTimeOffset.MinValue;
@@ -76,7 +76,7 @@ public sealed partial class ReconnectNotices(IServiceScopeFactory scopes, WriteG
         var waiting = await db.Deliveries.AsNoTracking()
             .CountAsync(d => d.DestinationId == destinationId && d.Status != DeliveryStatus.Sent && d.Status != DeliveryStatus.Failed, ct);
         var (subject, body) = Compose(found.Project.Name, found.Project.Id, found.Destination.Id, found.Destination.Name, found.Destination.Type,
-            found.Connection.AccountName, found.Connection.LastError, waiting, delivery.Value.RetryWindow, urls.BaseUrl());
+            kinds.DisplayName(found.Destination.Type), found.Connection.AccountName, found.Connection.LastError, waiting, delivery.Value.RetryWindow, urls.BaseUrl());
         try
         {
             await FailureNotifier.SendAsync(settings, address, subject, body, ct);
@@ -93,10 +93,10 @@ public sealed partial class ReconnectNotices(IServiceScopeFactory scopes, WriteG
     }
 
     /// <summary>The plain-text notice: which destination, why, that nothing is lost yet, and how to reconnect.</summary>
+    /// <param name="provider">How the kind is named (its <see cref="Apertur.Destinations.DestinationDescriptor.DisplayName"/>).</param>
     public static (string Subject, string Body) Compose(string projectName, Guid projectId, Guid destinationId, string destinationName, string kind,
-        string? account, string? reason, int waiting, TimeSpan retryWindow, string baseUrl)
+        string provider, string? account, string? reason, int waiting, TimeSpan retryWindow, string baseUrl)
     {
-        var provider = ProviderName(kind);
         var inv = CultureInfo.InvariantCulture;
         var subject = $"[Apertur] Reconnect the {provider} destination \"{destinationName}\" in project \"{projectName}\"";
         var text = new StringBuilder();
@@ -112,14 +112,6 @@ public sealed partial class ReconnectNotices(IServiceScopeFactory scopes, WriteG
         text.Append(inv, $"(or GET {baseUrl}/api/v1/projects/{projectId}/destinations/{destinationId}/oauth/start, which redirects there).\n");
         return (subject, text.ToString());
     }
-
-    internal static string ProviderName(string kind) => kind switch
-    {
-        Apertur.Destinations.DestinationKinds.GoogleDrive => "Google Drive",
-        Apertur.Destinations.DestinationKinds.Dropbox => "Dropbox",
-        Apertur.Destinations.DestinationKinds.OneDrive => "OneDrive",
-        _ => kind,
-    };
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Emailed that destination {Destination} of project {Project} needs reconnecting to {Address}")]
     private static partial void LogSent(ILogger logger, string destination, string project, string address);

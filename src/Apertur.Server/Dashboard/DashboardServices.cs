@@ -22,6 +22,8 @@ public static class DashboardServices
         services.AddAuthorizationBuilder().AddPolicy(DashboardAuth.Policy, p => p
             .AddAuthenticationSchemes(DashboardAuth.Scheme)
             .RequireAuthenticatedUser());
+        // The add/edit form of every registered destination kind, from its descriptor.
+        services.AddSingleton<Destinations.DestinationForms>();
         // Pages live in their feature folders (UploadPage/, Dashboard/), each with an absolute @page route.
         services.AddRazorPages(o =>
         {

@@ -18,14 +18,15 @@ namespace Apertur.Server.Destinations;
 /// every such object in the database was written here.
 /// </para>
 /// <para>
-/// Which values are secret: a property, at any depth, whose name is in the kind's list below, or whose name contains one of
+/// Which values are secret: a property, at any depth, whose name is one of the kind's <see cref="DestinationDescriptor.SecretFields"/>
+/// or <see cref="DestinationDescriptor.OtherSecretNames"/>, or whose name contains one of
 /// <c>secret</c>, <c>password</c>, <c>passphrase</c>, <c>private_key</c>, <c>token</c>, <c>sas</c>, <c>account_key</c>,
 /// <c>connection_string</c>, <c>refresh_token</c>, <c>access_token</c>. Names are compared case-insensitively with
 /// <c>_</c> and <c>-</c> ignored, so <c>secretAccessKey</c> and <c>private-key</c> count too. The whole value of a secret
 /// property is protected, whatever its type; null stays null.
 /// </para>
 /// </summary>
-public sealed class DestinationConfigs(IDataProtectionProvider provider)
+public sealed class DestinationConfigs(IDataProtectionProvider provider, DestinationKindRegistry kinds)
 {
     public const string Purpose = "Apertur.DestinationSecrets.v1";
 
@@ -34,31 +35,18 @@ public sealed class DestinationConfigs(IDataProtectionProvider provider)
 
     private const string ProtectedProperty = "$protected";
 
-    /// <summary>Secret names beyond the generic rule, per kind (names that do not say "secret" themselves).</summary>
-    private static readonly Dictionary<string, string[]> KindSecrets = new(StringComparer.Ordinal)
-    {
-        [DestinationKinds.Webhook] = [],
-        [DestinationKinds.S3] = ["secret_access_key", "session_token"],
-        [DestinationKinds.AzureBlob] = ["sas_token", "sas_url", "account_key", "connection_string"],
-        [DestinationKinds.Ftp] = ["password", "pass"],
-        [DestinationKinds.Sftp] = ["password", "pass", "private_key", "ssh_key", "key", "passphrase"],
-        [DestinationKinds.WebDav] = ["password", "pass"],
-        [DestinationKinds.GoogleDrive] = ["access_token", "refresh_token", "client_secret", "credentials", "service_account"],
-        [DestinationKinds.Dropbox] = ["access_token", "refresh_token", "app_secret"],
-        [DestinationKinds.OneDrive] = ["access_token", "refresh_token", "client_secret"],
-    };
-
     private static readonly string[] SecretFragments =
         ["secret", "password", "passphrase", "private_key", "token", "sas", "account_key", "connection_string", "refresh_token", "access_token"];
 
     private readonly IDataProtector _protector = provider.CreateProtector(Purpose);
 
     /// <summary>True when a config property of this name holds a secret for the kind.</summary>
-    public static bool IsSecret(string kind, string name)
+    public bool IsSecret(string kind, string name)
     {
         var normalised = Normalise(name);
         return SecretFragments.Any(f => normalised.Contains(Normalise(f), StringComparison.Ordinal))
-            || (KindSecrets.TryGetValue(kind, out var names) && names.Any(n => Normalise(n) == normalised));
+            || (kinds.Find(kind) is { } descriptor
+                && descriptor.SecretFields.Concat(descriptor.OtherSecretNames).Any(n => Normalise(n) == normalised));
     }
 
     /// <summary>The config as stored: every secret value protected. 400 when the client sends <c>$protected</c> itself.</summary>
@@ -74,7 +62,7 @@ public sealed class DestinationConfigs(IDataProtectionProvider provider)
     public JsonElement Reveal(string stored) => ToElement(RevealTree(JsonNode.Parse(stored)));
 
     /// <summary>The stored config as API answers show it: every secret value is <see cref="MaskText"/>.</summary>
-    public static JsonElement Mask(string kind, string stored) => ToElement(MaskTree(kind, JsonNode.Parse(stored)));
+    public JsonElement Mask(string kind, string stored) => ToElement(MaskTree(kind, JsonNode.Parse(stored)));
 
     /// <summary>
     /// A PATCH of <c>config</c>, returned in stored form: a JSON Merge Patch (RFC 7396) of <paramref name="patch"/> onto the
@@ -150,7 +138,7 @@ public sealed class DestinationConfigs(IDataProtectionProvider provider)
     };
 
     /// <summary>Masks protected values, and also plain values under secret names (rows written before or outside this class).</summary>
-    private static JsonNode? MaskTree(string kind, JsonNode? node) => node switch
+    private JsonNode? MaskTree(string kind, JsonNode? node) => node switch
     {
         JsonObject obj when ProtectedText(obj) is not null => JsonValue.Create(MaskText),
         JsonObject obj => Rebuild(obj, (name, value) => value is not null && IsSecret(kind, name) ? JsonValue.Create(MaskText) : MaskTree(kind, value)),

@@ -13,17 +13,52 @@ namespace Apertur.Server.Destinations;
 /// connection test. Input is already read (kind, name, config); failures are <see cref="ApiException"/>s with a reason.
 /// </summary>
 public sealed partial class DestinationService(AperturDb db, TimeProvider time, DestinationConfigs configs, ProjectSigningProvider signingProvider,
-    DestinationRegistry registry, ILogger<Destination> logger)
+    DestinationRegistry registry, DestinationKindRegistry kinds, ILogger<Destination> logger)
 {
     /// <summary>The kind from a client's <c>type</c> (aliases accepted), or 400 listing the valid ones.</summary>
-    public static string Kind(string? typeText) => DestinationKinds.Normalise(typeText) ?? throw ApiException.BadRequest(
+    public string Kind(string? typeText) => kinds.Find(typeText)?.Kind ?? throw ApiException.BadRequest(
         (typeText is null ? "'type' is required" : $"Unknown destination type '{typeText}'")
-        + $". Valid types: {string.Join(", ", DestinationKinds.All)} (gdrive is accepted for google_drive).", "INVALID_DESTINATION_TYPE");
+        + $". Valid types: {string.Join(", ", kinds.All.Select(k => k.Kind))}"
+        + string.Concat(kinds.All.SelectMany(k => k.Aliases.Select(a => $" ({a} is accepted for {k.Kind})"))) + ".",
+        "INVALID_DESTINATION_TYPE");
+
+    /// <summary>
+    /// 400 with the kind's problems in words (<see cref="DestinationDescriptor.Validate"/>). A kind this version does not
+    /// register (a row written by a newer version) only needs a JSON object.
+    /// </summary>
+    internal void Validate(string kind, JsonElement config)
+    {
+        if (config.ValueKind != JsonValueKind.Object)
+        {
+            throw ApiException.BadRequest("'config' must be a JSON object.");
+        }
+        var problems = kinds.Find(kind)?.Validate(config) ?? [];
+        if (problems.Count > 0)
+        {
+            throw ApiException.BadRequest(string.Join(" ", problems));
+        }
+    }
+
+    /// <summary>
+    /// What a person should know about a config that works but is unsafe (plain FTP, TLS checks off, WebDAV over http).
+    /// Answered as <c>warnings</c> beside the documented fields (docs/api.md "Destinations") (the SDKs ignore unknown fields; Rust's serde included) and
+    /// left out when there is none.
+    /// </summary>
+    internal IReadOnlyList<string> Warnings(string kind, JsonElement config) => kinds.Find(kind)?.Warnings(config) ?? [];
+
+    /// <summary>A destination as the API answers it: secrets masked, warnings when any.</summary>
+    internal DestinationView View(Destination d)
+    {
+        var config = configs.Mask(d.Type, d.Config);
+        var warnings = Warnings(d.Type, config);
+        return new(d.Id.ToString(), d.Type, d.Name, config, d.IsActive, Iso.Format(d.CreatedAt), Iso.Format(d.UpdatedAt),
+            warnings.Count > 0 ? warnings : null);
+    }
 
     public async Task<Destination> CreateAsync(Guid projectId, string kind, string? name, JsonElement config, bool isActive, CancellationToken ct)
     {
         var validName = DestinationsApi.ValidName(name);
-        DestinationsApi.Validate(kind, config);
+        Validate(kind, config);
         var now = Iso.Millis(time.GetUtcNow());
         var destination = new Destination
         {
@@ -68,7 +103,7 @@ public sealed partial class DestinationService(AperturDb db, TimeProvider time, 
                     "The stored credentials cannot be decrypted (was the master key changed?): send every secret again instead of the mask.",
                     "DESTINATION_SECRETS_UNREADABLE");
             }
-            DestinationsApi.Validate(destination.Type, revealed);
+            Validate(destination.Type, revealed);
             destination.Config = merged;
             LogWarnings(destination, revealed);
         }
@@ -151,7 +186,7 @@ public sealed partial class DestinationService(AperturDb db, TimeProvider time, 
 
     private void LogWarnings(Destination destination, JsonElement config)
     {
-        foreach (var warning in DestinationsApi.Warnings(destination.Type, config))
+        foreach (var warning in Warnings(destination.Type, config))
         {
             LogUnsafeConfig(logger, destination.Id, destination.Type, warning);
         }

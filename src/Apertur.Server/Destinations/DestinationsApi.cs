@@ -1,15 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Apertur.Destinations;
-using Apertur.Destinations.AzureBlob;
-using Apertur.Destinations.Dropbox;
-using Apertur.Destinations.Ftp;
-using Apertur.Destinations.GoogleDrive;
-using Apertur.Destinations.OneDrive;
-using Apertur.Destinations.S3;
-using Apertur.Destinations.Sftp;
-using Apertur.Destinations.WebDav;
-using Apertur.Destinations.Webhooks;
 using Apertur.Server.Data;
 using Apertur.Server.Hosting;
 using Apertur.Server.Keys;
@@ -38,23 +29,23 @@ public static class DestinationsApi
         return app;
     }
 
-    private static async Task<IResult> ListAsync(string projectId, HttpContext http, AperturDb db, CancellationToken ct)
+    private static async Task<IResult> ListAsync(string projectId, HttpContext http, AperturDb db, DestinationService destinations, CancellationToken ct)
     {
         var caller = http.RequireProject(projectId);
         var rows = await db.Destinations.AsNoTracking().Where(d => d.ProjectId == caller.ProjectId)
             .OrderBy(d => d.CreatedAt).ThenBy(d => d.Id).ToListAsync(ct);
-        return TypedResults.Ok(rows.Select(View).ToList());
+        return TypedResults.Ok(rows.Select(destinations.View).ToList());
     }
 
     private static async Task<IResult> CreateAsync(string projectId, HttpContext http, DestinationService destinations, CancellationToken ct)
     {
         var caller = http.RequireProject(projectId);
         var body = await JsonBody.ReadAsync(http.Request, ct);
-        var kind = DestinationService.Kind(body.Text("type"));
+        var kind = destinations.Kind(body.Text("type"));
         // Python omits config when None; Ruby sends the config fields flat, without the wrapper.
         var config = body.Has("config") ? body.Element("config") ?? EmptyObject() : body.Rest(EnvelopeFields);
         var destination = await destinations.CreateAsync(caller.ProjectId, kind, body.Text("name"), config, body.Flag("isActive", "is_active") ?? true, ct);
-        return TypedResults.Created($"/api/v1/projects/{caller.ProjectId}/destinations/{destination.Id}", View(destination));
+        return TypedResults.Created($"/api/v1/projects/{caller.ProjectId}/destinations/{destination.Id}", destinations.View(destination));
     }
 
     private static async Task<IResult> PatchAsync(string projectId, string destId, HttpContext http, DestinationService destinations, CancellationToken ct)
@@ -65,7 +56,7 @@ public static class DestinationsApi
         // A present "name" is checked even when null or empty.
         var name = body.Has("name") ? body.Text("name") ?? "" : null;
         var destination = await destinations.PatchAsync(caller.ProjectId, id, name, body.Element("config"), body.Flag("isActive", "is_active"), ct);
-        return TypedResults.Ok(View(destination));
+        return TypedResults.Ok(destinations.View(destination));
     }
 
     private static async Task<IResult> DeleteAsync(string projectId, string destId, HttpContext http, DestinationService destinations, CancellationToken ct)
@@ -82,44 +73,6 @@ public static class DestinationsApi
         return TypedResults.Ok(await destinations.TestAsync(caller.ProjectId, Ids.ParseOrNotFound(destId, "Destination"), ct));
     }
 
-    /// <summary>Kinds with an adapter check their config in words; the others only need a JSON object until their adapter lands.</summary>
-    internal static void Validate(string kind, JsonElement config)
-    {
-        if (config.ValueKind != JsonValueKind.Object)
-        {
-            throw ApiException.BadRequest("'config' must be a JSON object.");
-        }
-        IReadOnlyList<string> problems = kind switch
-        {
-            DestinationKinds.Webhook => WebhookDestination.Validate(config),
-            DestinationKinds.S3 => S3Destination.Validate(config),
-            DestinationKinds.AzureBlob => AzureBlobDestination.Validate(config),
-            DestinationKinds.Sftp => SftpDestination.Validate(config),
-            DestinationKinds.Ftp => FtpDestination.Validate(config),
-            DestinationKinds.WebDav => WebDavDestination.Validate(config),
-            DestinationKinds.GoogleDrive => GoogleDriveDestination.Validate(config),
-            DestinationKinds.Dropbox => DropboxDestination.Validate(config),
-            DestinationKinds.OneDrive => OneDriveDestination.Validate(config),
-            _ => [],
-        };
-        if (problems.Count > 0)
-        {
-            throw ApiException.BadRequest(string.Join(" ", problems));
-        }
-    }
-
-    /// <summary>
-    /// What a person should know about a config that works but is unsafe (plain FTP, TLS checks off, WebDAV over http).
-    /// Answered as <c>warnings</c> beside the documented fields (the SDKs ignore unknown fields; Rust's serde included) and
-    /// left out when there is none.
-    /// </summary>
-    internal static IReadOnlyList<string> Warnings(string kind, JsonElement config) => kind switch
-    {
-        DestinationKinds.Ftp => FtpConfig.Warnings(config),
-        DestinationKinds.WebDav => WebDavConfig.Warnings(config),
-        _ => [],
-    };
-
     internal static string ValidName(string? name)
     {
         var trimmed = name?.Trim();
@@ -129,17 +82,8 @@ public static class DestinationsApi
     }
 
     private static JsonElement EmptyObject() => JsonSerializer.SerializeToElement(new Dictionary<string, object>());
-
-    internal static DestinationView View(Destination d)
-    {
-        var config = DestinationConfigs.Mask(d.Type, d.Config);
-        var warnings = Warnings(d.Type, config);
-        return new(d.Id.ToString(), d.Type, d.Name, config, d.IsActive, Iso.Format(d.CreatedAt), Iso.Format(d.UpdatedAt),
-            warnings.Count > 0 ? warnings : null);
-    }
 }
 
-/// <summary>A destination as the API shows it (all fields Rust-required, camelCase); secrets in config are masked.</summary>
 public sealed record DestinationView(
     [property: JsonPropertyName("id")] string Id,
     [property: JsonPropertyName("type")] string Type,

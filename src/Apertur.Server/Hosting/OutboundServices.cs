@@ -1,5 +1,6 @@
 using Apertur.Destinations;
 using Apertur.Destinations.AzureBlob;
+using Apertur.Destinations.OAuth;
 using Apertur.Destinations.Ftp;
 using Apertur.Destinations.Outbound;
 using Apertur.Destinations.S3;
@@ -8,6 +9,7 @@ using Apertur.Destinations.WebDav;
 using Apertur.Destinations.Webhooks;
 using Apertur.Server.CloudDrives;
 using Apertur.Server.Delivery;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
 namespace Apertur.Server.Hosting;
@@ -38,19 +40,19 @@ public static class OutboundServices
             .ConfigurePrimaryHttpMessageHandler(() => guard.CreateHandler())
             .RemoveAllLoggers();
 
-        services.AddSingleton<IDestination>(sp => new WebhookDestination(
+        services.AddDestination(sp => new WebhookDestination(
             sp.GetRequiredService<IHttpClientFactory>().CreateClient(HttpClientName), sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<IOptions<DeliveryOptions>>().Value.AttemptTimeout));
         // The SDK builds its HTTP clients itself: the adapter hands it clients over a handler of this guard.
-        services.AddSingleton<IDestination>(sp => new S3Destination(guard, sp.GetRequiredService<TimeProvider>(),
+        services.AddDestination(sp => new S3Destination(guard, sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<IOptions<DeliveryOptions>>().Value.AttemptTimeout));
-        services.AddSingleton<IDestination>(sp => new AzureBlobDestination(
+        services.AddDestination(sp => new AzureBlobDestination(
             sp.GetRequiredService<IHttpClientFactory>().CreateClient(HttpClientName), sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<IOptions<DeliveryOptions>>().Value.AttemptTimeout));
         // File servers: sftp and ftp through libcurl (pinned to the guard's checked address), webdav through the guarded client.
-        services.AddSingleton<IDestination>(sp => new SftpDestination(guard, sp.GetRequiredService<IOptions<DeliveryOptions>>().Value.AttemptTimeout));
-        services.AddSingleton<IDestination>(sp => new FtpDestination(guard, sp.GetRequiredService<IOptions<DeliveryOptions>>().Value.AttemptTimeout));
-        services.AddSingleton<IDestination>(sp => new WebDavDestination(
+        services.AddDestination(sp => new SftpDestination(guard, sp.GetRequiredService<IOptions<DeliveryOptions>>().Value.AttemptTimeout));
+        services.AddDestination(sp => new FtpDestination(guard, sp.GetRequiredService<IOptions<DeliveryOptions>>().Value.AttemptTimeout));
+        services.AddDestination(sp => new WebDavDestination(
             sp.GetRequiredService<IHttpClientFactory>().CreateClient(HttpClientName), sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<IOptions<DeliveryOptions>>().Value.AttemptTimeout));
         // Google Drive, Dropbox and OneDrive, connected with OAuth (CloudDrives/).
@@ -58,9 +60,36 @@ public static class OutboundServices
         services.AddSingleton<DestinationRegistry>();
         return services;
     }
+
+    /// <summary>
+    /// Registers a destination kind: the adapter (a singleton made by <paramref name="create"/>) and its
+    /// <see cref="IDescribedDestination.Descriptor"/>, which the API, secret handling, dashboard forms and e-mails read from
+    /// <see cref="DestinationKindRegistry"/>. Throws here, at start-up, when the descriptor is incomplete (no form, secret
+    /// flags that differ from its secret fields) or claims a type string another kind has.
+    /// </summary>
+    public static IServiceCollection AddDestination<T>(this IServiceCollection services, Func<IServiceProvider, T> create)
+        where T : class, IDestination, IDescribedDestination
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        var descriptor = T.Descriptor;
+        var registered = services.Where(s => s.ServiceType == typeof(DestinationDescriptor))
+            .Select(s => s.ImplementationInstance).OfType<DestinationDescriptor>().Append(descriptor);
+        // Checks this descriptor and that no two claim one type string, as the registry will.
+        _ = new DestinationKindRegistry(registered);
+        if (descriptor.ConnectionTest != typeof(IConnectionTestable).IsAssignableFrom(typeof(T))
+            || descriptor.OAuth != typeof(IOAuthDestination).IsAssignableFrom(typeof(T)))
+        {
+            throw new InvalidOperationException(
+                $"Destination kind '{descriptor.Kind}': its ConnectionTest and OAuth flags must say what {typeof(T).Name} implements.");
+        }
+        services.AddSingleton(descriptor);
+        services.AddSingleton<IDestination>(create);
+        services.TryAddSingleton(sp => new DestinationKindRegistry(sp.GetServices<DestinationDescriptor>()));
+        return services;
+    }
 }
 
-/// <summary>The destination adapters by kind.</summary>
+/// <summary>The destination adapters by kind (what each kind is: <see cref="DestinationKindRegistry"/>).</summary>
 public sealed class DestinationRegistry(IEnumerable<IDestination> adapters)
 {
     private readonly Dictionary<string, IDestination> _byKind = adapters.ToDictionary(a => a.Kind, StringComparer.Ordinal);

@@ -8,7 +8,7 @@ namespace Apertur.UnitTests.Destinations;
 
 public sealed class DestinationConfigsTests
 {
-    private readonly DestinationConfigs _configs = new(new EphemeralDataProtectionProvider());
+    private readonly DestinationConfigs _configs = new(new EphemeralDataProtectionProvider(), ServerKinds.Registry);
 
     private static JsonElement Json(string text) => JsonDocument.Parse(text).RootElement.Clone();
 
@@ -40,7 +40,7 @@ public sealed class DestinationConfigsTests
     [InlineData("webhook", "format", false)]
     [InlineData("webhook", "client_secret", true)]
     public void IsSecret_KindListAndGenericRule(string kind, string name, bool secret) =>
-        DestinationConfigs.IsSecret(kind, name).ShouldBe(secret);
+        _configs.IsSecret(kind, name).ShouldBe(secret);
 
     [Fact]
     public void Protect_HidesEverySecretAtAnyDepth_RevealRestoresExactly()
@@ -60,13 +60,13 @@ public sealed class DestinationConfigsTests
     public void Mask_ShowsStarsForSecrets_AndForPlainValuesUnderSecretNames()
     {
         var stored = _configs.Protect("s3", Json("""{"bucket":"b","secret_access_key":"s3cr3t","nested":{"password":"p"}}"""));
-        var masked = DestinationConfigs.Mask("s3", stored);
+        var masked = _configs.Mask("s3", stored);
         masked.GetProperty("secret_access_key").GetString().ShouldBe("********");
         masked.GetProperty("nested").GetProperty("password").GetString().ShouldBe("********");
         masked.GetProperty("bucket").GetString().ShouldBe("b");
 
         // A row written without Protect (older data, hand edits) still never shows its secret.
-        DestinationConfigs.Mask("sftp", """{"host":"h","key":"-----BEGIN"}""").GetProperty("key").GetString().ShouldBe("********");
+        _configs.Mask("sftp", """{"host":"h","key":"-----BEGIN"}""").GetProperty("key").GetString().ShouldBe("********");
     }
 
     [Fact]
@@ -99,7 +99,7 @@ public sealed class DestinationConfigsTests
     public void Reveal_WithAnotherKeyRing_Throws()
     {
         var stored = _configs.Protect("s3", Json("""{"secret_access_key":"s"}"""));
-        var other = new DestinationConfigs(new EphemeralDataProtectionProvider());
+        var other = new DestinationConfigs(new EphemeralDataProtectionProvider(), ServerKinds.Registry);
         Should.Throw<System.Security.Cryptography.CryptographicException>(() => other.Reveal(stored));
     }
 }

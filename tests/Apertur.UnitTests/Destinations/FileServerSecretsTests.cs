@@ -6,6 +6,8 @@ namespace Apertur.UnitTests.Destinations;
 /// <summary>Every secret config key of the sftp, ftp and webdav adapters is encrypted at rest and masked; their other keys are not.</summary>
 public sealed class FileServerSecretsTests
 {
+    private readonly DestinationConfigs _configs = new(new Microsoft.AspNetCore.DataProtection.EphemeralDataProtectionProvider(), ServerKinds.Registry);
+
     [Theory]
     [InlineData("sftp", "password", true)]
     [InlineData("sftp", "private_key", true)]
@@ -25,5 +27,5 @@ public sealed class FileServerSecretsTests
     [InlineData("webdav", "username", false)]
     [InlineData("webdav", "dir", false)]
     public void IsSecret_FileServerKeys(string kind, string name, bool secret) =>
-        DestinationConfigs.IsSecret(kind, name).ShouldBe(secret);
+        _configs.IsSecret(kind, name).ShouldBe(secret);
 }

@@ -15,11 +15,11 @@ namespace Apertur.Server.Dashboard.Destinations;
 /// <see cref="OAuthFlows"/> and redirects to the provider's consent; the callback brings the person back to
 /// <c>returnUrl</c>, a dashboard path. A GET only shows the button: starting a flow stores a state row, so it is never done on a GET.
 /// </summary>
-public sealed class ConnectPageModel(OAuthFlows flows) : ProjectPageModel
+public sealed class ConnectPageModel(OAuthFlows flows, Apertur.Destinations.DestinationKindRegistry kinds) : ProjectPageModel
 {
     public Destination Destination { get; private set; } = null!;
 
-    public string Provider => CloudDrives.ReconnectNotices.ProviderName(Destination.Type);
+    public string Provider => kinds.DisplayName(Destination.Type);
 
     /// <summary>The dashboard page to come back to.</summary>
     public string ReturnUrl { get; private set; } = "";

@@ -1,3 +1,4 @@
+using Apertur.Destinations;
 using System.Text.Json;
 using Apertur.Server.CloudDrives;
 using Apertur.Server.Data;
@@ -15,12 +16,16 @@ namespace Apertur.Server.Dashboard.Destinations;
 /// disable, delete; drives are connected with OAuth (<see cref="ConnectPageModel"/>), their connection shown and disconnected
 /// through <see cref="OAuthFlows"/>, as the API's …/oauth endpoints do. Members may only test.
 /// </summary>
-public sealed class DestinationsPageModel(AperturDb db, DestinationService destinations, OAuthFlows flows) : ProjectPageModel
+public sealed class DestinationsPageModel(AperturDb db, DestinationService destinations, OAuthFlows flows, DestinationForms forms, DestinationConfigs configs,
+    DestinationKindRegistry kinds) : ProjectPageModel
 {
     public IReadOnlyList<Destination> Rows { get; private set; } = [];
 
     /// <summary>The kind of the add form.</summary>
-    public DestinationForm Form { get; private set; } = DestinationForms.All[0];
+    public DestinationForm Form { get; private set; } = forms.All[0];
+
+    /// <summary>The form of every registered kind.</summary>
+    public DestinationForms Forms => forms;
 
     /// <summary>The destination being edited, if any.</summary>
     public Destination? Editing { get; private set; }
@@ -37,7 +42,7 @@ public sealed class DestinationsPageModel(AperturDb db, DestinationService desti
     public string? OAuthNotice { get; private set; }
 
     public string? Value(FormField field) => Values.TryGetValue(field.Name, out var v) ? v
-        : Editing is { } d && d.Type == Form.Kind ? DestinationForms.Shown(field, DestinationConfigs.Mask(d.Type, d.Config)) : null;
+        : Editing is { } d && d.Type == Form.Kind ? DestinationForms.Shown(field, configs.Mask(d.Type, d.Config)) : null;
 
     protected override bool MemberMayPost(string? handler) => handler == "Test";
 
@@ -61,9 +66,9 @@ public sealed class DestinationsPageModel(AperturDb db, DestinationService desti
             {
                 return NotFoundPage();
             }
-            Form = DestinationForms.Find(Editing.Type) ?? Form;
+            Form = forms.Find(Editing.Type) ?? Form;
         }
-        else if (DestinationForms.Find(kind) is { } form)
+        else if (forms.Find(kind) is { } form)
         {
             Form = form;
         }
@@ -74,7 +79,7 @@ public sealed class DestinationsPageModel(AperturDb db, DestinationService desti
 
     public async Task<IActionResult> OnPostCreateAsync(string? kind, string? name, CancellationToken ct)
     {
-        Form = DestinationForms.Find(kind) ?? Form;
+        Form = forms.Find(kind) ?? Form;
         Remember(name);
         var (config, problems) = DestinationForms.Read(Form, f => Request.Form[f].ToString(), editing: false);
         if (problems.Count > 0)
@@ -97,7 +102,7 @@ public sealed class DestinationsPageModel(AperturDb db, DestinationService desti
         {
             return NotFoundPage();
         }
-        Form = DestinationForms.Find(Editing.Type) ?? Form;
+        Form = forms.Find(Editing.Type) ?? Form;
         Remember(name);
         var (patch, problems) = DestinationForms.Read(Form, f => Request.Form[f].ToString(), editing: true);
         if (problems.Count > 0)
@@ -159,7 +164,7 @@ public sealed class DestinationsPageModel(AperturDb db, DestinationService desti
             return NotFoundPage();
         }
         await flows.DisconnectAsync(destination, ct);
-        Notice = $"\"{destination.Name}\" disconnected from its {ReconnectNotices.ProviderName(destination.Type)} account: its deliveries wait until it is connected again.";
+        Notice = $"\"{destination.Name}\" disconnected from its {kinds.DisplayName(destination.Type)} account: its deliveries wait until it is connected again.";
         return Redirect(DashboardRoutes.Destinations(Project.Id));
     }
 
@@ -176,7 +181,7 @@ public sealed class DestinationsPageModel(AperturDb db, DestinationService desti
         {
             return;
         }
-        var provider = ReconnectNotices.ProviderName(destination.Type);
+        var provider = kinds.DisplayName(destination.Type);
         switch (query[DashboardRoutes.OAuthOutcomeParameter].ToString())
         {
             case "connected" when connection.Status == OAuthConnectionStatus.Connected:
@@ -217,10 +222,10 @@ public sealed class DestinationsPageModel(AperturDb db, DestinationService desti
     }
 
     /// <summary>What a stored config says in one line (non-secret values only), for the list.</summary>
-    public static string Describe(Destination destination)
+    public string Describe(Destination destination)
     {
         ArgumentNullException.ThrowIfNull(destination);
-        var config = DestinationConfigs.Mask(destination.Type, destination.Config);
+        var config = configs.Mask(destination.Type, destination.Config);
         if (config.ValueKind != JsonValueKind.Object)
         {
             return "";
