@@ -41,8 +41,8 @@ public sealed partial class DestinationService(AperturDb db, TimeProvider time, 
 
     /// <summary>
     /// What a person should know about a config that works but is unsafe (plain FTP, TLS checks off, WebDAV over http).
-    /// Answered as <c>warnings</c> beside the documented fields (docs/api.md "Destinations") (the SDKs ignore unknown fields; Rust's serde included) and
-    /// left out when there is none.
+    /// Answered as <c>warnings</c> beside the documented fields (docs/api.md "Destinations"; the SDKs ignore unknown fields,
+    /// Rust's serde included) and left out when there is none.
     /// </summary>
     internal IReadOnlyList<string> Warnings(string kind, JsonElement config) => kinds.Find(kind)?.Warnings(config) ?? [];
 
