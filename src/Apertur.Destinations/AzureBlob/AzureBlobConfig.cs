@@ -31,7 +31,7 @@ public sealed partial record AzureBlobConfig(
     public static bool TryParse(JsonElement config, [NotNullWhen(true)] out AzureBlobConfig? parsed, out IReadOnlyList<string> problems)
     {
         parsed = null;
-        var read = new ConfigReader(config,
+        var read = new StorageConfigReader(config,
             "config must be a JSON object with account_name, container_name and one of sas_token, account_key or connection_string.");
         problems = read.Problems;
         if (!read.IsObject)

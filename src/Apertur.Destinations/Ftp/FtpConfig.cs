@@ -48,7 +48,7 @@ public sealed record FtpConfig(
     public static bool TryParse(JsonElement config, [NotNullWhen(true)] out FtpConfig? parsed, out IReadOnlyList<string> problems)
     {
         parsed = null;
-        var read = new ConfigReader(config, DestinationKinds.Ftp, "\"host\", \"username\" and \"password\"");
+        var read = new FileServerConfigReader(config, DestinationKinds.Ftp, "\"host\", \"username\" and \"password\"");
         problems = read.Problems;
         if (!read.IsObject)
         {

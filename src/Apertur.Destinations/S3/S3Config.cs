@@ -35,7 +35,7 @@ public sealed partial record S3Config(
     public static bool TryParse(JsonElement config, [NotNullWhen(true)] out S3Config? parsed, out IReadOnlyList<string> problems)
     {
         parsed = null;
-        var read = new ConfigReader(config, "config must be a JSON object with bucket, region, access_key_id and secret_access_key.");
+        var read = new StorageConfigReader(config, "config must be a JSON object with bucket, region, access_key_id and secret_access_key.");
         problems = read.Problems;
         if (!read.IsObject)
         {

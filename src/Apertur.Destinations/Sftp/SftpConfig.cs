@@ -26,7 +26,7 @@ public sealed record SftpConfig(
     public static bool TryParse(JsonElement config, [NotNullWhen(true)] out SftpConfig? parsed, out IReadOnlyList<string> problems)
     {
         parsed = null;
-        var read = new ConfigReader(config, DestinationKinds.Sftp, "\"host\", \"username\" and \"password\" or \"private_key\"");
+        var read = new FileServerConfigReader(config, DestinationKinds.Sftp, "\"host\", \"username\" and \"password\" or \"private_key\"");
         problems = read.Problems;
         if (!read.IsObject)
         {

@@ -18,7 +18,7 @@ public sealed record WebDavConfig(Uri Url, string? Username, string? Password, s
     public static bool TryParse(JsonElement config, [NotNullWhen(true)] out WebDavConfig? parsed, out IReadOnlyList<string> problems)
     {
         parsed = null;
-        var read = new ConfigReader(config, DestinationKinds.WebDav, "\"url\"");
+        var read = new FileServerConfigReader(config, DestinationKinds.WebDav, "\"url\"");
         problems = read.Problems;
         if (!read.IsObject)
         {

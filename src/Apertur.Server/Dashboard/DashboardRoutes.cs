@@ -63,7 +63,6 @@ public static class DashboardRoutes
     public static string Destinations(Guid projectId) => $"{Project(projectId)}/destinations";
     public static string Sessions(Guid projectId) => $"{Project(projectId)}/sessions";
     public static string Session(Guid projectId, Guid sessionId) => $"{Sessions(projectId)}/{sessionId}";
-    public static string SessionEvents(Guid projectId, Guid sessionId) => $"{Session(projectId, sessionId)}/events";
     public static string Image(Guid projectId, Guid imageId) => $"{Project(projectId)}/images/{imageId}";
     public static string Deliveries(Guid projectId) => $"{Project(projectId)}/deliveries";
     public static string Delivery(Guid projectId, Guid deliveryId) => $"{Deliveries(projectId)}/{deliveryId}";

@@ -63,9 +63,6 @@ public sealed class JsonBody
     /// <summary>True when any alias is present, even with a null value.</summary>
     public bool Has(params string[] names) => Find(names, out _);
 
-    /// <summary>True when the first present alias is JSON null.</summary>
-    public bool IsNull(params string[] names) => Find(names, out var v) && v.ValueKind == JsonValueKind.Null;
-
     public string? Text(params string[] names)
     {
         if (!Find(names, out var v) || v.ValueKind == JsonValueKind.Null)

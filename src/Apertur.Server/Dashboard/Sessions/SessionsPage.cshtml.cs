@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json;
 using Apertur.Server.Data;
 using Apertur.Server.Hosting;
@@ -85,6 +84,4 @@ public sealed class SessionsPageModel(AperturDb db, SessionCreator creator, Time
 
     public static string When(string iso) =>
         Iso.TryParse(iso, out var at) ? Show.Time(at) : iso;
-
-    public static string Hours(TimeSpan span) => span.TotalHours.ToString("0.#", CultureInfo.InvariantCulture);
 }

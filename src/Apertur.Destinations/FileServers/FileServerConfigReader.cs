@@ -8,13 +8,13 @@ namespace Apertur.Destinations.FileServers;
 /// Reads the config fields shared by the file-server kinds (sftp, ftp, webdav), collecting what is wrong in words.
 /// Names accept the short aliases the hosted service documents (<c>user</c>, <c>dir</c>) beside <c>username</c> and <c>remote_dir</c>.
 /// </summary>
-internal sealed class ConfigReader
+internal sealed class FileServerConfigReader
 {
     public const string DefaultPathTemplate = "{session_id}/{image_index}.{ext}";
 
     private readonly JsonElement _config;
 
-    public ConfigReader(JsonElement config, string kind, string required)
+    public FileServerConfigReader(JsonElement config, string kind, string required)
     {
         _config = config;
         if (config.ValueKind != JsonValueKind.Object)

@@ -7,12 +7,12 @@ namespace Apertur.Destinations.Storage;
 /// Reads the fields of a destination config object and collects what is wrong with them in words
 /// (<c>config.bucket is required: …</c>), so the API can answer 400 with every problem at once.
 /// </summary>
-internal sealed class ConfigReader
+internal sealed class StorageConfigReader
 {
     private readonly JsonElement _config;
     private readonly List<string> _problems = [];
 
-    public ConfigReader(JsonElement config, string notAnObject)
+    public StorageConfigReader(JsonElement config, string notAnObject)
     {
         _config = config;
         IsObject = config.ValueKind == JsonValueKind.Object;
