@@ -109,7 +109,7 @@ public sealed class SessionStateTests(Chromium chromium)
         await Expect(phone.Page.Locator("#closed-title")).ToHaveTextAsync("Session full");
         // The list of what was sent stays in view under the notice.
         await Expect(phone.Page.Locator("#photos-section")).ToBeVisibleAsync();
-        phone.UploadRequests.ShouldBe(2);
+        await phone.ShouldHaveSentUploadsAsync(2);
         (await app.UploadsAsync()).Count.ShouldBe(2);
     }
 

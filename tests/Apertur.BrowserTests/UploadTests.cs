@@ -36,7 +36,7 @@ public sealed class UploadTests(Chromium chromium)
         }
         stored.Select(r => r.GetProperty("mimeType").GetString()).Order()
             .ShouldBe(["image/heic", "image/jpeg", "image/jpeg", "image/png", "image/webp"]);
-        phone.UploadRequests.ShouldBe(SamplePhotos.Length);
+        await phone.ShouldHaveSentUploadsAsync(SamplePhotos.Length);
     }
 
     [Fact]
@@ -94,7 +94,7 @@ public sealed class UploadTests(Chromium chromium)
 
         await Expect(phone.Tile("screenshot.png").Locator(".state")).ToHaveTextAsync("PNG photos are not accepted here");
         await Expect(phone.Tile("small.jpg")).ToHaveAttributeAsync("data-status", "done");
-        phone.UploadRequests.ShouldBe(1);
+        await phone.ShouldHaveSentUploadsAsync(1);
     }
 
     [Fact]
@@ -112,7 +112,7 @@ public sealed class UploadTests(Chromium chromium)
         await Expect(tile).ToHaveAttributeAsync("data-status", "failed");
         await Expect(tile).ToHaveAttributeAsync("data-retrying", "false");
         await Expect(tile.Locator(".state")).ToContainTextAsync("Refused by the server: The image is 1280×960 pixels");
-        phone.UploadRequests.ShouldBe(1);
+        await phone.ShouldHaveSentUploadsAsync(1);
     }
 
     [Fact]

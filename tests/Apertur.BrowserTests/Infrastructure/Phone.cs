@@ -1,5 +1,6 @@
 using Apertur.IntegrationTests.Infrastructure;
 using Microsoft.Playwright;
+using Shouldly;
 
 namespace Apertur.BrowserTests.Infrastructure;
 
@@ -11,8 +12,23 @@ public sealed class Phone(IBrowserContext context, IPage page) : IAsyncDisposabl
     public IBrowserContext Context { get; } = context;
     public IPage Page { get; } = page;
 
-    /// <summary>Every upload request the page started (POST …/images), counted as they leave the browser.</summary>
-    public int UploadRequests { get; private set; }
+    private int _uploadRequests;
+
+    /// <summary>
+    /// Every upload request the page started (POST …/images), counted as Playwright reports them: its events reach the test
+    /// asynchronously, so poll this (or count on the server) rather than read it right after a change on the page.
+    /// </summary>
+    public int UploadRequests => Volatile.Read(ref _uploadRequests);
+
+    /// <summary>
+    /// Checks that the page sent exactly <paramref name="expected"/> uploads, waiting for Playwright's request events to catch
+    /// up with what the page already shows.
+    /// </summary>
+    public async Task ShouldHaveSentUploadsAsync(int expected)
+    {
+        await Wait.UntilAsync(() => Task.FromResult(UploadRequests >= expected), TimeSpan.FromSeconds(10), $"{expected} upload requests");
+        UploadRequests.ShouldBe(expected);
+    }
 
     public ILocator Tiles => Page.Locator(".tile");
 
@@ -26,7 +42,7 @@ public sealed class Phone(IBrowserContext context, IPage page) : IAsyncDisposabl
         {
             if (request.Method == "POST" && request.Url.EndsWith("/images", StringComparison.Ordinal))
             {
-                UploadRequests++;
+                Interlocked.Increment(ref _uploadRequests);
             }
         };
         var response = await Page.GotoAsync(url) ?? throw new InvalidOperationException($"no answer for {url}");
