@@ -50,10 +50,12 @@ public static class UploadReceiver
             bodySize.MaxRequestBodySize = maxRequest;
         }
 
+        // Only uploads with an idempotency key are hashed, over the image bytes as they are written (no second read).
+        using var hasher = hash ? IncrementalHash.CreateHash(HashAlgorithmName.SHA256) : null;
         var received = isMultipart
-            ? await ReadMultipartAsync(request, contentType!, tempPath, limits, encrypted, keys, ct)
-            : await ReadJsonEnvelopeAsync(request, tempPath, limits, keys, ct);
-        return hash ? received with { Sha256 = await HashFileAsync(tempPath, ct) } : received;
+            ? await ReadMultipartAsync(request, contentType!, tempPath, limits, encrypted, keys, hasher, ct)
+            : await ReadJsonEnvelopeAsync(request, tempPath, limits, keys, hasher, ct);
+        return hasher is null ? received : received with { Sha256 = hasher.GetHashAndReset() };
     }
 
     private static bool IsEncrypted(HttpRequest request)
@@ -65,7 +67,7 @@ public static class UploadReceiver
     }
 
     private static async Task<ReceivedUpload> ReadMultipartAsync(HttpRequest request, MediaTypeHeaderValue contentType, string tempPath,
-        UploadLimits limits, bool encrypted, ServerKeys keys, CancellationToken ct)
+        UploadLimits limits, bool encrypted, ServerKeys keys, IncrementalHash? hasher, CancellationToken ct)
     {
         var boundary = HeaderUtilities.RemoveQuotes(contentType.Boundary).Value;
         if (string.IsNullOrWhiteSpace(boundary) || boundary.Length > 200)
@@ -90,8 +92,8 @@ public static class UploadReceiver
                 }
                 filename = disposition!.FileNameStar.HasValue ? disposition.FileNameStar.Value : HeaderUtilities.RemoveQuotes(disposition.FileName).Value;
                 size = encrypted
-                    ? (await DecryptToFileAsync(section.Body, tempPath, limits, keys, ct)).Size
-                    : await CopyToFileAsync(section.Body, tempPath, limits, ct);
+                    ? (await DecryptToFileAsync(section.Body, tempPath, limits, keys, hasher, ct)).Size
+                    : await CopyToFileAsync(section.Body, tempPath, limits, hasher, ct);
             }
             else if (name == "source")
             {
@@ -110,16 +112,17 @@ public static class UploadReceiver
     }
 
     // Variants B (camelCase) and C (snake_case): the envelope is the body, with filename and source beside it.
-    private static async Task<ReceivedUpload> ReadJsonEnvelopeAsync(HttpRequest request, string tempPath, UploadLimits limits, ServerKeys keys, CancellationToken ct)
+    private static async Task<ReceivedUpload> ReadJsonEnvelopeAsync(HttpRequest request, string tempPath, UploadLimits limits, ServerKeys keys,
+        IncrementalHash? hasher, CancellationToken ct)
     {
-        var (size, envelope) = await DecryptToFileAsync(request.Body, tempPath, limits, keys, ct);
+        var (size, envelope) = await DecryptToFileAsync(request.Body, tempPath, limits, keys, hasher, ct);
         return new ReceivedUpload(size, OptionalText(envelope, "filename", "fileName", "file_name"), OptionalText(envelope, "source"), Encrypted: true);
     }
 
     // The envelope is streamed: its data is decoded into the temp file and counted (one byte over the limit ends the upload
     // with 413), then read back once, at its exact size, to be opened in place (AES-GCM checks its tag over the whole).
     private static async Task<(long Size, StreamedEnvelope Envelope)> DecryptToFileAsync(Stream body, string tempPath, UploadLimits limits,
-        ServerKeys keys, CancellationToken ct)
+        ServerKeys keys, IncrementalHash? hasher, CancellationToken ct)
     {
         StreamedEnvelope envelope;
         await using (var file = CreateTempFile(tempPath))
@@ -141,6 +144,7 @@ public static class UploadReceiver
             file.Write(plaintext.Span);
             file.Flush(flushToDisk: true);
         }
+        hasher?.AppendData(plaintext.Span);
         return (plaintext.Length, envelope);
     }
 
@@ -156,15 +160,8 @@ public static class UploadReceiver
         return null;
     }
 
-    // Read back from the page cache; only uploads with an idempotency key pay for it.
-    private static async Task<byte[]> HashFileAsync(string path, CancellationToken ct)
-    {
-        await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, CopyBufferSize, FileOptions.SequentialScan);
-        return await SHA256.HashDataAsync(file, ct);
-    }
-
     // Streams the file part to disk, counting; one byte over the limit ends the upload with 413.
-    private static async Task<long> CopyToFileAsync(Stream body, string tempPath, UploadLimits limits, CancellationToken ct)
+    private static async Task<long> CopyToFileAsync(Stream body, string tempPath, UploadLimits limits, IncrementalHash? hasher, CancellationToken ct)
     {
         await using var file = CreateTempFile(tempPath);
         var buffer = ArrayPool<byte>.Shared.Rent(CopyBufferSize);
@@ -180,6 +177,7 @@ public static class UploadReceiver
                     throw TooLarge(limits);
                 }
                 file.Write(buffer, 0, read);
+                hasher?.AppendData(buffer, 0, read);
             }
             file.Flush(flushToDisk: true);
             return total;
