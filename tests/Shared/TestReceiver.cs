@@ -1,13 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Net;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Apertur.Tests;
 
@@ -39,11 +33,13 @@ public sealed record ReceivedRequest(int Number, string Method, string Path, str
 /// </summary>
 public sealed class TestReceiver : IAsyncDisposable
 {
-    private readonly WebApplication _app;
     private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private WebApplication _app = null!;
     private int _count;
 
-    private TestReceiver(WebApplication app) => _app = app;
+    private TestReceiver()
+    {
+    }
 
     public int Port { get; private set; }
 
@@ -75,19 +71,9 @@ public sealed class TestReceiver : IAsyncDisposable
 
     public static async Task<TestReceiver> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(kestrel =>
-        {
-            kestrel.Listen(IPAddress.Loopback, 0);
-            kestrel.Limits.MaxRequestBodySize = null;
-        });
-        var app = builder.Build();
-        var receiver = new TestReceiver(app);
-        app.Run(receiver.HandleAsync);
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
-        receiver.Port = new Uri(address).Port;
+        var receiver = new TestReceiver();
+        (receiver._app, var baseUrl) = await LoopbackKestrel.StartAsync(app => app.Run(receiver.HandleAsync), maxRequestBody: null);
+        receiver.Port = baseUrl.Port;
         return receiver;
     }
 
