@@ -1,17 +1,11 @@
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json.Serialization;
-using Apertur.Destinations.OAuth;
 using Apertur.Server.Dashboard;
-using Apertur.Server.Data;
-using Apertur.Server.Destinations;
 using Apertur.Server.Hosting;
 using Apertur.Server.Keys;
 using Apertur.Server.Projects;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Options;
 
 namespace Apertur.Server.CloudDrives;
 
