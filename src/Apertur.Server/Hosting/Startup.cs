@@ -63,13 +63,9 @@ public static partial class Startup
         var printed = new List<string>();
         foreach (var (configured, env) in new[] { (options.ApiKey, ApiKeyTokens.Live), (options.TestApiKey, ApiKeyTokens.Test) })
         {
+            // A malformed key never gets here: BootstrapOptions.Problems stops the start, naming the setting.
             if (!string.IsNullOrEmpty(configured))
             {
-                if (!ApiKeyTokens.IsWellFormed(configured) || ApiKeyTokens.EnvOf(configured) != env)
-                {
-                    throw new InvalidOperationException(
-                        $"Apertur:Bootstrap:{(env == ApiKeyTokens.Live ? "ApiKey" : "TestApiKey")} must look like aptr_{env}_ followed by 20-64 letters or digits.");
-                }
                 if (!await issuer.KeyExistsAsync(configured, ct))
                 {
                     await issuer.CreateKeyAsync(project.Id, env, $"Bootstrap {env} key", configured, ct);
