@@ -1,7 +1,9 @@
+using Apertur.Server.Queues;
+
 namespace Apertur.Server.Delivery;
 
-/// <summary>Settings section <c>Apertur:Delivery</c>: the retry policy and the worker.</summary>
-public sealed class DeliveryOptions
+/// <summary>Settings section <c>Apertur:Delivery</c>: the retry policy and the worker (whether it runs: <see cref="WorkersOptions"/>).</summary>
+public sealed class DeliveryOptions : ILeaseWorkerOptions
 {
     public const string Section = "Apertur:Delivery";
 
@@ -16,9 +18,6 @@ public sealed class DeliveryOptions
 
     /// <summary>The least wait after a timeout or a 429 (default 60 s).</summary>
     public TimeSpan MinimumWaitAfterThrottle { get; set; } = TimeSpan.FromSeconds(60);
-
-    /// <summary>Whether this process runs the delivery worker and the failure notifier (default true).</summary>
-    public bool WorkerEnabled { get; set; } = true;
 
     /// <summary>Deliveries in flight at once in this process, from claim to recorded outcome (default 32).</summary>
     public int Concurrency { get; set; } = 32;

@@ -1,18 +1,25 @@
+using Apertur.Server.Queues;
+
 namespace Apertur.Server.EventWebhooks;
 
 public static class EventWebhookServices
 {
-    /// <summary>Registers the event outbox writer, the signed sender, the claim queue and their settings (checked at start-up).</summary>
+    /// <summary>
+    /// Registers the event outbox writer, the signed sender, the lease queue and their settings (checked at start-up; the
+    /// names they had before they matched <c>Apertur:Delivery</c>'s stop the start).
+    /// </summary>
     public static IServiceCollection AddEventWebhooks(this IServiceCollection services)
     {
         services.AddOptions<EventWebhookOptions>().BindConfiguration(EventWebhookOptions.Section)
-            .Validate(EventWebhookOptions.IsValid,
-                "Apertur:EventWebhooks: intervals and Timeout must be positive, LeaseDuration longer than Timeout, BatchSize 1-256.")
+            .Validate(EventWebhookOptions.IsValid, EventWebhookOptions.ValidationMessage)
+            .Renamed($"{EventWebhookOptions.Section}:LeaseDuration", $"{EventWebhookOptions.Section}:Lease")
+            .Renamed($"{EventWebhookOptions.Section}:BatchSize", $"{EventWebhookOptions.Section}:Concurrency")
+            .Renamed($"{EventWebhookOptions.Section}:Timeout", $"{EventWebhookOptions.Section}:AttemptTimeout")
             .ValidateOnStart();
+        services.AddLeaseQueue();
         services.AddSingleton<EventDeliveryNudge>();
         services.AddSingleton<EventWebhookSender>();
         services.AddScoped<EventPublisher>();
-        services.AddScoped<EventOutbox>();
         services.AddScoped<EventWebhookActions>();
         return services;
     }
