@@ -4,7 +4,7 @@ using Microsoft.Extensions.Options;
 
 namespace Apertur.Server.Queues;
 
-/// <summary>The settings every lease worker has, under the same names in each section (docs/configuration.md).</summary>
+/// <summary>The settings every lease worker has, under the same names in each section (README, "Configuration").</summary>
 public interface ILeaseWorkerOptions
 {
     /// <summary>Items in flight at once in this process, from claim to recorded outcome.</summary>
