@@ -3,6 +3,7 @@ using System.Data.Common;
 using System.Runtime.CompilerServices;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
+using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Storage;
 
 namespace Apertur.Server.Data;
@@ -11,9 +12,10 @@ namespace Apertur.Server.Data;
 /// Applies the <see cref="WriteGate"/> rule to every EF Core write on SQLite, so no caller can forget it
 /// (docs/architecture.md, Seams, "WriteGate"). Registered in <c>Data/DataServices.cs</c> for SQLite only:
 /// <list type="bullet">
-/// <item><see cref="Transactions"/>: a transaction (<c>BeginTransaction</c>, and the one <c>SaveChanges</c> opens for
-/// several statements) takes the gate before its <c>BEGIN IMMEDIATE</c>, which it runs itself so that a failed begin
-/// gives the gate back;</item>
+/// <item><see cref="GatedSqliteConnection"/>: a transaction (<c>BeginTransaction</c>, and the one <c>SaveChanges</c> opens
+/// for several statements) takes the gate just before its <c>BEGIN IMMEDIATE</c>, once the transaction interceptors have
+/// let it start (EF Core's interceptors cannot be ordered, and one after ours could refuse a start ours had already taken
+/// the gate for); a begin that fails gives it back;</item>
 /// <item><see cref="GatedTransactionFactory"/>: the transaction gives it back when it ends — committed, rolled back, or
 /// disposed without either (EF Core's interceptors have no hook for that last one; <c>RelationalTransaction</c> clears
 /// itself on each of the three);</item>
@@ -26,10 +28,13 @@ public static class WriteGateInterceptors
     // The gate each open transaction or running command holds, by ADO.NET object; released at most once.
     private static readonly ConditionalWeakTable<object, Hold> Holds = new();
 
-    /// <summary>The interceptors and transaction factory of <paramref name="gate"/> on these options.</summary>
+    /// <summary>The interceptor, connection and transaction factory of <paramref name="gate"/> on these options.</summary>
+#pragma warning disable EF1001 // See GatedSqliteConnection.
     public static DbContextOptionsBuilder UseWriteGate(this DbContextOptionsBuilder options, WriteGate gate) =>
-        options.AddInterceptors(new Transactions(gate), new Commands(gate))
+        options.AddInterceptors(new Commands(gate))
+            .ReplaceService<Microsoft.EntityFrameworkCore.Sqlite.Storage.Internal.ISqliteRelationalConnection, GatedSqliteConnection>()
             .ReplaceService<IRelationalTransactionFactory, GatedTransactionFactory>();
+#pragma warning restore EF1001
 
     private static void Release(object key)
     {
@@ -53,22 +58,29 @@ public static class WriteGateInterceptors
         }
     }
 
-    /// <summary>Takes the gate, then begins the transaction; gives the gate back if the begin fails.</summary>
-    public sealed class Transactions(WriteGate gate) : DbTransactionInterceptor
+    /// <summary>
+    /// EF Core's SQLite connection, taking the gate where EF Core begins a transaction: after every transaction
+    /// interceptor has agreed to the start (one that refuses it leaves nothing taken), just before <c>BEGIN IMMEDIATE</c>;
+    /// a begin that fails gives it back.
+    /// </summary>
+#pragma warning disable EF1001 // SqliteRelationalConnection is EF Core's internal API: the one place that begins every transaction.
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Performance", "CA1812", Justification = "Created by EF Core through ReplaceService.")]
+    internal sealed class GatedSqliteConnection(RelationalConnectionDependencies dependencies, IRawSqlCommandBuilder rawSqlCommandBuilder,
+        IDiagnosticsLogger<DbLoggerCategory.Infrastructure> logger)
+        : Microsoft.EntityFrameworkCore.Sqlite.Storage.Internal.SqliteRelationalConnection(dependencies, rawSqlCommandBuilder, logger)
+#pragma warning restore EF1001
     {
-        public override InterceptionResult<DbTransaction> TransactionStarting(DbConnection connection, TransactionStartingEventData eventData,
-            InterceptionResult<DbTransaction> result)
+        private readonly WriteGate _gate = dependencies.ContextOptions.FindExtension<CoreOptionsExtension>()?.Interceptors?.OfType<Commands>()
+            .FirstOrDefault()?.Gate ?? throw new InvalidOperationException("The SQLite write gate is not configured (Data/DataServices.cs).");
+
+        protected override DbTransaction ConnectionBeginTransaction(IsolationLevel isolationLevel)
         {
-            if (result.HasResult)
-            {
-                return result;
-            }
-            var held = gate.Enter();
+            var held = _gate.Enter();
             try
             {
-                var transaction = connection.BeginTransaction(eventData.IsolationLevel);
+                var transaction = base.ConnectionBeginTransaction(isolationLevel);
                 Holds.Add(transaction, new Hold(held));
-                return InterceptionResult<DbTransaction>.SuppressWithResult(transaction);
+                return transaction;
             }
             catch
             {
@@ -77,19 +89,14 @@ public static class WriteGateInterceptors
             }
         }
 
-        public override async ValueTask<InterceptionResult<DbTransaction>> TransactionStartingAsync(DbConnection connection,
-            TransactionStartingEventData eventData, InterceptionResult<DbTransaction> result, CancellationToken cancellationToken = default)
+        protected override async ValueTask<DbTransaction> ConnectionBeginTransactionAsync(IsolationLevel isolationLevel, CancellationToken cancellationToken = default)
         {
-            if (result.HasResult)
-            {
-                return result;
-            }
-            var held = await gate.EnterAsync(cancellationToken);
+            var held = await _gate.EnterAsync(cancellationToken);
             try
             {
-                var transaction = await connection.BeginTransactionAsync(eventData.IsolationLevel, cancellationToken);
+                var transaction = await base.ConnectionBeginTransactionAsync(isolationLevel, cancellationToken);
                 Holds.Add(transaction, new Hold(held));
-                return InterceptionResult<DbTransaction>.SuppressWithResult(transaction);
+                return transaction;
             }
             catch
             {
@@ -165,6 +172,9 @@ public static class WriteGateInterceptors
     /// <summary>Holds the gate around a write statement that runs outside a transaction.</summary>
     public sealed class Commands(WriteGate gate) : DbCommandInterceptor
     {
+        /// <summary>The gate, also read by <see cref="GatedSqliteConnection"/> from the options it is registered in.</summary>
+        public WriteGate Gate => gate;
+
         private static bool IsLoneWrite(DbCommand command, CommandEventData eventData) =>
             command.Transaction is null
             && eventData.CommandSource is CommandSource.SaveChanges or CommandSource.ExecuteUpdate or CommandSource.ExecuteDelete

@@ -5,8 +5,8 @@ using System.Text;
 using Apertur.Server.CloudDrives;
 using Apertur.Server.Data;
 using Apertur.Server.Hosting;
-using Microsoft.EntityFrameworkCore;
 using Apertur.Server.Queues;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
 namespace Apertur.Server.Delivery;

@@ -77,6 +77,7 @@ public sealed class EventPublisher(AperturDb db, TimeProvider time, EventDeliver
                 UpdatedAt = now,
             });
         }
+        // On SQLite this write waits for the write gate like every other, in or out of the caller's transaction (Data/WriteGate.cs).
         await db.SaveChangesAsync(ct);
         if (db.Database.CurrentTransaction is not null)
         {
