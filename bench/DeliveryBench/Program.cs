@@ -345,7 +345,7 @@ internal sealed class Server : IDisposable
         env["Apertur__RateLimits__UploadPerIp"] = "0";
         env["Apertur__RateLimits__SessionCreate"] = "0";
         env["Apertur__Sessions__MaxImagesCap"] = "1000000";
-        env["Apertur__Delivery__WorkerEnabled"] = workerEnabled ? "true" : "false";
+        env["Apertur__Workers__Enabled"] = workerEnabled ? "true" : "false";
         env["Apertur__Delivery__Concurrency"] = options.Concurrency.ToString(CultureInfo.InvariantCulture);
         var process = Process.Start(start)!;
         _ = process.StandardOutput.ReadToEndAsync();

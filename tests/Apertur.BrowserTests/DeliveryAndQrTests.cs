@@ -16,7 +16,7 @@ public sealed class DeliveryAndQrTests(Chromium chromium)
         await using var receiver = await TestReceiver.StartAsync();
         await using var app = await TestApp.StartAsync(Databases.Sqlite, kestrel: true, settings: new Dictionary<string, string?>
         {
-            ["Apertur:Delivery:WorkerEnabled"] = "true",
+            ["Apertur:Workers:Enabled"] = "true",
         });
         var destination = await Seed.DestinationAsync(app, "webhook", "Shop", $$"""{"url":"{{receiver.Url()}}"}""");
         var (_, url) = await app.NewSessionAsync($$"""{"destination_ids":["{{destination}}"]}""");

@@ -12,7 +12,7 @@ namespace Apertur.Server.CloudDrives;
 /// Protection (purpose <see cref="Purpose"/>, key ring encrypted under the master key). Every write is guarded by the
 /// grant's generation. Marking "needs reconnect" wakes the notifier, which emails the project once.
 /// </summary>
-public sealed partial class OAuthGrantStore(IServiceScopeFactory scopes, IDataProtectionProvider protection, WriteGate gate, FailureNudge notices,
+public sealed partial class OAuthGrantStore(IServiceScopeFactory scopes, IDataProtectionProvider protection, FailureNudge notices,
     DeliveryNudge deliveries, TimeProvider time, ILogger<OAuthGrantStore> logger) : IOAuthGrantStore
 {
     public const string Purpose = "Apertur.OAuthTokens.v1";
@@ -55,21 +55,18 @@ public sealed partial class OAuthGrantStore(IServiceScopeFactory scopes, IDataPr
         var access = Protect(accessToken);
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<AperturDb>();
-        using (await gate.EnterAsync(ct))
+        var rows = db.OAuthConnections.Where(c => c.DestinationId == destinationId && c.Generation == generation && c.Status == OAuthConnectionStatus.Connected);
+        if (refreshToken is null)
         {
-            var rows = db.OAuthConnections.Where(c => c.DestinationId == destinationId && c.Generation == generation && c.Status == OAuthConnectionStatus.Connected);
-            if (refreshToken is null)
-            {
-                await rows.ExecuteUpdateAsync(s => s.SetProperty(c => c.AccessToken, access).SetProperty(c => c.AccessExpiresAt, expiresAt)
-                    .SetProperty(c => c.RefreshedAt, now).SetProperty(c => c.UpdatedAt, now), ct);
-            }
-            else
-            {
-                // Microsoft rotates refresh tokens: the new one replaces the old.
-                var refresh = Protect(refreshToken);
-                await rows.ExecuteUpdateAsync(s => s.SetProperty(c => c.AccessToken, access).SetProperty(c => c.AccessExpiresAt, expiresAt)
-                    .SetProperty(c => c.RefreshToken, refresh).SetProperty(c => c.RefreshedAt, now).SetProperty(c => c.UpdatedAt, now), ct);
-            }
+            await rows.ExecuteUpdateAsync(s => s.SetProperty(c => c.AccessToken, access).SetProperty(c => c.AccessExpiresAt, expiresAt)
+                .SetProperty(c => c.RefreshedAt, now).SetProperty(c => c.UpdatedAt, now), ct);
+        }
+        else
+        {
+            // Microsoft rotates refresh tokens: the new one replaces the old.
+            var refresh = Protect(refreshToken);
+            await rows.ExecuteUpdateAsync(s => s.SetProperty(c => c.AccessToken, access).SetProperty(c => c.AccessExpiresAt, expiresAt)
+                .SetProperty(c => c.RefreshToken, refresh).SetProperty(c => c.RefreshedAt, now).SetProperty(c => c.UpdatedAt, now), ct);
         }
         LogRefreshed(logger, destinationId, expiresAt);
     }
@@ -81,15 +78,12 @@ public sealed partial class OAuthGrantStore(IServiceScopeFactory scopes, IDataPr
         await using (var scope = scopes.CreateAsyncScope())
         {
             var db = scope.ServiceProvider.GetRequiredService<AperturDb>();
-            using (await gate.EnterAsync(ct))
-            {
-                marked = await db.OAuthConnections
-                    .Where(c => c.DestinationId == destinationId && c.Generation == generation && c.Status == OAuthConnectionStatus.Connected)
-                    .ExecuteUpdateAsync(s => s.SetProperty(c => c.Status, OAuthConnectionStatus.NeedsReconnect).SetProperty(c => c.LastError, reason)
-                        .SetProperty(c => c.NeedsReconnectAt, now).SetProperty(c => c.ReconnectNotifiedAt, (DateTimeOffset?)null)
-                        .SetProperty(c => c.AccessToken, (string?)null).SetProperty(c => c.AccessExpiresAt, (DateTimeOffset?)null)
-                        .SetProperty(c => c.UpdatedAt, now), ct);
-            }
+            marked = await db.OAuthConnections
+                .Where(c => c.DestinationId == destinationId && c.Generation == generation && c.Status == OAuthConnectionStatus.Connected)
+                .ExecuteUpdateAsync(s => s.SetProperty(c => c.Status, OAuthConnectionStatus.NeedsReconnect).SetProperty(c => c.LastError, reason)
+                    .SetProperty(c => c.NeedsReconnectAt, now).SetProperty(c => c.ReconnectNotifiedAt, (DateTimeOffset?)null)
+                    .SetProperty(c => c.AccessToken, (string?)null).SetProperty(c => c.AccessExpiresAt, (DateTimeOffset?)null)
+                    .SetProperty(c => c.UpdatedAt, now), ct);
         }
         if (marked == 1)
         {
@@ -110,7 +104,6 @@ public sealed partial class OAuthGrantStore(IServiceScopeFactory scopes, IDataPr
         var refresh = Protect(tokens.RefreshToken ?? throw new ArgumentException("A grant needs a refresh token.", nameof(tokens)));
         var access = Protect(tokens.AccessToken);
         var rescheduled = 0;
-        using (await gate.EnterAsync(ct))
         await using (var tx = await db.Database.BeginTransactionAsync(ct))
         {
             var row = await db.OAuthConnections.FirstOrDefaultAsync(c => c.DestinationId == destinationId, ct);
@@ -146,10 +139,7 @@ public sealed partial class OAuthGrantStore(IServiceScopeFactory scopes, IDataPr
     /// <summary>Forgets the destination's grant (its deliveries then wait for a new connect).</summary>
     public async Task<bool> DisconnectAsync(AperturDb db, Guid destinationId, CancellationToken ct)
     {
-        using (await gate.EnterAsync(ct))
-        {
-            return await db.OAuthConnections.Where(c => c.DestinationId == destinationId).ExecuteDeleteAsync(ct) > 0;
-        }
+        return await db.OAuthConnections.Where(c => c.DestinationId == destinationId).ExecuteDeleteAsync(ct) > 0;
     }
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Refreshed the access token of destination {DestinationId}; valid until {ExpiresAt}")]

@@ -15,7 +15,7 @@ namespace Apertur.Server.CloudDrives;
 /// SMTP settings and the same claim-then-send rule: the grant is marked (<c>reconnect_notified_at</c>) in a guarded update
 /// before the email goes out, and unmarked if sending fails, so no replica or restart sends it twice.
 /// </summary>
-public sealed partial class ReconnectNotices(IServiceScopeFactory scopes, WriteGate gate, PublicUrls urls, TimeProvider time,
+public sealed partial class ReconnectNotices(IServiceScopeFactory scopes, PublicUrls urls, TimeProvider time,
     IOptions<DeliveryOptions> delivery, IOptions<SmtpOptions> smtp, Apertur.Destinations.DestinationKindRegistry kinds, ILogger<ReconnectNotices> logger)
 {
     private static readonly TimeSpan SmtpBackoff = TimeSpan.FromMinutes(1);
@@ -42,14 +42,10 @@ public sealed partial class ReconnectNotices(IServiceScopeFactory scopes, WriteG
 
     private async Task NotifyAsync(AperturDb db, Guid destinationId, long generation, DateTimeOffset now, CancellationToken ct)
     {
-        int claimed;
-        using (await gate.EnterAsync(ct))
-        {
-            claimed = await db.OAuthConnections
-                .Where(c => c.DestinationId == destinationId && c.Generation == generation && c.Status == OAuthConnectionStatus.NeedsReconnect
-                    && c.ReconnectNotifiedAt == null)
-                .ExecuteUpdateAsync(s => s.SetProperty(c => c.ReconnectNotifiedAt, now), ct);
-        }
+        var claimed = await db.OAuthConnections
+            .Where(c => c.DestinationId == destinationId && c.Generation == generation && c.Status == OAuthConnectionStatus.NeedsReconnect
+                && c.ReconnectNotifiedAt == null)
+            .ExecuteUpdateAsync(s => s.SetProperty(c => c.ReconnectNotifiedAt, now), ct);
         if (claimed != 1)
         {
             return;

@@ -1,5 +1,5 @@
-using Apertur.Server.Delivery;
 using Apertur.Server.Hosting;
+using Apertur.Server.Queues;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 
@@ -15,12 +15,13 @@ public static class DataServices
         var dataDirectory = AperturOptions.ResolveDataDirectory(configuration);
         var connectionString = ResolveConnectionString(options, dataDirectory);
         services.AddSingleton(new DatabaseSettings(options.Provider, connectionString));
-        services.AddDbContextPool<AperturDb>(db =>
+        services.AddDbContextPool<AperturDb>((services, db) =>
         {
             switch (options.Provider)
             {
                 case DatabaseProvider.Sqlite:
-                    db.UseSqlite(connectionString).AddInterceptors(new SqliteConnectionSetup());
+                    // Every EF Core write holds the write gate: taken by interceptors, never by hand (Data/WriteGate.cs).
+                    db.UseSqlite(connectionString).AddInterceptors(new SqliteConnectionSetup()).UseWriteGate(services.GetRequiredService<WriteGate>());
                     break;
                 case DatabaseProvider.Postgres:
                     db.UseNpgsql(connectionString);
@@ -29,17 +30,17 @@ public static class DataServices
                     throw new InvalidOperationException($"Unknown database provider '{options.Provider}'.");
             }
         });
-        // The delivery queue's claim is the one query that differs per database.
+        // The lease claim of the outboxes is the one query that differs per database (Queues/LeaseQueue.cs).
         switch (options.Provider)
         {
             case DatabaseProvider.Sqlite:
-                services.AddScoped<IDeliveryQueue, SqliteDeliveryQueue>();
+                services.AddSingleton<LeaseDialect>(sp => new LeaseDialect.Sqlite(sp.GetRequiredService<WriteGate>()));
                 // Microsoft.Data.Sqlite's async calls run synchronously: a thread pool sized for waiting, not only for CPU.
                 ThreadPool.GetMinThreads(out var workers, out var io);
                 ThreadPool.SetMinThreads(Math.Max(workers, 64), io);
                 break;
             case DatabaseProvider.Postgres:
-                services.AddScoped<IDeliveryQueue, PostgresDeliveryQueue>();
+                services.AddSingleton<LeaseDialect, LeaseDialect.Postgres>();
                 break;
         }
         services.AddSingleton<MigrationRunner>();

@@ -4,6 +4,12 @@ namespace Apertur.Server.Data;
 /// Queues write transactions in-process when the database is SQLite. SQLite allows one writer at a time, and
 /// Microsoft.Data.Sqlite answers a busy lock by sleeping and retrying; under concurrent uploads that sleeping, not the
 /// work, sets the pace. Waiting on an async gate instead hands the lock over at once. PostgreSQL needs no gate.
+/// <para>
+/// The rule (docs/architecture.md, Seams, "WriteGate"): on SQLite every EF Core write transaction holds the gate for its
+/// life, and every EF Core write outside one holds it for its statement. <see cref="WriteGateInterceptors"/> takes it,
+/// so no feature does: an explicit take around EF work would deadlock against the interceptor's (the gate is not
+/// re-entrant). The only explicit take is the lease claim's raw ADO.NET transaction (<c>Queues/LeaseDialect.cs</c>).
+/// </para>
 /// </summary>
 public sealed class WriteGate(DatabaseSettings settings) : IDisposable
 {
@@ -20,6 +26,17 @@ public sealed class WriteGate(DatabaseSettings settings) : IDisposable
             return default;
         }
         await _gate.WaitAsync(ct);
+        return new Held(_gate);
+    }
+
+    /// <summary>The same, blocking: for EF Core's synchronous calls.</summary>
+    public Held Enter()
+    {
+        if (_gate is null)
+        {
+            return default;
+        }
+        _gate.Wait();
         return new Held(_gate);
     }
 

@@ -1,7 +1,9 @@
+using Apertur.Server.Queues;
+
 namespace Apertur.Server.Delivery;
 
-/// <summary>Settings section <c>Apertur:Delivery</c>: the retry policy and the worker.</summary>
-public sealed class DeliveryOptions
+/// <summary>Settings section <c>Apertur:Delivery</c>: the retry policy and the worker (whether it runs: <see cref="WorkersOptions"/>).</summary>
+public sealed class DeliveryOptions : ILeaseWorkerOptions, Hosting.ISettings
 {
     public const string Section = "Apertur:Delivery";
 
@@ -16,9 +18,6 @@ public sealed class DeliveryOptions
 
     /// <summary>The least wait after a timeout or a 429 (default 60 s).</summary>
     public TimeSpan MinimumWaitAfterThrottle { get; set; } = TimeSpan.FromSeconds(60);
-
-    /// <summary>Whether this process runs the delivery worker and the failure notifier (default true).</summary>
-    public bool WorkerEnabled { get; set; } = true;
 
     /// <summary>Deliveries in flight at once in this process, from claim to recorded outcome (default 32).</summary>
     public int Concurrency { get; set; } = 32;
@@ -56,19 +55,31 @@ public sealed class DeliveryOptions
 
     public IReadOnlyList<TimeSpan> EffectiveSchedule => RetrySchedule.Count > 0 ? RetrySchedule : DefaultSchedule;
 
-    public static bool IsValid(DeliveryOptions o) =>
-        o.Concurrency is > 0 and <= 1024
-        && o.PollInterval > TimeSpan.Zero
-        && o.AttemptTimeout > TimeSpan.Zero
-        && o.Lease > o.AttemptTimeout + TimeSpan.FromSeconds(1)
-        && o.RetryWindow > TimeSpan.Zero
-        && o.Jitter is >= 0 and < 1
-        && o.RetrySchedule.All(w => w > TimeSpan.Zero)
-        && o.MissingAdapterRecheck > TimeSpan.Zero
-        && o.DownloadLinkLifetime > TimeSpan.Zero
-        && o.NotificationBatchWindow >= TimeSpan.Zero;
-
-    public const string ValidationMessage =
-        "Apertur:Delivery: Concurrency must be 1-1024; PollInterval, AttemptTimeout, RetryWindow, MissingAdapterRecheck, DownloadLinkLifetime " +
-        "and every RetrySchedule wait must be positive; Lease must exceed AttemptTimeout by more than 1 s; Jitter must be in [0, 1).";
+    public IReadOnlyList<string> Problems()
+    {
+        var problems = Queues.LeaseWorkerSettings.Problems(Section, this, 1024, TimeSpan.FromSeconds(1)).ToList();
+        void Positive(TimeSpan value, string name)
+        {
+            if (value <= TimeSpan.Zero)
+            {
+                problems.Add($"{Section}:{name} must be positive (got {value}).");
+            }
+        }
+        Positive(RetryWindow, nameof(RetryWindow));
+        Positive(MissingAdapterRecheck, nameof(MissingAdapterRecheck));
+        Positive(DownloadLinkLifetime, nameof(DownloadLinkLifetime));
+        if (Jitter is < 0 or >= 1)
+        {
+            problems.Add($"{Section}:{nameof(Jitter)} must be at least 0 and below 1 (got {Jitter}).");
+        }
+        if (RetrySchedule.Any(w => w <= TimeSpan.Zero))
+        {
+            problems.Add($"{Section}:{nameof(RetrySchedule)}: every wait must be positive (got {string.Join(", ", RetrySchedule)}).");
+        }
+        if (NotificationBatchWindow < TimeSpan.Zero)
+        {
+            problems.Add($"{Section}:{nameof(NotificationBatchWindow)} must not be negative (got {NotificationBatchWindow}).");
+        }
+        return problems;
+    }
 }

@@ -91,7 +91,6 @@ public sealed partial class DeliveryRecorder(IServiceScopeFactory scopes, WriteG
             {
                 await using var scope = scopes.CreateAsyncScope();
                 var db = scope.ServiceProvider.GetRequiredService<AperturDb>();
-                using var writing = await gate.EnterAsync(CancellationToken.None);
                 return [.. await WriteAsync(db, batch, time.GetUtcNow(), CancellationToken.None)];
             }
             catch (Exception e) when (attempt < WriteTries && e is DbException or DbUpdateException or InvalidOperationException)

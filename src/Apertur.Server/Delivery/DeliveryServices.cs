@@ -1,14 +1,15 @@
 using Apertur.Server.Hosting;
+using Apertur.Server.Queues;
 
 namespace Apertur.Server.Delivery;
 
 public static class DeliveryServices
 {
-    /// <summary>The delivery engine: worker, recorder, failure notifier, signed download links. The queue is chosen per database in AddAperturData.</summary>
+    /// <summary>The delivery engine: worker, recorder, failure notifier, signed download links, and the lease queue they drain (its database hooks are chosen in AddAperturData).</summary>
     public static IServiceCollection AddDelivery(this IServiceCollection services)
     {
-        services.AddOptions<DeliveryOptions>().BindConfiguration(DeliveryOptions.Section)
-            .Validate(DeliveryOptions.IsValid, DeliveryOptions.ValidationMessage).ValidateOnStart();
+        services.AddSettings<DeliveryOptions>(DeliveryOptions.Section);
+        services.AddLeaseQueue();
         services.AddSettings<SmtpOptions>(SmtpOptions.Section);
         services.AddSingleton<DeliveryNudge>();
         services.AddSingleton<FailureNudge>();

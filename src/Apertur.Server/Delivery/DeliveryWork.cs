@@ -2,6 +2,7 @@ using System.Text.Json;
 using Apertur.Destinations;
 using Apertur.Server.Data;
 using Apertur.Server.Projects;
+using Apertur.Server.Queues;
 using Apertur.Server.Sessions;
 using Apertur.Server.Storage;
 using Apertur.Server.Uploads;
@@ -13,9 +14,9 @@ namespace Apertur.Server.Delivery;
 public sealed record DeliveryWork(Delivery Delivery, Image Image, Session Session, Project Project, Destinations.Destination? Destination)
 {
     /// <summary>Loads a claim's deliveries with their image, session, project and destination in one query.</summary>
-    public static async Task<List<DeliveryWork>> LoadAsync(AperturDb db, DeliveryClaim claim, CancellationToken ct)
+    public static async Task<List<DeliveryWork>> LoadAsync(AperturDb db, LeaseClaim claim, CancellationToken ct)
     {
-        var ids = claim.DeliveryIds.ToList();
+        var ids = claim.Ids.ToList();
         var token = claim.LeaseToken;
         var rows = await (
             from d in db.Deliveries.AsNoTracking()

@@ -5,6 +5,7 @@ using System.Text;
 using Apertur.Server.CloudDrives;
 using Apertur.Server.Data;
 using Apertur.Server.Hosting;
+using Apertur.Server.Queues;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -52,8 +53,8 @@ public sealed class SmtpOptions : ISettings
 /// A project without a notification address, or a server without <c>Apertur:Smtp:Host</c>, is logged and marked.
 /// Each pass also sends the "needs reconnect" emails of cloud drive destinations (<see cref="ReconnectNotices"/>).
 /// </summary>
-public sealed partial class FailureNotifier(IServiceScopeFactory scopes, WriteGate gate, FailureNudge nudge, PublicUrls urls, TimeProvider time,
-    IOptions<DeliveryOptions> delivery, IOptions<SmtpOptions> smtp, ReconnectNotices reconnects, ILogger<FailureNotifier> logger) : BackgroundService
+public sealed partial class FailureNotifier(IServiceScopeFactory scopes, FailureNudge nudge, PublicUrls urls, TimeProvider time,
+    IOptions<DeliveryOptions> delivery, IOptions<WorkersOptions> workers, IOptions<SmtpOptions> smtp, ReconnectNotices reconnects, ILogger<FailureNotifier> logger) : BackgroundService
 {
     private const int MaxListed = 100;
     private static readonly TimeSpan SmtpBackoff = TimeSpan.FromMinutes(1);
@@ -62,7 +63,7 @@ public sealed partial class FailureNotifier(IServiceScopeFactory scopes, WriteGa
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var stopping = stoppingToken;
-        if (!delivery.Value.WorkerEnabled)
+        if (!workers.Value.Enabled)
         {
             return;
         }
@@ -118,7 +119,6 @@ public sealed partial class FailureNotifier(IServiceScopeFactory scopes, WriteGa
     private async Task NotifyProjectAsync(AperturDb db, Guid projectId, List<Guid> ids, DateTimeOffset now, CancellationToken ct)
     {
         // Claim: mark them all or none; a replica that marked some first owns this batch.
-        using (await gate.EnterAsync(ct))
         await using (var tx = await db.Database.BeginTransactionAsync(ct))
         {
             var marked = await db.Deliveries.Where(d => ids.Contains(d.Id) && d.NotifiedAt == null && d.Status == DeliveryStatus.Failed)

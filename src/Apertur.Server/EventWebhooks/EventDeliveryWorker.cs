@@ -1,80 +1,44 @@
 using Apertur.Server.Data;
 using Apertur.Server.Hosting;
+using Apertur.Server.Queues;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
 namespace Apertur.Server.EventWebhooks;
 
 /// <summary>
-/// Drains the event outbox: claims due deliveries with a lease, sends each through <see cref="EventWebhookSender"/>,
-/// and records the outcome under the lease: 2xx → <c>sent</c> and the webhook's failure count back to 0; a failure →
-/// <c>retrying</c> at the webhook's next interval, or <c>failed</c> once <c>maxRetries</c> retries are spent (410 and
-/// refused connections at once), which counts one consecutive failure and disables the webhook at
-/// <c>disableAfterFailures</c>. Deliveries of an inactive webhook fail without being sent.
+/// Drains the event outbox on the one lease loop (<see cref="LeaseWorker{TWork, TOptions}"/>): sends each claimed
+/// delivery through <see cref="EventWebhookSender"/>, and records the outcome under the lease: 2xx → <c>sent</c> and the
+/// webhook's failure count back to 0; a failure → <c>retrying</c> at the webhook's next interval, or <c>failed</c> once
+/// <c>maxRetries</c> retries are spent (410 and refused connections at once), which counts one consecutive failure and
+/// disables the webhook at <c>disableAfterFailures</c>. Deliveries of an inactive webhook fail without being sent. On
+/// shutdown an attempt in flight is cancelled and its row left to its lease, which expires.
 /// </summary>
 public sealed partial class EventDeliveryWorker(IServiceScopeFactory scopes, EventDeliveryNudge nudge, TimeProvider time,
-    IOptions<EventWebhookOptions> options, ILogger<EventDeliveryWorker> logger) : BackgroundService
+    IOptions<EventWebhookOptions> options, IOptions<WorkersOptions> workers, ILogger<EventDeliveryWorker> logger)
+    : LeaseWorker<Guid, EventWebhookOptions>(scopes, nudge, time, options, workers, logger)
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        var settings = options.Value;
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            var claimed = 0;
-            try
-            {
-                claimed = await RunOnceAsync(stoppingToken);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception e)
-            {
-                DatabaseUnavailable.LogJobFailure(logger, e, "Event delivery", LogLoopFailed);
-            }
-            if (claimed == 0)
-            {
-                try
-                {
-                    await nudge.WaitAsync(settings.PollInterval, time, stoppingToken);
-                }
-                catch (OperationCanceledException)
-                {
-                    return;
-                }
-            }
-        }
-    }
+    /// <summary>
+    /// The event outbox as a lease table: <c>retrying</c> rows whose time came and that no live lease holds get the
+    /// claim's lease (the status stays <c>retrying</c> until the outcome is recorded).
+    /// </summary>
+    public static readonly LeaseTable Outbox = new(
+        Table: "webhook_deliveries",
+        Due: "status = 'retrying' AND next_retry_at <= @now AND (lease_expires_at IS NULL OR lease_expires_at <= @now)",
+        OrderBy: "next_retry_at",
+        Claim: "lease_token = @token, lease_expires_at = @until");
 
-    /// <summary>One claim and its attempts; returns how many deliveries were claimed.</summary>
-    internal async Task<int> RunOnceAsync(CancellationToken ct)
-    {
-        var settings = options.Value;
-        EventDeliveryClaim claim;
-        await using (var scope = scopes.CreateAsyncScope())
-        {
-            claim = await scope.ServiceProvider.GetRequiredService<EventOutbox>().ClaimDueAsync(settings.BatchSize, settings.LeaseDuration, ct);
-        }
-        await Parallel.ForEachAsync(claim.DeliveryIds, new ParallelOptions { MaxDegreeOfParallelism = settings.BatchSize, CancellationToken = ct },
-            async (id, token) =>
-            {
-                try
-                {
-                    await AttemptAsync(id, claim.LeaseToken, token);
-                }
-                catch (Exception e) when (e is not OperationCanceledException)
-                {
-                    // One broken delivery does not stop the batch; its lease runs out and it is tried again.
-                    LogAttemptFailed(logger, e, id);
-                }
-            });
-        return claim.DeliveryIds.Count;
-    }
+    protected override LeaseTable Table => Outbox;
+
+    protected override string Name => "event deliveries";
+
+    protected override Task<IReadOnlyList<Guid>> LoadAsync(IServiceProvider scope, LeaseClaim claim) => Task.FromResult(claim.Ids);
+
+    protected override Task RunAsync(Guid deliveryId, Guid leaseToken, CancellationToken stopping) => AttemptAsync(deliveryId, leaseToken, stopping);
 
     private async Task AttemptAsync(Guid deliveryId, Guid lease, CancellationToken ct)
     {
-        await using var scope = scopes.CreateAsyncScope();
+        await using var scope = Scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<AperturDb>();
         var row = await db.WebhookDeliveries.AsNoTracking()
             .Where(d => d.Id == deliveryId && d.LeaseToken == lease)
@@ -101,7 +65,7 @@ public sealed partial class EventDeliveryWorker(IServiceScopeFactory scopes, Eve
     private async Task RecordAsync(AperturDb db, WebhookDelivery delivery, EventWebhook webhook, Guid lease, SendOutcome outcome, int attempts, bool sent)
     {
         var ct = CancellationToken.None;
-        var now = Iso.Millis(time.GetUtcNow());
+        var now = Iso.Millis(Time.GetUtcNow());
         var next = outcome.Success || !sent ? null
             : EventRetryPolicy.Next(webhook.MaxRetries, webhook.RetryIntervals, attempts, outcome.Permanent, outcome.RetryAfter, now);
         var status = outcome.Success ? WebhookDeliveryStatus.Sent : next is null ? WebhookDeliveryStatus.Failed : WebhookDeliveryStatus.Retrying;
@@ -120,7 +84,7 @@ public sealed partial class EventDeliveryWorker(IServiceScopeFactory scopes, Eve
             .SetProperty(d => d.UpdatedAt, now), ct);
         if (updated == 0)
         {
-            LogLeaseLost(logger, delivery.Id);
+            LogLeaseLost(Logger, delivery.Id);
             return;
         }
         if (sent && outcome.Success)
@@ -142,26 +106,20 @@ public sealed partial class EventDeliveryWorker(IServiceScopeFactory scopes, Eve
         switch (status)
         {
             case WebhookDeliveryStatus.Sent:
-                LogSent(logger, delivery.Id, webhook.Id, delivery.Topic, attempts, outcome.StatusCode ?? 0);
+                LogSent(Logger, delivery.Id, webhook.Id, delivery.Topic, attempts, outcome.StatusCode ?? 0);
                 break;
             case WebhookDeliveryStatus.Retrying:
-                LogRetrying(logger, delivery.Id, webhook.Id, attempts, outcome.Error, next!.Value);
+                LogRetrying(Logger, delivery.Id, webhook.Id, attempts, outcome.Error, next!.Value);
                 break;
             default:
-                LogFailed(logger, delivery.Id, webhook.Id, attempts, outcome.Error);
+                LogFailed(Logger, delivery.Id, webhook.Id, attempts, outcome.Error);
                 if (sent && webhook.ConsecutiveFailures + 1 >= webhook.DisableAfterFailures && webhook.IsActive)
                 {
-                    LogDisabled(logger, webhook.Id, webhook.DisableAfterFailures);
+                    LogDisabled(Logger, webhook.Id, webhook.DisableAfterFailures);
                 }
                 break;
         }
     }
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "Event delivery loop failed; trying again at the next poll")]
-    private static partial void LogLoopFailed(ILogger logger, Exception exception);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "Event delivery {DeliveryId}: the attempt failed unexpectedly; it is retried when its lease runs out")]
-    private static partial void LogAttemptFailed(ILogger logger, Exception exception, Guid deliveryId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Event delivery {DeliveryId}: lease lost before the outcome was recorded")]
     private static partial void LogLeaseLost(ILogger logger, Guid deliveryId);

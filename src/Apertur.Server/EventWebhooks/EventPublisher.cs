@@ -13,7 +13,7 @@ namespace Apertur.Server.EventWebhooks;
 /// that caused it. Nothing is written when no webhook listens. Saving also saves whatever else the context tracks:
 /// call it once the caller's own changes are saved or meant to be.
 /// </summary>
-public sealed class EventPublisher(AperturDb db, TimeProvider time, EventDeliveryNudge nudge, WriteGate writeGate)
+public sealed class EventPublisher(AperturDb db, TimeProvider time, EventDeliveryNudge nudge)
 {
     // Every upload asks.
     private static readonly CompiledQuery<Func<AperturDb, Guid, IAsyncEnumerable<EventListener>>> ActiveWebhooks = new(() =>
@@ -77,15 +77,11 @@ public sealed class EventPublisher(AperturDb db, TimeProvider time, EventDeliver
                 UpdatedAt = now,
             });
         }
+        // On SQLite this write waits for the write gate like every other, in or out of the caller's transaction (Data/WriteGate.cs).
+        await db.SaveChangesAsync(ct);
         if (db.Database.CurrentTransaction is not null)
         {
-            await db.SaveChangesAsync(ct);
             return subscribed.Count;
-        }
-        // On its own (upload started/failed, on the upload path): queue behind SQLite's single writer like the upload commits do.
-        using (await writeGate.EnterAsync(ct))
-        {
-            await db.SaveChangesAsync(ct);
         }
         nudge.Poke();
         return subscribed.Count;

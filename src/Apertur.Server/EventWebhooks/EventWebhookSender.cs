@@ -65,7 +65,7 @@ public sealed class EventWebhookSender(IHttpClientFactory clients, WebhookSecret
             headers.TryAddWithoutValidation("X-Apertur-Signature", Signatures.EventHmac(secret, timestamp, body));
         }
 
-        var timeout = options.Value.Timeout;
+        var timeout = options.Value.AttemptTimeout;
         var started = time.GetTimestamp();
         int Elapsed() => (int)Math.Min(int.MaxValue, time.GetElapsedTime(started).TotalMilliseconds);
         using var timer = new CancellationTokenSource(timeout, time);

@@ -1,5 +1,6 @@
 using Apertur.Server.Data;
 using Apertur.Server.Hosting;
+using Apertur.Server.Queues;
 using Apertur.Server.Sessions;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -10,15 +11,19 @@ namespace Apertur.Server.EventWebhooks;
 /// Fires <c>project.session.expired</c> once per session: finds active sessions past <c>expires_at</c> whose
 /// <c>expired_announced_at</c> is unset, and for each, in one transaction, sets the marker with a guarded update (so
 /// two replicas cannot both announce it) and queues the event. A completed (full) session never reads as expired and is
-/// not announced.
+/// not announced. Off when <c>Apertur:Workers:Enabled</c> is false.
 /// </summary>
 public sealed partial class SessionExpirySweep(IServiceScopeFactory scopes, TimeProvider time, IOptions<EventWebhookOptions> options,
-    ILogger<SessionExpirySweep> logger) : BackgroundService
+    IOptions<WorkersOptions> workers, ILogger<SessionExpirySweep> logger) : BackgroundService
 {
     private const int BatchSize = 100;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        if (!workers.Value.Enabled)
+        {
+            return;
+        }
         while (!stoppingToken.IsCancellationRequested)
         {
             try

@@ -27,7 +27,7 @@ public sealed record CommittedImage(Image Image, int Destinations, bool Complete
 /// instead of one each (group commit), which is what lets SQLite keep up with many concurrent uploads. A lone upload
 /// commits at once. Each upload claims its own slot, so a full session fails only that upload, never the batch.
 /// </summary>
-public sealed partial class UploadCommitter(IServiceScopeFactory scopes, WriteGate writeGate, TimeProvider time, ILogger<UploadCommitter> logger)
+public sealed partial class UploadCommitter(IServiceScopeFactory scopes, TimeProvider time, ILogger<UploadCommitter> logger)
     : BackgroundService
 {
     private const int MaxBatch = 64;
@@ -112,9 +112,9 @@ public sealed partial class UploadCommitter(IServiceScopeFactory scopes, WriteGa
             await using var scope = scopes.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<AperturDb>();
             var events = scope.ServiceProvider.GetRequiredService<EventPublisher>();
-            using var gate = await writeGate.EnterAsync(CancellationToken.None);
-            var now = Iso.Millis(time.GetUtcNow());
+            // On SQLite the transaction waits for the write gate (Data/WriteGate.cs): the time is read once it has it.
             await using var tx = await db.Database.BeginTransactionAsync(CancellationToken.None);
+            var now = Iso.Millis(time.GetUtcNow());
             var keyed = new Dictionary<(Guid, string), Image>();
             foreach (var item in batch)
             {

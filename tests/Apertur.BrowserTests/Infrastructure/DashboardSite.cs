@@ -30,7 +30,7 @@ public sealed class DashboardSite : IAsyncDisposable
         var config = new Dictionary<string, string?>
         {
             ["Apertur:Bootstrap:AdminPassword"] = AdminPassword,
-            ["Apertur:Delivery:WorkerEnabled"] = "true",
+            ["Apertur:Workers:Enabled"] = "true",
         };
         foreach (var (k, v) in settings ?? new Dictionary<string, string?>())
         {

@@ -34,7 +34,7 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output)
             await context.Response.WriteAsync("ok");
         };
         // This in-memory server only prepares the storage (schema, keys, destination, session) and reads it; it runs no worker.
-        await using var owner = await TestApp.StartAsync(database, DeliveryKit.Settings(new Dictionary<string, string?> { ["Apertur:Delivery:WorkerEnabled"] = "false" }));
+        await using var owner = await TestApp.StartAsync(database, DeliveryKit.Settings(new Dictionary<string, string?> { ["Apertur:Workers:Enabled"] = "false" }));
         var destination = await DeliveryKit.WebhookAsync(owner, receiver.Url());
         var sessionId = await DeliveryKit.SessionAsync(owner, destination);
 
@@ -104,7 +104,7 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output)
         var env = owner.Settings.Where(s => s.Value is not null).ToDictionary(s => s.Key.Replace(":", "__", StringComparison.Ordinal), s => s.Value!);
         env["Urls"] = $"http://127.0.0.1:{port}";
         env["Logging__LogLevel__Default"] = "Warning";
-        env["Apertur__Delivery__WorkerEnabled"] = "true";
+        env["Apertur__Workers__Enabled"] = "true";
         env["Apertur__Delivery__Concurrency"] = "4";
         env["Apertur__Delivery__AttemptTimeout"] = "00:00:02";
         env["Apertur__Delivery__Lease"] = "00:00:04";

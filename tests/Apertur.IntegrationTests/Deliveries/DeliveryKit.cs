@@ -19,7 +19,7 @@ public static class DeliveryKit
     {
         var settings = new Dictionary<string, string?>
         {
-            ["Apertur:Delivery:WorkerEnabled"] = "true",
+            ["Apertur:Workers:Enabled"] = "true",
             ["Apertur:Delivery:PollInterval"] = "00:00:00.050",
             ["Apertur:Delivery:Jitter"] = "0",
             ["Apertur:Bootstrap:WebhookSecret"] = Secret,

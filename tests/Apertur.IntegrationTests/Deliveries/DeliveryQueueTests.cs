@@ -3,6 +3,7 @@ using Apertur.IntegrationTests.Infrastructure;
 using Apertur.Server.Data;
 using Apertur.Server.Delivery;
 using Apertur.Server.Destinations;
+using Apertur.Server.Queues;
 using Apertur.Tests;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -29,10 +30,10 @@ public sealed class DeliveryQueueTests
         return ids;
     }
 
-    private static async Task<DeliveryClaim> ClaimAsync(TestApp app, int max)
+    private static async Task<LeaseClaim> ClaimAsync(TestApp app, int max)
     {
         await using var scope = app.Services.CreateAsyncScope();
-        return await scope.ServiceProvider.GetRequiredService<IDeliveryQueue>().ClaimDueAsync(max, Lease, CancellationToken.None);
+        return await scope.ServiceProvider.GetRequiredService<LeaseQueue>().ClaimAsync(DeliveryWorker.Outbox, max, Lease, CancellationToken.None);
     }
 
     /// <summary>Writes a "sent" outcome the way the worker does, under the given lease token.</summary>
@@ -40,7 +41,7 @@ public sealed class DeliveryQueueTests
     {
         await using var scope = app.Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<AperturDb>();
-        var work = await DeliveryWork.LoadAsync(db, new DeliveryClaim(leaseToken, [deliveryId]), CancellationToken.None);
+        var work = await DeliveryWork.LoadAsync(db, new LeaseClaim(leaseToken, [deliveryId]), CancellationToken.None);
         var delivery = await db.Deliveries.AsNoTracking().SingleAsync(d => d.Id == deliveryId);
         var image = await db.Images.AsNoTracking().SingleAsync(i => i.Id == delivery.ImageId);
         var session = await db.Sessions.AsNoTracking().SingleAsync(s => s.Id == delivery.SessionId);
@@ -60,19 +61,19 @@ public sealed class DeliveryQueueTests
         var id = (await SeedDeliveriesAsync(app, 1)).Single();
 
         var first = await ClaimAsync(app, 10);
-        first.DeliveryIds.ShouldBe([id]);
+        first.Ids.ShouldBe([id]);
         var held = await DeliveryKit.DeliveryOfAsync(app, (await FirstImageAsync(app)));
         held.Status.ShouldBe(DeliveryStatus.Sending);
         held.LeaseExpiresAt.ShouldBe(clock.GetUtcNow() + Lease);
 
         // Held: nobody else gets it, even just before the lease ends.
         clock.Advance(Lease - TimeSpan.FromSeconds(1));
-        (await ClaimAsync(app, 10)).DeliveryIds.ShouldBeEmpty();
+        (await ClaimAsync(app, 10)).Ids.ShouldBeEmpty();
 
         // Expired (its worker died): another claimer takes it under a new token.
         clock.Advance(TimeSpan.FromSeconds(2));
         var second = await ClaimAsync(app, 10);
-        second.DeliveryIds.ShouldBe([id]);
+        second.Ids.ShouldBe([id]);
         second.LeaseToken.ShouldNotBe(first.LeaseToken);
 
         (await CompleteAsync(app, id, first.LeaseToken)).ShouldBeFalse();
@@ -86,7 +87,7 @@ public sealed class DeliveryQueueTests
         done.Status.ShouldBe(DeliveryStatus.Sent);
         done.LeaseToken.ShouldBeNull();
         (await DeliveryKit.AttemptsOfAsync(app, id)).ShouldHaveSingleItem();
-        (await ClaimAsync(app, 10)).DeliveryIds.ShouldBeEmpty();
+        (await ClaimAsync(app, 10)).Ids.ShouldBeEmpty();
     }
 
     [Theory, ClassData(typeof(Databases))]
@@ -106,9 +107,9 @@ public sealed class DeliveryQueueTests
             await db.Deliveries.Where(d => d.Id == ids[3]).ExecuteUpdateAsync(s => s.SetProperty(d => d.NextAttemptAt, now - TimeSpan.FromSeconds(1)));
         }
 
-        (await ClaimAsync(app, 10)).DeliveryIds.ShouldBe([ids[3]]);
+        (await ClaimAsync(app, 10)).Ids.ShouldBe([ids[3]]);
         clock.Advance(TimeSpan.FromMinutes(1));
-        (await ClaimAsync(app, 10)).DeliveryIds.ShouldBe([ids[2]]);
+        (await ClaimAsync(app, 10)).Ids.ShouldBe([ids[2]]);
     }
 
     [Theory, ClassData(typeof(Databases))]
@@ -124,11 +125,11 @@ public sealed class DeliveryQueueTests
             while (true)
             {
                 var claim = await ClaimAsync(app, 3);
-                if (claim.DeliveryIds.Count == 0)
+                if (claim.Ids.Count == 0)
                 {
                     return;
                 }
-                foreach (var id in claim.DeliveryIds)
+                foreach (var id in claim.Ids)
                 {
                     claimed.Add(id);
                 }

@@ -113,11 +113,11 @@ public sealed class DeliveryWorkerTests
         var answer = new TaskCompletionSource();
         receiver.Respond = async (context, _) => await answer.Task.WaitAsync(context.RequestAborted);
         // The owner keeps storage and runs no worker; the second server on the same database delivers.
-        await using var app = await TestApp.StartAsync(database, DeliveryKit.Settings(new Dictionary<string, string?> { ["Apertur:Delivery:WorkerEnabled"] = "false" }));
+        await using var app = await TestApp.StartAsync(database, DeliveryKit.Settings(new Dictionary<string, string?> { ["Apertur:Workers:Enabled"] = "false" }));
         var destination = await DeliveryKit.WebhookAsync(app, receiver.Url());
         var sessionId = await DeliveryKit.SessionAsync(app, destination);
         var imageId = await DeliveryKit.UploadAsync(app, sessionId);
-        var worker = await app.StartAnotherAsync(new Dictionary<string, string?> { ["Apertur:Delivery:WorkerEnabled"] = "true" });
+        var worker = await app.StartAnotherAsync(new Dictionary<string, string?> { ["Apertur:Workers:Enabled"] = "true" });
 
         await receiver.WaitForAsync(1);
         (await DeliveryKit.DeliveryOfAsync(app, imageId)).Status.ShouldBe(DeliveryStatus.Sending);

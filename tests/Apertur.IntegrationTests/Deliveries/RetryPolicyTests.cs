@@ -294,7 +294,7 @@ public sealed class RetryPolicyTests
     public async Task DestinationDeletedOrDisabledAfterUpload_FailedWithThatReason(string database)
     {
         await using var receiver = await TestReceiver.StartAsync();
-        await using var app = await TestApp.StartAsync(database, DeliveryKit.Settings(new Dictionary<string, string?> { ["Apertur:Delivery:WorkerEnabled"] = "false" }));
+        await using var app = await TestApp.StartAsync(database, DeliveryKit.Settings(new Dictionary<string, string?> { ["Apertur:Workers:Enabled"] = "false" }));
         var deleted = await DeliveryKit.WebhookAsync(app, receiver.Url(), name: "Gone");
         var disabled = await DeliveryKit.WebhookAsync(app, receiver.Url(), name: "Off");
         var sessionId = await DeliveryKit.SessionAsync(app, deleted, disabled);
@@ -307,7 +307,7 @@ public sealed class RetryPolicyTests
             await db.SaveChangesAsync();
         }
 
-        await using var worker = await app.StartAnotherAsync(new Dictionary<string, string?> { ["Apertur:Delivery:WorkerEnabled"] = "true" });
+        await using var worker = await app.StartAnotherAsync(new Dictionary<string, string?> { ["Apertur:Workers:Enabled"] = "true" });
 
         await Wait.UntilAsync(async () =>
         {

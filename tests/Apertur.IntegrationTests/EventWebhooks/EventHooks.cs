@@ -16,9 +16,10 @@ namespace Apertur.IntegrationTests.EventWebhooks;
 /// <summary>Event-webhook test helpers: a server whose worker polls fast, webhook creation, and rows read back.</summary>
 public static class EventHooks
 {
-    /// <summary>The worker and the expiry sweep poll every few milliseconds (real time) so tests do not wait.</summary>
+    /// <summary>The workers run, and the event worker and the expiry sweep poll every few milliseconds (real time) so tests do not wait.</summary>
     public static Task<TestApp> StartAsync(string db, ManualClock? clock = null) => TestApp.StartAsync(db, new Dictionary<string, string?>
     {
+        ["Apertur:Workers:Enabled"] = "true",
         ["Apertur:EventWebhooks:PollInterval"] = "00:00:00.050",
         ["Apertur:EventWebhooks:ExpirySweepInterval"] = "00:00:00.050",
     }, clock);

@@ -260,6 +260,7 @@ public sealed class EventRetryTests : IAsyncLifetime
         await using var app = await TestApp.StartAsync(db, new Dictionary<string, string?>
         {
             ["Apertur:Outbound:AllowedNetworks:0"] = "192.0.2.1/32",
+            ["Apertur:Workers:Enabled"] = "true",
             ["Apertur:EventWebhooks:PollInterval"] = "00:00:00.050",
         });
         var webhook = (await EventHooks.CreateWebhookAsync(app, $$"""{"url":"{{_receiver.Url()}}","topics":["project.session.created"]}""")).Id();

@@ -22,6 +22,8 @@ public sealed class SettingsValidationTests
         { "Apertur:Polling:DeliveryStatusRecheck", "00:00:00", "Apertur:Polling:DeliveryStatusRecheck must be positive (got 00:00:00)." },
         { "Apertur:Events:HeartbeatInterval", "-00:00:01", "Apertur:Events:HeartbeatInterval must be positive (got -00:00:01)." },
         { "Apertur:Dashboard:LockoutThreshold", "0", "Apertur:Dashboard:LockoutThreshold must be 1 or more (got 0)." },
+        { "Apertur:Delivery:Jitter", "1.5", "Apertur:Delivery:Jitter must be at least 0 and below 1 (got 1.5)." },
+        { "Apertur:EventWebhooks:Concurrency", "0", "Apertur:EventWebhooks:Concurrency must be 1-256 (got 0)." },
         { "Apertur:Smtp:Port", "70000", "Apertur:Smtp:Port must be 1 to 65535 (got 70000)." },
         { "Apertur:OAuth:Dropbox:ChunkSizeBytes", "0", "Apertur:OAuth:Dropbox:ChunkSizeBytes must be positive and at most 150 MiB." },
         { "Apertur:Outbound:AllowedNetworks:1", "10.0.0.0/99", "Apertur:Outbound:AllowedNetworks:1 must be a CIDR network such as 10.0.0.0/8 or an IP address (got '10.0.0.0/99')." },

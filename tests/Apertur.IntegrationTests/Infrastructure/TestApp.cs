@@ -101,8 +101,9 @@ public sealed class TestApp : IAsyncDisposable
             ["Apertur:Bootstrap:TestApiKey"] = testKey,
             // Test receivers and servers listen on loopback: allow it explicitly past the SSRF guard.
             ["Apertur:Outbound:AllowedNetworks:0"] = "127.0.0.0/8",
-            // The delivery worker is off unless a test turns it on: seeded and uploaded deliveries stay as they are.
-            ["Apertur:Delivery:WorkerEnabled"] = "false",
+            // The background workers (deliveries, failure e-mails, event deliveries, expiry sweep) are off unless a test turns
+            // them on: seeded and uploaded deliveries stay as they are.
+            ["Apertur:Workers:Enabled"] = "false",
         };
         if (kestrel)
         {

@@ -85,7 +85,7 @@ public sealed class DeliveryOutcomeTests
             ["Apertur:Delivery:Jitter"] = "0",
         }).Build().GetSection(DeliveryOptions.Section).Get<DeliveryOptions>()!;
 
-        DeliveryOptions.IsValid(options).ShouldBeTrue();
+        options.Problems().ShouldBeEmpty();
         options.EffectiveSchedule.ShouldBe([TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2)]);
         RetrySchedule.Next(options, 5, T0, T0.AddSeconds(7), FailureKind.Transient, null, 0.5).ShouldBe(T0.AddSeconds(9));
         RetrySchedule.Next(options, 6, T0, T0.AddSeconds(9), FailureKind.Transient, null, 0.5).ShouldBeNull();
@@ -94,9 +94,9 @@ public sealed class DeliveryOutcomeTests
     [Fact]
     public void Options_LeaseNotLongerThanAnAttempt_Invalid()
     {
-        DeliveryOptions.IsValid(new DeliveryOptions()).ShouldBeTrue();
-        DeliveryOptions.IsValid(new DeliveryOptions { Lease = TimeSpan.FromSeconds(30) }).ShouldBeFalse();
-        DeliveryOptions.IsValid(new DeliveryOptions { Concurrency = 0 }).ShouldBeFalse();
+        new DeliveryOptions().Problems().ShouldBeEmpty();
+        new DeliveryOptions { Lease = TimeSpan.FromSeconds(30) }.Problems().ShouldHaveSingleItem().ShouldStartWith("Apertur:Delivery:Lease must be longer than AttemptTimeout");
+        new DeliveryOptions { Concurrency = 0 }.Problems().ShouldHaveSingleItem().ShouldBe("Apertur:Delivery:Concurrency must be 1-1024 (got 0).");
     }
 
     [Fact]
