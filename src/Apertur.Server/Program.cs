@@ -1,7 +1,7 @@
 using Apertur.Server.CloudDrives;
 using Apertur.Server.Dashboard;
 using Apertur.Server.Data;
-using Apertur.Server.Delivery;
+using Apertur.Server.Deliveries;
 using Apertur.Server.Destinations;
 using Apertur.Server.Encryption;
 using Apertur.Server.Events;

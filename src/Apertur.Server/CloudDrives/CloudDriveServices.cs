@@ -3,7 +3,7 @@ using Apertur.Destinations.CloudDrives;
 using Apertur.Destinations.Dropbox;
 using Apertur.Destinations.GoogleDrive;
 using Apertur.Destinations.OneDrive;
-using Apertur.Server.Delivery;
+using Apertur.Server.Deliveries;
 using Apertur.Server.Hosting;
 using Microsoft.Extensions.Options;
 

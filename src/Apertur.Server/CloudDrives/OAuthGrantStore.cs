@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using Apertur.Destinations.OAuth;
 using Apertur.Server.Data;
-using Apertur.Server.Delivery;
+using Apertur.Server.Deliveries;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.EntityFrameworkCore;
 

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Net.Mail;
 using System.Text;
 using Apertur.Server.Data;
-using Apertur.Server.Delivery;
+using Apertur.Server.Deliveries;
 using Apertur.Server.Hosting;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;

@@ -23,8 +23,8 @@ public sealed class AperturDb(DbContextOptions<AperturDb> options) : DbContext(o
     public DbSet<Session> Sessions => Set<Session>();
     public DbSet<SessionDestination> SessionDestinations => Set<SessionDestination>();
     public DbSet<Image> Images => Set<Image>();
-    public DbSet<Delivery.Delivery> Deliveries => Set<Delivery.Delivery>();
-    public DbSet<Delivery.DeliveryAttempt> DeliveryAttempts => Set<Delivery.DeliveryAttempt>();
+    public DbSet<Deliveries.Delivery> Deliveries => Set<Deliveries.Delivery>();
+    public DbSet<Deliveries.DeliveryAttempt> DeliveryAttempts => Set<Deliveries.DeliveryAttempt>();
     public DbSet<EventWebhook> EventWebhooks => Set<EventWebhook>();
     public DbSet<EventLog> EventLogs => Set<EventLog>();
     public DbSet<WebhookDelivery> WebhookDeliveries => Set<WebhookDelivery>();
@@ -56,15 +56,15 @@ public sealed class AperturDb(DbContextOptions<AperturDb> options) : DbContext(o
             e.ToTable("images");
             e.HasOne<Session>().WithMany().HasForeignKey(i => i.SessionId);
         });
-        modelBuilder.Entity<Delivery.Delivery>(e =>
+        modelBuilder.Entity<Deliveries.Delivery>(e =>
         {
             e.ToTable("deliveries");
             e.HasOne<Image>().WithMany().HasForeignKey(d => d.ImageId);
         });
-        modelBuilder.Entity<Delivery.DeliveryAttempt>(e =>
+        modelBuilder.Entity<Deliveries.DeliveryAttempt>(e =>
         {
             e.ToTable("delivery_attempts");
-            e.HasOne<Delivery.Delivery>().WithMany().HasForeignKey(a => a.DeliveryId);
+            e.HasOne<Deliveries.Delivery>().WithMany().HasForeignKey(a => a.DeliveryId);
         });
         modelBuilder.Entity<EventWebhook>().ToTable("event_webhooks");
         modelBuilder.Entity<EventLog>().ToTable("event_logs");

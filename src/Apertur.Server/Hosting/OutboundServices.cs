@@ -9,7 +9,7 @@ using Apertur.Destinations.Sftp;
 using Apertur.Destinations.WebDav;
 using Apertur.Destinations.Webhooks;
 using Apertur.Server.CloudDrives;
-using Apertur.Server.Delivery;
+using Apertur.Server.Deliveries;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 

@@ -8,7 +8,7 @@ namespace Apertur.Server.Polling;
 /// Delivery status (docs/api.md "Delivery status"): the snapshot, or with <c>pollFrom</c> a long-poll that answers
 /// as soon as the session changed after that instant, or with the unchanged snapshot at the hold limit (<see cref="DeliveryStatusPoll"/>).
 /// Kept beside polling rather than in a <c>DeliveryStatus/</c> folder: that namespace would shadow
-/// <c>Delivery.DeliveryStatus</c> for every file under <c>Apertur.Server</c>, and its setting lives in <c>Apertur:Polling</c>.
+/// <c>Deliveries.DeliveryStatus</c> for every file under <c>Apertur.Server</c>, and its setting lives in <c>Apertur:Polling</c>.
 /// </summary>
 public static class DeliveryStatusApi
 {

@@ -26,7 +26,7 @@ public static class ProjectDefaults
     }
 
     /// <summary>The delivery settings with the project's retry window, when it has one.</summary>
-    public static Delivery.DeliveryOptions RetryWindowOf(Delivery.DeliveryOptions server, int? retryWindowMinutes)
+    public static Deliveries.DeliveryOptions RetryWindowOf(Deliveries.DeliveryOptions server, int? retryWindowMinutes)
     {
         ArgumentNullException.ThrowIfNull(server);
         if (retryWindowMinutes is not { } minutes)

@@ -1,5 +1,5 @@
 using Apertur.Server.Data;
-using Apertur.Server.Delivery;
+using Apertur.Server.Deliveries;
 using Microsoft.EntityFrameworkCore;
 
 namespace Apertur.Server.Stats;

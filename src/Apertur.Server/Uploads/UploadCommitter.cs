@@ -212,13 +212,13 @@ public sealed partial class UploadCommitter(IServiceScopeFactory scopes, TimePro
         }
         foreach (var destinationId in item.DestinationIds)
         {
-            db.Deliveries.Add(new Delivery.Delivery
+            db.Deliveries.Add(new Deliveries.Delivery
             {
                 Id = Ids.New(time),
                 ImageId = row.Id,
                 SessionId = sessionId,
                 DestinationId = destinationId,
-                Status = Delivery.DeliveryStatus.Pending,
+                Status = Deliveries.DeliveryStatus.Pending,
                 NextAttemptAt = now,
                 CreatedAt = now,
                 UpdatedAt = now,

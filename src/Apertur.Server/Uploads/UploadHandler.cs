@@ -1,5 +1,5 @@
 using Apertur.Server.Data;
-using Apertur.Server.Delivery;
+using Apertur.Server.Deliveries;
 using Apertur.Server.Encryption;
 using Apertur.Server.Events;
 using Apertur.Server.EventWebhooks;

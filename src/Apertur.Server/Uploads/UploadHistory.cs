@@ -54,8 +54,8 @@ public sealed class UploadHistory(AperturDb db, IImageStore store)
         return images.Select(i =>
         {
             var mine = byImage[i.Id].ToList();
-            var delivered = mine.Count(d => d.Status == Delivery.DeliveryStatus.Sent);
-            var failed = mine.Count(d => d.Status == Delivery.DeliveryStatus.Failed);
+            var delivered = mine.Count(d => d.Status == Deliveries.DeliveryStatus.Sent);
+            var failed = mine.Count(d => d.Status == Deliveries.DeliveryStatus.Failed);
             var breakdown = mine.GroupBy(d => d.Type ?? "deleted").OrderBy(g => g.Key, StringComparer.Ordinal)
                 .Select(g => new DestinationCount(g.Key, g.Count())).ToList();
             return new UploadRow(

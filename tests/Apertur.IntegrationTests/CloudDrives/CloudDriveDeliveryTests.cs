@@ -3,7 +3,7 @@ using Apertur.IntegrationTests.Deliveries;
 using Apertur.IntegrationTests.Infrastructure;
 using Apertur.IntegrationTests.Uploads;
 using Apertur.Server.CloudDrives;
-using Apertur.Server.Delivery;
+using Apertur.Server.Deliveries;
 using Apertur.Tests.CloudDrives;
 using Microsoft.Extensions.DependencyInjection;
 using Shouldly;

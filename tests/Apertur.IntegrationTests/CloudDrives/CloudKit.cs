@@ -180,7 +180,7 @@ public static class CloudKit
     }
 
     /// <summary>Sets the manual clock to the delivery's next attempt and wakes the worker; returns the delivery after that attempt.</summary>
-    public static async Task<Server.Delivery.Delivery> NextAttemptAsync(TestApp app, ManualClock clock, Guid imageId)
+    public static async Task<Server.Deliveries.Delivery> NextAttemptAsync(TestApp app, ManualClock clock, Guid imageId)
     {
         var delivery = await DeliveryKit.DeliveryOfAsync(app, imageId);
         clock.Set(delivery.NextAttemptAt);

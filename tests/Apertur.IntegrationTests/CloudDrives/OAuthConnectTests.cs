@@ -4,7 +4,7 @@ using System.Text;
 using Apertur.IntegrationTests.Deliveries;
 using Apertur.IntegrationTests.Infrastructure;
 using Apertur.Server.Data;
-using Apertur.Server.Delivery;
+using Apertur.Server.Deliveries;
 using Apertur.Tests;
 using Apertur.Tests.CloudDrives;
 using Microsoft.AspNetCore.WebUtilities;

@@ -1,7 +1,7 @@
 using System.Net;
 using Apertur.IntegrationTests.Deliveries;
 using Apertur.IntegrationTests.Infrastructure;
-using Apertur.Server.Delivery;
+using Apertur.Server.Deliveries;
 using Apertur.Tests;
 using Apertur.Tests.CloudDrives;
 using Shouldly;

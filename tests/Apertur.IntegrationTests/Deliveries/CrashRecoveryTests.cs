@@ -5,7 +5,7 @@ using System.Text;
 using Apertur.IntegrationTests.Infrastructure;
 using Apertur.IntegrationTests.Uploads;
 using Apertur.Server.Data;
-using Apertur.Server.Delivery;
+using Apertur.Server.Deliveries;
 using Apertur.Tests;
 using Microsoft.AspNetCore.Http;
 using Microsoft.EntityFrameworkCore;

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using Apertur.IntegrationTests.Infrastructure;
-using Apertur.Server.Delivery;
+using Apertur.Server.Deliveries;
 using Apertur.Tests;
 using Microsoft.AspNetCore.Http;
 using Shouldly;

@@ -2,7 +2,7 @@ using System.Text.Json;
 using Apertur.IntegrationTests.Infrastructure;
 using Apertur.IntegrationTests.Uploads;
 using Apertur.Server.Data;
-using Apertur.Server.Delivery;
+using Apertur.Server.Deliveries;
 using Apertur.Tests;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -56,7 +56,7 @@ public static class DeliveryKit
         return Guid.Parse(uploaded.GetProperty("id").GetString()!);
     }
 
-    public static async Task<Server.Delivery.Delivery> DeliveryOfAsync(TestApp app, Guid imageId)
+    public static async Task<Server.Deliveries.Delivery> DeliveryOfAsync(TestApp app, Guid imageId)
     {
         await using var scope = app.Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<AperturDb>();
@@ -71,9 +71,9 @@ public static class DeliveryKit
     }
 
     /// <summary>Waits until the delivery of the image has made <paramref name="attempts"/> attempts and is no longer being sent.</summary>
-    public static async Task<Server.Delivery.Delivery> WaitForAttemptsAsync(TestApp app, Guid imageId, int attempts, TimeSpan? timeout = null)
+    public static async Task<Server.Deliveries.Delivery> WaitForAttemptsAsync(TestApp app, Guid imageId, int attempts, TimeSpan? timeout = null)
     {
-        Server.Delivery.Delivery? delivery = null;
+        Server.Deliveries.Delivery? delivery = null;
         await Wait.UntilAsync(async () =>
         {
             delivery = await DeliveryOfAsync(app, imageId);
@@ -82,9 +82,9 @@ public static class DeliveryKit
         return delivery!;
     }
 
-    public static async Task<Server.Delivery.Delivery> WaitForStatusAsync(TestApp app, Guid imageId, string status, TimeSpan? timeout = null)
+    public static async Task<Server.Deliveries.Delivery> WaitForStatusAsync(TestApp app, Guid imageId, string status, TimeSpan? timeout = null)
     {
-        Server.Delivery.Delivery? delivery = null;
+        Server.Deliveries.Delivery? delivery = null;
         await Wait.UntilAsync(async () =>
         {
             delivery = await DeliveryOfAsync(app, imageId);

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using Apertur.IntegrationTests.Infrastructure;
 using Apertur.Server.Data;
-using Apertur.Server.Delivery;
+using Apertur.Server.Deliveries;
 using Apertur.Server.Destinations;
 using Apertur.Server.Queues;
 using Apertur.Tests;

@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Apertur.IntegrationTests.Infrastructure;
-using Apertur.Server.Delivery;
+using Apertur.Server.Deliveries;
 using Apertur.Server.Events;
 using Apertur.Tests;
 using Microsoft.Extensions.DependencyInjection;

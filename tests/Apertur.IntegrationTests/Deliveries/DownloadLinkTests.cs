@@ -1,6 +1,6 @@
 using System.Net;
 using Apertur.IntegrationTests.Infrastructure;
-using Apertur.Server.Delivery;
+using Apertur.Server.Deliveries;
 using Apertur.Tests;
 using Microsoft.Extensions.DependencyInjection;
 using Shouldly;

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Apertur.IntegrationTests.Infrastructure;
-using Apertur.Server.Delivery;
+using Apertur.Server.Deliveries;
 using Apertur.Server.Events;
 using Apertur.Tests;
 using Microsoft.AspNetCore.Http;
@@ -20,7 +20,7 @@ public sealed class RetryPolicyTests
     private static TimeSpan S(double seconds) => TimeSpan.FromSeconds(seconds);
 
     /// <summary>Drives the delivery of one image until it stops retrying; returns the waits it was scheduled with.</summary>
-    private static async Task<(Server.Delivery.Delivery Final, List<TimeSpan> Waits)> DriveAsync(TestApp app, ManualClock clock, Guid imageId, int maxAttempts = 40)
+    private static async Task<(Server.Deliveries.Delivery Final, List<TimeSpan> Waits)> DriveAsync(TestApp app, ManualClock clock, Guid imageId, int maxAttempts = 40)
     {
         var waits = new List<TimeSpan>();
         var delivery = await DeliveryKit.WaitForAttemptsAsync(app, imageId, 1);

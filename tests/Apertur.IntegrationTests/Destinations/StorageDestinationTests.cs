@@ -4,7 +4,7 @@ using System.Text.Json;
 using Apertur.IntegrationTests.Deliveries;
 using Apertur.IntegrationTests.Infrastructure;
 using Apertur.IntegrationTests.Uploads;
-using Apertur.Server.Delivery;
+using Apertur.Server.Deliveries;
 using Apertur.Tests;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;

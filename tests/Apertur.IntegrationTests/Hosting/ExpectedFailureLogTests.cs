@@ -3,7 +3,7 @@ using System.Net.Sockets;
 using Apertur.IntegrationTests.Deliveries;
 using Apertur.IntegrationTests.Infrastructure;
 using Apertur.Server.Data;
-using Apertur.Server.Delivery;
+using Apertur.Server.Deliveries;
 using Apertur.Tests;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -61,7 +61,7 @@ public sealed class ExpectedFailureLogTests
         log.ShouldContain("to Failing will be retried", customMessage: log);
     }
 
-    private static async Task<List<Server.Delivery.Delivery>> DeliveriesOfAsync(TestApp app, Guid imageId)
+    private static async Task<List<Server.Deliveries.Delivery>> DeliveriesOfAsync(TestApp app, Guid imageId)
     {
         await using var scope = app.Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<AperturDb>();

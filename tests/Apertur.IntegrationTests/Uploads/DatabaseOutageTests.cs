@@ -132,7 +132,7 @@ public sealed class DatabaseOutageTests(ITestOutputHelper output)
 
         // The workers lived through the outage: an upload after it is delivered and its event sent.
         var after = await DeliveryKit.UploadAsync(app, sessionId);
-        await Wait.UntilAsync(async () => (await DeliveryKit.DeliveryOfAsync(app, after)).Status == Server.Delivery.DeliveryStatus.Sent,
+        await Wait.UntilAsync(async () => (await DeliveryKit.DeliveryOfAsync(app, after)).Status == Server.Deliveries.DeliveryStatus.Sent,
             TimeSpan.FromMinutes(1), "the delivery of an image uploaded after the restart");
         await Wait.UntilAsync(() => Task.FromResult(events.Requests.Any(r => Encoding.UTF8.GetString(r.Body).Contains(after.ToString(), StringComparison.Ordinal))),
             TimeSpan.FromMinutes(1), "the upload.completed event of an image uploaded after the restart");

@@ -1,4 +1,4 @@
-using Apertur.Server.Delivery;
+using Apertur.Server.Deliveries;
 using Apertur.Server.Hosting;
 using Microsoft.AspNetCore.Mvc;
 

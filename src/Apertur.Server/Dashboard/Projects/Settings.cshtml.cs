@@ -1,6 +1,6 @@
 using Apertur.Server.Dashboard.Accounts;
 using Apertur.Server.Data;
-using Apertur.Server.Delivery;
+using Apertur.Server.Deliveries;
 using Apertur.Server.Hosting;
 using Apertur.Server.Projects;
 using Apertur.Server.Sessions;

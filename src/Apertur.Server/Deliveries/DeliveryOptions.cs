@@ -1,6 +1,6 @@
 using Apertur.Server.Queues;
 
-namespace Apertur.Server.Delivery;
+namespace Apertur.Server.Deliveries;
 
 /// <summary>Settings section <c>Apertur:Delivery</c>: the retry policy and the worker (whether it runs: <see cref="WorkersOptions"/>).</summary>
 public sealed class DeliveryOptions : ILeaseWorkerOptions, Hosting.ISettings

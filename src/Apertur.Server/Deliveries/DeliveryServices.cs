@@ -1,7 +1,7 @@
 using Apertur.Server.Hosting;
 using Apertur.Server.Queues;
 
-namespace Apertur.Server.Delivery;
+namespace Apertur.Server.Deliveries;
 
 public static class DeliveryServices
 {

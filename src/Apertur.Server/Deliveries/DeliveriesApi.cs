@@ -4,7 +4,7 @@ using Apertur.Server.Keys;
 using Apertur.Server.Sessions;
 using Microsoft.AspNetCore.Http.HttpResults;
 
-namespace Apertur.Server.Delivery;
+namespace Apertur.Server.Deliveries;
 
 /// <summary>
 /// The project's image deliveries (the dashboard's delivery log, over the API): list, one with its attempt log, and the

@@ -1,4 +1,4 @@
-namespace Apertur.Server.Delivery;
+namespace Apertur.Server.Deliveries;
 
 /// <summary>Why the last attempt failed, as far as the schedule cares.</summary>
 public enum FailureKind

@@ -8,7 +8,7 @@ using Apertur.Server.Storage;
 using Apertur.Server.Uploads;
 using Microsoft.EntityFrameworkCore;
 
-namespace Apertur.Server.Delivery;
+namespace Apertur.Server.Deliveries;
 
 /// <summary>One claimed delivery with everything needed to attempt it. <see cref="Destination"/> is null when it was deleted.</summary>
 public sealed record DeliveryWork(Delivery Delivery, Image Image, Session Session, Project Project, Destinations.Destination? Destination)

@@ -1,9 +1,9 @@
 using Apertur.Destinations;
-using Apertur.Server.Delivery;
+using Apertur.Server.Deliveries;
 using Microsoft.Extensions.Configuration;
 using Shouldly;
 
-namespace Apertur.UnitTests.Delivery;
+namespace Apertur.UnitTests.Deliveries;
 
 public sealed class DeliveryOutcomeTests
 {

@@ -9,7 +9,7 @@ using Apertur.Server.Queues;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
-namespace Apertur.Server.Delivery;
+namespace Apertur.Server.Deliveries;
 
 /// <summary>Settings section <c>Apertur:Smtp</c>: where failure notifications are sent from. No <see cref="Host"/>: none are sent.</summary>
 public sealed class SmtpOptions : ISettings

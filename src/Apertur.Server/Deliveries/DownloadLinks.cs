@@ -8,7 +8,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
-namespace Apertur.Server.Delivery;
+namespace Apertur.Server.Deliveries;
 
 /// <summary>
 /// Signed, expiring, public image links (docs/api.md "Download links": <c>download_url</c> of event_json webhooks):

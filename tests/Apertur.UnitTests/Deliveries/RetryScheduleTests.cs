@@ -1,7 +1,7 @@
-using Apertur.Server.Delivery;
+using Apertur.Server.Deliveries;
 using Shouldly;
 
-namespace Apertur.UnitTests.Delivery;
+namespace Apertur.UnitTests.Deliveries;
 
 public sealed class RetryScheduleTests
 {

@@ -1,4 +1,4 @@
-namespace Apertur.Server.Delivery;
+namespace Apertur.Server.Deliveries;
 
 /// <summary>One attempt of a delivery, as the delivery log shows it.</summary>
 public sealed class DeliveryAttempt

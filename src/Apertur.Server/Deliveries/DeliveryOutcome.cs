@@ -1,6 +1,6 @@
 using Apertur.Destinations;
 
-namespace Apertur.Server.Delivery;
+namespace Apertur.Server.Deliveries;
 
 /// <summary>What one attempt does to its delivery row, and the attempt-log row it leaves (none when nothing was tried).</summary>
 public sealed record DeliveryOutcome(

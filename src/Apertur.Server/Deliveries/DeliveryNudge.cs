@@ -1,6 +1,6 @@
 using Apertur.Server.Hosting;
 
-namespace Apertur.Server.Delivery;
+namespace Apertur.Server.Deliveries;
 
 /// <summary>Wakes the delivery worker: called after an upload or a manual retry commits new due deliveries.</summary>
 public sealed class DeliveryNudge : Nudge;

@@ -5,7 +5,7 @@ using Apertur.Server.Events;
 using Apertur.Server.Hosting;
 using Microsoft.EntityFrameworkCore;
 
-namespace Apertur.Server.Delivery;
+namespace Apertur.Server.Deliveries;
 
 /// <summary>One finished attempt waiting to be written: the claimed work, its lease token and what came of it.</summary>
 public sealed record RecordedAttempt(DeliveryWork Work, Guid LeaseToken, DateTimeOffset StartedAt, TimeSpan Duration, DeliveryOutcome Outcome);

@@ -2,7 +2,7 @@ using Apertur.Server.Data;
 using Apertur.Server.Hosting;
 using Microsoft.EntityFrameworkCore;
 
-namespace Apertur.Server.Delivery;
+namespace Apertur.Server.Deliveries;
 
 /// <summary>Which deliveries of a project to list; null fields do not filter. Dates bound <c>created_at</c>, end excluded.</summary>
 public sealed record DeliveryFilter(string? Status = null, Guid? SessionId = null, Guid? DestinationId = null, DateTimeOffset? From = null,

@@ -9,7 +9,7 @@ using Apertur.Server.Queues;
 using Apertur.Server.Storage;
 using Microsoft.Extensions.Options;
 
-namespace Apertur.Server.Delivery;
+namespace Apertur.Server.Deliveries;
 
 /// <summary>
 /// Drains the delivery outbox (docs/architecture.md "How a delivery flows") on the one lease loop (<see cref="LeaseWorker{TWork, TOptions}"/>):

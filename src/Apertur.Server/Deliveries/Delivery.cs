@@ -1,4 +1,4 @@
-namespace Apertur.Server.Delivery;
+namespace Apertur.Server.Deliveries;
 
 /// <summary>One image to one destination: the durable outbox row the delivery worker drains.</summary>
 public sealed class Delivery
