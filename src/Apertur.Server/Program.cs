@@ -8,6 +8,7 @@ using Apertur.Server.Encryption;
 using Apertur.Server.Events;
 using Apertur.Server.EventWebhooks;
 using Apertur.Server.Hosting;
+using Apertur.Server.Home;
 using Apertur.Server.Keys;
 using Apertur.Server.Polling;
 using Apertur.Server.Projects;
@@ -21,7 +22,16 @@ using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.Extensions.Options;
 
-var builder = WebApplication.CreateBuilder(args);
+// `--help` prints the commands and the most used settings instead of starting.
+if (CommandLine.WantsHelp(args))
+{
+    Console.WriteLine(CommandLine.Help(CommandLine.Self(Environment.CurrentDirectory, "").TrimEnd()));
+    return 0;
+}
+
+var builder = WebApplication.CreateBuilder(CommandLine.SettingsArguments(args));
+// `--lan`: every interface, with this machine's network address in upload links and QR codes (docs/deploy.md).
+CommandLine.ApplyLan(args, builder.Configuration);
 
 // The data directory is the server's alone (0700, files 0600, umask 077 on Unix), before anything is written in it.
 DataDirectory.Secure(AperturOptions.ResolveDataDirectory(builder.Configuration));
@@ -57,6 +67,9 @@ builder.Services.AddSingleton<ProjectSigningProvider>();
 
 // Outbound: every connection passes the SSRF guard; destination adapters registered by kind.
 builder.Services.AddOutbound(builder.Configuration);
+
+// Behind a reverse proxy: client address, scheme and host from X-Forwarded-* of trusted proxies only (docs/deploy.md).
+builder.Services.AddReverseProxy();
 
 // Errors: one JSON error shape for every failure.
 builder.Services.AddExceptionHandler<ApiErrorHandler>();
@@ -117,9 +130,15 @@ if (!await Startup.TryPrepareAsync(app.Services, app.Lifetime.ApplicationStoppin
     return 1;
 }
 
+// Listening on every interface: print the address a phone on this network opens.
+CommandLine.AnnounceNetworkAddress(app);
+
+app.UseReverseProxy();
 app.UseExceptionHandler();
 app.UseStatusCodePages(ApiErrorHandler.WriteStatusCodeBodyAsync);
 
+// The server's address opened in a browser: where the dashboard, health check and docs are.
+app.MapHomePage();
 app.MapGet("/healthz", () => TypedResults.Ok(new { status = "ok" }));
 app.MapSessionsApi();
 // QR codes of a session's upload page, PNG or SVG, public by session UUID.

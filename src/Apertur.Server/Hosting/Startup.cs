@@ -110,7 +110,8 @@ public static partial class Startup
                  Apertur: first start. Project "{DefaultProjectName}" was created with these
                  API keys. They are shown ONCE and stored only as hashes: copy them now.
                 {string.Join(Environment.NewLine, printed)}
-                 Create more with:  Apertur.Server keys create --project <name> [--test]
+                 Create more with the same settings (data directory, database):
+                   {CommandLine.Self(services.GetRequiredService<IHostEnvironment>().ContentRootPath, "keys create --project <name> [--test]")}
                 ==================================================================
 
                 """.AsMemory(), ct);
