@@ -29,7 +29,7 @@ if (CommandLine.WantsHelp(args))
     return 0;
 }
 
-var builder = WebApplication.CreateBuilder(CommandLine.SettingsArguments(args));
+var builder = WebApplication.CreateBuilder(CommandLine.BuilderOptions(args));
 // `--lan`: every interface, with this machine's network address in upload links and QR codes (docs/deploy.md).
 CommandLine.ApplyLan(args, builder.Configuration);
 

@@ -15,6 +15,17 @@ public static class CommandLine
 
     public static bool WantsHelp(string[] args) => args.Any(a => a is "--help" or "-h" or "-?" or "help");
 
+    /// <summary>
+    /// The host's options: the settings arguments, and the content root where <c>appsettings.json</c> is. That is the
+    /// working directory under <c>dotnet run</c> (the project folder), else the program's own folder: a published build
+    /// started from another directory (a shell elsewhere, a service manager) still reads the settings shipped with it.
+    /// </summary>
+    public static WebApplicationOptions BuilderOptions(string[] args) => new()
+    {
+        Args = SettingsArguments(args),
+        ContentRootPath = File.Exists(Path.Combine(Environment.CurrentDirectory, "appsettings.json")) ? null : AppContext.BaseDirectory,
+    };
+
     /// <summary>The arguments without the flags handled here (the settings parser would read <c>--lan</c> as a key).</summary>
     public static string[] SettingsArguments(string[] args) => args.Where(a => a != LanFlag).ToArray();
 

@@ -42,13 +42,15 @@ public sealed partial class ServerProcess : IAsyncDisposable
         if (Environment.GetEnvironmentVariable("APERTUR_PUBLISHED_SERVER") is { Length: > 0 } published)
         {
             File.Exists(published).ShouldBeTrue($"APERTUR_PUBLISHED_SERVER names {published}, which does not exist");
-            start = new ProcessStartInfo(published) { WorkingDirectory = Path.GetDirectoryName(published)! };
+            start = new ProcessStartInfo(published);
         }
         else
         {
-            start = new ProcessStartInfo("dotnet") { WorkingDirectory = AppContext.BaseDirectory };
+            start = new ProcessStartInfo("dotnet");
             start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Apertur.Server.dll"));
         }
+        // Started from elsewhere than its own folder, as an operator's shell or a service manager does.
+        start.WorkingDirectory = dataDirectory;
         start.RedirectStandardOutput = true;
         start.RedirectStandardError = true;
         start.UseShellExecute = false;
