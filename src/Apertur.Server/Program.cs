@@ -1,14 +1,13 @@
-using Apertur.Server;
-using Apertur.Server.Dashboard;
 using Apertur.Server.CloudDrives;
+using Apertur.Server.Dashboard;
 using Apertur.Server.Data;
 using Apertur.Server.Delivery;
 using Apertur.Server.Destinations;
 using Apertur.Server.Encryption;
 using Apertur.Server.Events;
 using Apertur.Server.EventWebhooks;
-using Apertur.Server.Hosting;
 using Apertur.Server.Home;
+using Apertur.Server.Hosting;
 using Apertur.Server.Keys;
 using Apertur.Server.Polling;
 using Apertur.Server.Projects;
@@ -18,9 +17,8 @@ using Apertur.Server.Stats;
 using Apertur.Server.Storage;
 using Apertur.Server.UploadPage;
 using Apertur.Server.Uploads;
-using Microsoft.AspNetCore.DataProtection;
-using Microsoft.AspNetCore.DataProtection.KeyManagement;
-using Microsoft.Extensions.Options;
+
+// Table of contents: one Add… per feature (its settings, checked at start-up, and its services), one Map… per API.
 
 // `--help` prints the commands and the most used settings instead of starting.
 if (CommandLine.WantsHelp(args))
@@ -29,93 +27,62 @@ if (CommandLine.WantsHelp(args))
     return 0;
 }
 
+// A bad setting stops the start with one line on standard error, never a stack trace.
+Startup.ReportBadSettingsInOneLine();
+
 var builder = WebApplication.CreateBuilder(CommandLine.BuilderOptions(args));
 // `--lan`: every interface, with this machine's network address in upload links and QR codes (docs/deploy.md).
 CommandLine.ApplyLan(args, builder.Configuration);
 
 // The data directory is the server's alone (0700, files 0600, umask 077 on Unix), before anything is written in it.
-DataDirectory.Secure(AperturOptions.ResolveDataDirectory(builder.Configuration));
+builder.SecureDataDirectory();
 
-// Settings: one options class per section, validated at start-up.
-builder.Services.AddOptions<AperturOptions>().BindConfiguration(AperturOptions.Section);
-builder.Services.AddOptions<BootstrapOptions>().BindConfiguration(BootstrapOptions.Section);
-builder.Services.AddOptions<UploadSessionOptions>().BindConfiguration(UploadSessionOptions.Section).ValidateOnStart();
-builder.Services.AddOptions<UploadOptions>().BindConfiguration(UploadOptions.Section).ValidateOnStart();
-builder.Services.AddOptions<RateLimitOptions>().BindConfiguration(RateLimitOptions.Section);
-builder.Services.AddOptions<PollingOptions>().BindConfiguration(PollingOptions.Section)
-    .Validate(PollingOptions.IsValid, "Apertur:Polling: DeliveryStatusHold must not be negative and DeliveryStatusRecheck must be positive.").ValidateOnStart();
-builder.Services.AddOptions<EventsOptions>().BindConfiguration(EventsOptions.Section)
-    .Validate(EventsOptions.IsValid, "Apertur:Events:HeartbeatInterval must be positive.").ValidateOnStart();
-
-// Time is a dependency.
-builder.Services.AddSingleton(TimeProvider.System);
-
+// Time, server-wide settings, public URLs, rate limits and one JSON error shape for every failure.
+builder.Services.AddAperturHosting();
 // Persistence: SQLite by default, PostgreSQL by setting; schema from versioned SQL scripts.
 builder.Services.AddAperturData(builder.Configuration);
-
-// Secrets at rest: Data Protection with its key ring in the database, shared by every replica.
-builder.Services.AddDataProtection().SetApplicationName("Apertur");
-builder.Services.AddSingleton<DbXmlRepository>();
-builder.Services.AddOptions<KeyManagementOptions>()
-    .Configure<DbXmlRepository>((o, repository) => o.XmlRepository = repository);
-// The key ring itself is encrypted under the master key (Hosting/SecretsAtRest.cs): a database copy alone reveals no secret.
+// Secrets at rest: Data Protection with its key ring in the database, itself encrypted under the master key.
 builder.Services.AddSecretsAtRest();
-// Destination credentials: protected in the stored config, revealed for adapters, masked in answers.
-builder.Services.AddSingleton<DestinationConfigs>();
-// Image webhook signing: the project's secrets (revealed from their encrypted columns) and the 24 h overlap after a rotation.
-builder.Services.AddSingleton<ProjectSigningProvider>();
-
 // Outbound: every connection passes the SSRF guard; destination adapters registered by kind.
 builder.Services.AddOutbound(builder.Configuration);
-
 // Behind a reverse proxy: client address, scheme and host from X-Forwarded-* of trusted proxies only (docs/deploy.md).
 builder.Services.AddReverseProxy();
 
-// Errors: one JSON error shape for every failure.
-builder.Services.AddExceptionHandler<ApiErrorHandler>();
-builder.Services.AddProblemDetails();
-
-// API pieces.
-builder.Services.AddSingleton<PublicUrls>();
-builder.Services.AddSingleton<RateLimiter>();
-builder.Services.AddScoped<ApiKeyAuth>();
-builder.Services.AddScoped<KeyIssuer>();
-builder.Services.AddSingleton<ServerKeys>();
-builder.Services.AddSingleton<SessionEventHub>();
-builder.Services.AddScoped<DeliveryStatusReader>();
-// Logic the API and the dashboard share: session creation, destination changes and tests, usage counts.
-builder.Services.AddScoped<SessionCreator>();
-builder.Services.AddScoped<DestinationService>();
-builder.Services.AddScoped<UsageStats>();
-
+// API keys: authentication of requests, issuing, and what the API and the dashboard share.
+builder.Services.AddKeys();
+// The tenant: its webhook signing secrets (24 h overlap after a rotation), name and notification e-mail.
+builder.Services.AddProjects();
+// Destinations: credentials protected at rest and masked in answers; create, change, delete, test.
+builder.Services.AddDestinations();
+// Upload sessions: defaults and caps, creation, detail, changes.
+builder.Services.AddSessions();
+// Session events: the in-process hub the SSE streams and long-polls wait on.
+builder.Services.AddSessionEvents();
+// The server's RSA key for client-side encrypted uploads.
+builder.Services.AddEncryption();
+// Pull delivery and delivery status with its long-poll.
+builder.Services.AddPolling();
+// Usage counts, live and test apart.
+builder.Services.AddStats();
 // Image bytes: a local directory by default, behind IImageStore.
 builder.Services.AddImageStorage(builder.Configuration);
-
-// Uploads: stream to a temp file, check the bytes, commit image + deliveries in one transaction.
+// Uploads: stream to a temp file, check the bytes, commit image + deliveries in one transaction; the uploads history.
 builder.Services.AddUploads();
-
 // The operators' dashboard: Razor Pages under /dashboard with their own cookie sign-in, separate from the API's keys.
 builder.Services.AddDashboard(builder.Configuration);
 // The upload page people open from the QR code: a Razor Page with its script and styles served from the assembly.
 builder.Services.AddUploadPage();
-
 // Delivery: the worker drains the outbox through the adapters, retries on schedule, emails final failures.
 builder.Services.AddDelivery();
-
-// Event webhooks: the outbox writer (event + delivery rows in the caller's transaction), the signed sender, settings.
+// Event webhooks: the outbox writer, the signed sender and its worker, CRUD, the session-expiry sweep.
 builder.Services.AddEventWebhooks();
-// Event webhook delivery: leased claims of due rows, per-webhook retries, auto-disable after repeated failures.
-builder.Services.AddHostedService<EventDeliveryWorker>();
-// Announces each session past its expiry once (project.session.expired).
-builder.Services.AddHostedService<SessionExpirySweep>();
-
 // `keys create` prints only the key on standard output: its logs (a master key generated on a first use) go to standard error.
-if (KeysCommand.Matches(args))
-{
-    builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
-}
+builder.AddKeysCommand(args);
 
 var app = builder.Build();
+
+// Every setting checked before anything is written or printed.
+Startup.ValidateSettings(app.Services);
 
 // `keys create …` prints a key and exits without serving.
 if (KeysCommand.Matches(args))
@@ -133,13 +100,16 @@ if (!await Startup.TryPrepareAsync(app.Services, app.Lifetime.ApplicationStoppin
 // Listening on every interface: print the address a phone on this network opens.
 CommandLine.AnnounceNetworkAddress(app);
 
+// Forwarded headers first, from trusted proxies only, so everything after sees the client.
 app.UseReverseProxy();
-app.UseExceptionHandler();
-app.UseStatusCodePages(ApiErrorHandler.WriteStatusCodeBodyAsync);
+// One JSON error shape for exceptions and bare status codes.
+app.UseApiErrors();
 
-// The server's address opened in a browser: where the dashboard, health check and docs are.
+// GET /: where the dashboard, health check and docs are.
 app.MapHomePage();
-app.MapGet("/healthz", () => TypedResults.Ok(new { status = "ok" }));
+// GET /healthz.
+app.MapHealth();
+// Upload sessions: create, read, change, password check, list.
 app.MapSessionsApi();
 // QR codes of a session's upload page, PNG or SVG, public by session UUID.
 app.MapQrApi();
@@ -171,7 +141,6 @@ app.MapDownloadLinksApi();
 app.MapEventWebhooksApi();
 // The hosted upload page /u/{uuid} (README, "The upload page") and its assets.
 app.MapUploadPage();
-
 // The dashboard's pages, assets and image thumbnails.
 app.MapDashboard();
 // Every Razor Page, once: the upload page (UploadPage/) and the dashboard (Dashboard/), each with an absolute @page route.

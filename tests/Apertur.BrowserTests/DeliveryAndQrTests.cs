@@ -1,5 +1,6 @@
 using Apertur.BrowserTests.Infrastructure;
 using Apertur.IntegrationTests.Infrastructure;
+using Apertur.Tests;
 using Shouldly;
 using static Microsoft.Playwright.Assertions;
 
@@ -12,12 +13,12 @@ public sealed class DeliveryAndQrTests(Chromium chromium)
     [Fact]
     public async Task Upload_DeliveredToTheWebhook_TileShowsDeliveredLive()
     {
-        await using var receiver = await WebhookReceiver.StartAsync();
+        await using var receiver = await TestReceiver.StartAsync();
         await using var app = await TestApp.StartAsync(Databases.Sqlite, kestrel: true, settings: new Dictionary<string, string?>
         {
             ["Apertur:Delivery:WorkerEnabled"] = "true",
         });
-        var destination = await Seed.DestinationAsync(app, "webhook", "Shop", $$"""{"url":"{{receiver.Url}}"}""");
+        var destination = await Seed.DestinationAsync(app, "webhook", "Shop", $$"""{"url":"{{receiver.Url()}}"}""");
         var (_, url) = await app.NewSessionAsync($$"""{"destination_ids":["{{destination}}"]}""");
         await using var phone = await chromium.NewPhoneAsync();
         await phone.OpenAsync(url);
@@ -33,10 +34,10 @@ public sealed class DeliveryAndQrTests(Chromium chromium)
     [Fact]
     public async Task Upload_NotYetDelivered_TileStaysSent()
     {
-        await using var receiver = await WebhookReceiver.StartAsync();
+        await using var receiver = await TestReceiver.StartAsync();
         // The worker is off: the delivery stays pending, so the page must not claim it arrived.
         await using var app = await TestApp.StartAsync(Databases.Sqlite, kestrel: true);
-        var destination = await Seed.DestinationAsync(app, "webhook", "Shop", $$"""{"url":"{{receiver.Url}}"}""");
+        var destination = await Seed.DestinationAsync(app, "webhook", "Shop", $$"""{"url":"{{receiver.Url()}}"}""");
         var (_, url) = await app.NewSessionAsync($$"""{"destination_ids":["{{destination}}"]}""");
         await using var phone = await chromium.NewPhoneAsync();
         await phone.OpenAsync(url);

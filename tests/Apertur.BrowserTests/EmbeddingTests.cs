@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Apertur.BrowserTests.Infrastructure;
 using Apertur.IntegrationTests.Infrastructure;
+using Apertur.Tests;
 using Microsoft.AspNetCore.Http;
 using Shouldly;
 
@@ -17,7 +18,7 @@ public sealed class EmbeddingTests(Chromium chromium)
         var (uuid, url) = await app.NewSessionAsync("""{"max_images":1}""");
         await using var parent = await ParentSiteAsync($"{url}?colorScheme=light");
         await using var phone = await chromium.NewPhoneAsync();
-        await phone.Page.GotoAsync(parent.Url.ToString());
+        await phone.Page.GotoAsync(parent.Url().ToString());
         var frame = phone.Page.FrameLocator("iframe");
 
         await frame.Locator("#gallery-input").SetInputFilesAsync([Fixture.Path("pdf-named.jpg"), Fixture.Path("small.jpg")]);
@@ -46,7 +47,7 @@ public sealed class EmbeddingTests(Chromium chromium)
         await using var app = await TestApp.StartAsync(Databases.Sqlite, kestrel: true);
         await using var parent = await ParentSiteAsync($"{app.KestrelAddress}u/{Guid.NewGuid()}");
         await using var phone = await chromium.NewPhoneAsync();
-        await phone.Page.GotoAsync(parent.Url.ToString());
+        await phone.Page.GotoAsync(parent.Url().ToString());
 
         var message = (await WaitForMessagesAsync(phone, 1)).Single().GetProperty("message");
         message.GetProperty("type").GetString().ShouldBe("apertur:error");
@@ -60,7 +61,7 @@ public sealed class EmbeddingTests(Chromium chromium)
         await using var allowedSite = await ParentSiteAsync("about:blank");
         var projectId = await app.Client.ProjectIdAsync();
         using var created = await app.Client.PostAsync($"/api/v1/projects/{projectId}/keys", Http.Json(
-            $$"""{"label":"Widget","allowedDomains":["{{allowedSite.Url.Authority}}"]}"""));
+            $$"""{"label":"Widget","allowedDomains":["{{allowedSite.Url().Authority}}"]}"""));
         using var widgetKey = app.CreateClient((await created.ReadJsonAsync()).GetProperty("plainTextKey").GetString());
         var url = (await widgetKey.CreateSessionAsync("""{"max_images":1}""")).GetProperty("upload_url").GetString()!;
 
@@ -68,7 +69,7 @@ public sealed class EmbeddingTests(Chromium chromium)
         allowedSite.Respond = ParentPage(url);
         await using (var phone = await chromium.NewPhoneAsync())
         {
-            await phone.Page.GotoAsync(allowedSite.Url.ToString());
+            await phone.Page.GotoAsync(allowedSite.Url().ToString());
             var frame = phone.Page.FrameLocator("iframe");
             await frame.Locator("#gallery-input").SetInputFilesAsync([Fixture.Path("small.jpg")]);
             await Microsoft.Playwright.Assertions.Expect(frame.Locator(".tile[data-status=\"done\"]")).ToHaveCountAsync(1);
@@ -78,7 +79,7 @@ public sealed class EmbeddingTests(Chromium chromium)
         await using var otherSite = await ParentSiteAsync(url);
         await using (var phone = await chromium.NewPhoneAsync())
         {
-            await phone.Page.GotoAsync(otherSite.Url.ToString());
+            await phone.Page.GotoAsync(otherSite.Url().ToString());
             await phone.Page.WaitForLoadStateAsync(Microsoft.Playwright.LoadState.Load);
             var child = phone.Page.Frames.Single(f => f != phone.Page.MainFrame);
             child.Url.ShouldNotStartWith(url);
@@ -87,14 +88,14 @@ public sealed class EmbeddingTests(Chromium chromium)
     }
 
     /// <summary>Another site (another origin, on loopback) whose page frames the upload page and records the messages it gets.</summary>
-    private static async Task<WebhookReceiver> ParentSiteAsync(string frameUrl)
+    private static async Task<TestReceiver> ParentSiteAsync(string frameUrl)
     {
-        var site = await WebhookReceiver.StartAsync();
+        var site = await TestReceiver.StartAsync();
         site.Respond = ParentPage(frameUrl);
         return site;
     }
 
-    private static Func<HttpContext, int, Task> ParentPage(string frameUrl) => (context, _) =>
+    private static Func<HttpContext, ReceivedRequest, Task> ParentPage(string frameUrl) => (context, _) =>
     {
         context.Response.ContentType = "text/html; charset=utf-8";
         return context.Response.WriteAsync($$"""

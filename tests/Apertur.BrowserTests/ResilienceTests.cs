@@ -1,5 +1,6 @@
 using Apertur.BrowserTests.Infrastructure;
 using Apertur.IntegrationTests.Infrastructure;
+using Apertur.Tests;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;

@@ -17,12 +17,12 @@ public sealed class ScreenshotTests(Chromium chromium)
     [Fact]
     public async Task Screenshots_MainStates_AreTakenAtPhoneSize()
     {
-        await using var receiver = await WebhookReceiver.StartAsync();
+        await using var receiver = await TestReceiver.StartAsync();
         await using var app = await TestApp.StartAsync(Databases.Sqlite, kestrel: true, settings: new Dictionary<string, string?>
         {
             ["Apertur:Delivery:WorkerEnabled"] = "true",
         });
-        var destination = await Seed.DestinationAsync(app, "webhook", "Shop", $$"""{"url":"{{receiver.Url}}"}""");
+        var destination = await Seed.DestinationAsync(app, "webhook", "Shop", $$"""{"url":"{{receiver.Url()}}"}""");
 
         // The photo list: delivered, sent, uploading, refused; then a photo waiting for the connection to come back.
         var (_, listUrl) = await app.NewSessionAsync($$"""{"destination_ids":["{{destination}}"],"max_images":8}""");

@@ -1,6 +1,7 @@
 using Apertur.BrowserTests.Infrastructure;
 using Apertur.IntegrationTests.Infrastructure;
 using Apertur.Server.Data;
+using Apertur.Tests;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Shouldly;

@@ -21,72 +21,47 @@ internal sealed record RangeSession(
     Func<ProviderResponse, string, Exception> Fail);
 
 /// <summary>
-/// The chunked upload Google Drive and OneDrive share: <c>PUT</c> each chunk with <c>Content-Range: bytes from-to/size</c>
-/// from the offset the provider last confirmed (read from a pooled buffer by <see cref="ImageChunks"/>), ask the session
-/// where it stands after a network failure or a 5xx (three failures in a row at most), start one new session if it is gone.
+/// The chunk step Google Drive and OneDrive share, driven by <see cref="ChunkedUpload"/>: <c>PUT</c> each chunk to the
+/// session URL with <c>Content-Range: bytes from-to/size</c>, ask the session where it stands after a network failure or
+/// an answer <see cref="RangeSession.AskStatus"/> names, start a new session when it is gone.
 /// </summary>
 internal static class RangeUpload
 {
-    private const int MaxFailures = 3;
-
     /// <summary>Uploads the image and answers the provider's final 200/201 (the file), or throws the session's failure.</summary>
-    public static async Task<ProviderResponse> UploadAsync(ProviderHttp http, Func<ProviderResponse, Throttle?> throttled, DeliveryImage image,
-        int chunkSize, RangeSession session, CancellationToken ct)
+    public static Task<ProviderResponse> UploadAsync(ProviderHttp http, Func<ProviderResponse, Throttle?> throttled, DeliveryImage image,
+        int chunkSize, RangeSession session, CancellationToken ct) =>
+        ChunkedUpload.UploadAsync(image, chunkSize, new Steps(http, throttled, image.SizeBytes, session), ct);
+
+    private sealed class Steps(ProviderHttp http, Func<ProviderResponse, Throttle?> throttled, long size, RangeSession session) : IChunkSession
     {
-        var size = image.SizeBytes;
-        await using var chunks = new ImageChunks(image, chunkSize);
-        var url = await session.StartAsync(ct).ConfigureAwait(false);
-        long offset = 0;
-        var restarted = false;
-        var failures = 0;
-        while (true)
+        private Uri? _url;
+
+        public bool CanResume => _url is not null;
+
+        public async Task StartAsync(CancellationToken ct) => _url = await session.StartAsync(ct).ConfigureAwait(false);
+
+        public async Task<ChunkAnswer> SendAsync(long offset, ReadOnlyMemory<byte> chunk, CancellationToken ct)
         {
-            ProviderResponse answer;
-            try
+            var target = _url!;
+            var answer = await http.SendAsync(() =>
             {
-                var data = await chunks.ReadAsync(offset, (int)Math.Min(chunkSize, size - offset), ct).ConfigureAwait(false);
-                var from = offset;
-                var target = url;
-                answer = await http.SendAsync(() =>
-                {
-                    var put = new HttpRequestMessage(HttpMethod.Put, target) { Content = new ReadOnlyMemoryContent(data) };
-                    put.Content.Headers.ContentRange = new ContentRangeHeaderValue(from, from + data.Length - 1, size);
-                    return put;
-                }, session.ChunkAuth, throttled, ct).ConfigureAwait(false);
-            }
-            catch (ProviderUnreachableException e) when (!e.Permanent && ++failures <= MaxFailures)
-            {
-                answer = await session.StatusAsync(url, ct).ConfigureAwait(false);
-            }
-            if (session.AskStatus(answer) && ++failures <= MaxFailures)
-            {
-                answer = await session.StatusAsync(url, ct).ConfigureAwait(false);
-            }
-            if (session.Confirmed(answer) is { } confirmed)
-            {
-                if (confirmed > offset)
-                {
-                    failures = 0;
-                }
-                offset = confirmed;
-                continue;
-            }
-            if (answer.Status is 200 or 201)
-            {
-                return answer;
-            }
-            if (session.Expired(answer) && !restarted)
-            {
-                restarted = true;
-                url = await session.StartAsync(ct).ConfigureAwait(false);
-                offset = 0;
-                continue;
-            }
-            if (answer.Status >= 500 && failures <= MaxFailures)
-            {
-                continue;
-            }
-            throw session.Fail(answer, $"uploading bytes {offset}- of {size}");
+                var put = new HttpRequestMessage(HttpMethod.Put, target) { Content = new ReadOnlyMemoryContent(chunk) };
+                put.Content.Headers.ContentRange = new ContentRangeHeaderValue(offset, offset + chunk.Length - 1, size);
+                return put;
+            }, session.ChunkAuth, throttled, ct).ConfigureAwait(false);
+            return Classify(answer);
         }
+
+        public async Task<ChunkAnswer> ResumeAsync(long offset, CancellationToken ct) =>
+            Classify(await session.StatusAsync(_url!, ct).ConfigureAwait(false));
+
+        public Exception Fail(ProviderResponse answer, long offset) => session.Fail(answer, $"uploading bytes {offset}- of {size}");
+
+        private ChunkAnswer Classify(ProviderResponse answer) =>
+            session.AskStatus(answer) ? new(ChunkVerdict.Unsure, answer)
+            : session.Confirmed(answer) is { } confirmed ? new(ChunkVerdict.Next, answer, confirmed)
+            : answer.Status is 200 or 201 ? new(ChunkVerdict.Done, answer)
+            : session.Expired(answer) ? new(ChunkVerdict.Expired, answer)
+            : new(ChunkVerdict.Failed, answer);
     }
 }

@@ -146,70 +146,68 @@ public sealed class DropboxDestination : CloudDriveDestination, IDescribedDestin
         return answer.IsSuccess ? answer : throw Fail(answer, $"uploading {path}");
     }
 
-    /// <summary>start (first chunk) → append_v2 … → finish (last chunk and the commit), at the offsets Dropbox confirms.</summary>
-    private async Task<ProviderResponse> UploadSessionAsync(string path, DeliveryImage image, AccessSession auth, CancellationToken ct)
+    /// <summary>start (first chunk) → append_v2 … → finish (last chunk and the commit), at the offsets Dropbox confirms (<see cref="ChunkedUpload"/>).</summary>
+    private Task<ProviderResponse> UploadSessionAsync(string path, DeliveryImage image, AccessSession auth, CancellationToken ct) =>
+        ChunkedUpload.UploadAsync(image, (int)Math.Min(_settings.ChunkSizeBytes, DropboxSettings.RequestLimit), new CursorSession(this, path, image.SizeBytes, auth), ct);
+
+    /// <summary>
+    /// Dropbox's cursor-based session: the first chunk opens it (<c>upload_session/start</c>), each next one carries the
+    /// cursor (session id and offset) in <c>Dropbox-API-Arg</c>, the last one commits the file (<c>finish</c>). A lost or
+    /// unsure chunk is sent again at the same offset: Dropbox answers <c>incorrect_offset</c> with the offset it holds.
+    /// </summary>
+    private sealed class CursorSession(DropboxDestination dropbox, string path, long size, AccessSession auth) : IChunkSession
     {
-        var size = image.SizeBytes;
-        var chunk = (int)Math.Min(_settings.ChunkSizeBytes, DropboxSettings.RequestLimit);
-        await using var chunks = new ImageChunks(image, chunk);
-        string? session = null;
-        long offset = 0;
-        var restarted = false;
-        var failures = 0;
-        while (true)
+        private string? _session;
+
+        public bool CanResume => _session is not null;
+
+        public Task StartAsync(CancellationToken ct)
         {
-            var last = size - offset <= chunk && session is not null;
-            var data = await chunks.ReadAsync(offset, (int)Math.Min(chunk, size - offset), ct).ConfigureAwait(false);
-            var (endpoint, arg) = session is null
+            // The session opens with the first chunk.
+            _session = null;
+            return Task.CompletedTask;
+        }
+
+        public async Task<ChunkAnswer> SendAsync(long offset, ReadOnlyMemory<byte> chunk, CancellationToken ct)
+        {
+            var last = _session is not null && offset + chunk.Length == size;
+            var (endpoint, arg) = _session is null
                 ? ("files/upload_session/start", Arg(new { close = false }))
                 : last
-                    ? ("files/upload_session/finish", Arg(new { cursor = new { session_id = session, offset }, commit = CommitInfo(path) }))
-                    : ("files/upload_session/append_v2", Arg(new { cursor = new { session_id = session, offset }, close = false }));
-            ProviderResponse answer;
-            try
-            {
-                answer = await Http.SendAsync(() => Content(endpoint, arg, new ReadOnlyMemoryContent(data)), auth, Throttled, ct).ConfigureAwait(false);
-            }
-            catch (ProviderUnreachableException e) when (!e.Permanent && session is not null && ++failures <= 3)
-            {
-                // The bytes may or may not have arrived: sending them again is answered with the offset Dropbox holds.
-                continue;
-            }
+                    ? ("files/upload_session/finish", Arg(new { cursor = new { session_id = _session, offset }, commit = CommitInfo(path) }))
+                    : ("files/upload_session/append_v2", Arg(new { cursor = new { session_id = _session, offset }, close = false }));
+            var answer = await dropbox.Http.SendAsync(() => dropbox.Content(endpoint, arg, new ReadOnlyMemoryContent(chunk)), auth, dropbox.Throttled, ct)
+                .ConfigureAwait(false);
             if (answer.IsSuccess)
             {
-                failures = 0;
-                if (session is null)
+                if (_session is null)
                 {
-                    session = answer.Field("session_id") ?? throw DeliveryStop.Retry("Dropbox started an upload session without a session_id", answer);
+                    _session = answer.Field("session_id") ?? throw DeliveryStop.Retry("Dropbox started an upload session without a session_id", answer);
                 }
                 else if (last)
                 {
-                    return answer;
+                    return new(ChunkVerdict.Done, answer);
                 }
-                offset += data.Length;
-                continue;
+                return new(ChunkVerdict.Next, answer, offset + chunk.Length);
             }
             var summary = Summary(answer);
-            if (answer.Status == 409 && CorrectOffset(answer) is { } correct && session is not null)
+            if (answer.Status == 409 && _session is not null && CorrectOffset(answer) is { } correct)
             {
-                offset = correct;
-                continue;
+                return new(ChunkVerdict.Next, answer, correct);
             }
             if (answer.Status == 409 && summary.Contains("not_found", StringComparison.Ordinal) && !summary.StartsWith("path/", StringComparison.Ordinal)
-                && session is not null && !restarted)
+                && _session is not null)
             {
-                // The session expired (they last 7 days) or is unknown: one new session, from the start.
-                restarted = true;
-                session = null;
-                offset = 0;
-                continue;
+                // The session expired (they last 7 days) or is unknown.
+                return new(ChunkVerdict.Expired, answer);
             }
-            if (answer.Status >= 500 && ++failures <= 3)
-            {
-                continue;
-            }
-            throw Fail(answer, $"uploading {path} (bytes {offset}- of {size})");
+            return new(answer.Status >= 500 ? ChunkVerdict.Unsure : ChunkVerdict.Failed, answer);
         }
+
+        /// <summary>The bytes may or may not have arrived: sending them again is answered with the offset Dropbox holds.</summary>
+        public Task<ChunkAnswer> ResumeAsync(long offset, CancellationToken ct) => Task.FromResult(new ChunkAnswer(ChunkVerdict.Next, null, offset));
+
+        public Exception Fail(ProviderResponse answer, long offset) => DropboxDestination.Fail(answer, $"uploading {path} (bytes {offset}- of {size})");
     }
 
     private Throttle? Throttled(ProviderResponse answer) => answer.Status == 429

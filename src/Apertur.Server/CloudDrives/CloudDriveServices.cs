@@ -17,9 +17,7 @@ public static class CloudDriveServices
     /// </summary>
     public static IServiceCollection AddCloudDrives(this IServiceCollection services, string httpClientName)
     {
-        services.AddOptions<OAuthOptions>().BindConfiguration(OAuthOptions.Section)
-            .Validate(o => o.Problems().Count == 0, "Apertur:OAuth settings are invalid (URLs, chunk sizes or durations); see docs/cloud-drives.md.")
-            .ValidateOnStart();
+        services.AddSettings<OAuthOptions>(OAuthOptions.Section);
         services.AddSingleton<OAuthGrantStore>();
         services.AddSingleton<ReconnectNotices>();
         services.AddScoped<OAuthFlows>();

@@ -1,17 +1,11 @@
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json.Serialization;
-using Apertur.Destinations.OAuth;
 using Apertur.Server.Dashboard;
-using Apertur.Server.Data;
-using Apertur.Server.Destinations;
 using Apertur.Server.Hosting;
 using Apertur.Server.Keys;
 using Apertur.Server.Projects;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Options;
 
 namespace Apertur.Server.CloudDrives;
 
@@ -20,11 +14,11 @@ namespace Apertur.Server.CloudDrives;
 /// <c>POST …/destinations/{id}/oauth/start</c> answers the provider's consent URL (<c>GET</c> redirects there), <c>GET
 /// …/oauth</c> shows the connection, <c>DELETE …/oauth</c> forgets it. Public: <c>GET /oauth/{provider}/callback</c>, where
 /// the provider sends the browser back with a code, and which goes back to the dashboard when the flow started there
-/// (Dashboard/Destinations/ConnectPage). Starting, status and disconnect are <see cref="OAuthFlows"/>. The state is random, stored as its SHA-256 with the PKCE verifier
+/// (Dashboard/Destinations/ConnectPage). Routing and mapping only: starting, status, disconnect and the callback's checks are <see cref="OAuthFlows"/>. The state is random, stored as its SHA-256 with the PKCE verifier
 /// (encrypted), bound to the project and destination, single use and short-lived, and kept in the database so any
 /// replica can finish the flow. The redirect URI is <c>{PublicBaseUrl}/oauth/{provider}/callback</c>.
 /// </summary>
-public static partial class OAuthApi
+public static class OAuthApi
 {
     public static IEndpointRouteBuilder MapOAuthApi(this IEndpointRouteBuilder app)
     {
@@ -38,35 +32,33 @@ public static partial class OAuthApi
         return app;
     }
 
-    public static string CallbackPath(string provider) => $"/oauth/{provider}/callback";
-
-    private static async Task<IResult> StatusAsync(string projectId, string destId, HttpContext http, AperturDb db, OAuthFlows flows, CancellationToken ct)
+    private static async Task<Ok<ConnectionView>> StatusAsync(string projectId, string destId, HttpContext http, OAuthFlows flows, CancellationToken ct)
     {
         var caller = http.RequireProject(projectId);
-        var destination = await FindAsync(db, caller, destId, ct);
+        var destination = await flows.FindAsync(caller.ProjectId, destId, ct);
         return TypedResults.Ok(await flows.ConnectionAsync(destination, ct));
     }
 
-    private static async Task<IResult> StartAsync(string projectId, string destId, HttpContext http, AperturDb db, OAuthFlows flows, CancellationToken ct)
+    private static async Task<Ok<StartView>> StartAsync(string projectId, string destId, HttpContext http, OAuthFlows flows, CancellationToken ct)
     {
         var body = await JsonBody.ReadAsync(http.Request, ct);
         var returnUrl = body.Text("return_url", "returnUrl") ?? http.Request.Query["return_url"].FirstOrDefault();
-        var started = await BeginAsync(projectId, destId, returnUrl, http, db, flows, ct);
+        var started = await BeginAsync(projectId, destId, returnUrl, http, flows, ct);
         return TypedResults.Ok(started);
     }
 
-    private static async Task<IResult> StartRedirectAsync(string projectId, string destId, HttpContext http, AperturDb db, OAuthFlows flows, CancellationToken ct)
+    private static async Task<RedirectHttpResult> StartRedirectAsync(string projectId, string destId, HttpContext http, OAuthFlows flows, CancellationToken ct)
     {
-        var started = await BeginAsync(projectId, destId, http.Request.Query["return_url"].FirstOrDefault(), http, db, flows, ct);
+        var started = await BeginAsync(projectId, destId, http.Request.Query["return_url"].FirstOrDefault(), http, flows, ct);
         http.Response.Headers.CacheControl = "no-store";
         return TypedResults.Redirect(started.AuthorizeUrl);
     }
 
-    private static async Task<StartView> BeginAsync(string projectId, string destId, string? returnUrl, HttpContext http, AperturDb db, OAuthFlows flows,
+    private static async Task<StartView> BeginAsync(string projectId, string destId, string? returnUrl, HttpContext http, OAuthFlows flows,
         CancellationToken ct)
     {
         var caller = http.RequireProject(projectId);
-        var destination = await FindAsync(db, caller, destId, ct);
+        var destination = await flows.FindAsync(caller.ProjectId, destId, ct);
         flows.AdapterOf(destination);
         if (returnUrl is not null && (!Uri.TryCreate(returnUrl, UriKind.Absolute, out var parsed) || (parsed.Scheme != Uri.UriSchemeHttps && parsed.Scheme != Uri.UriSchemeHttp)))
         {
@@ -75,105 +67,34 @@ public static partial class OAuthApi
         return await flows.StartAsync(destination, returnUrl, http.Request, ct);
     }
 
-    private static async Task<IResult> DisconnectAsync(string projectId, string destId, HttpContext http, AperturDb db, OAuthFlows flows, CancellationToken ct)
+    private static async Task<NoContent> DisconnectAsync(string projectId, string destId, HttpContext http, OAuthFlows flows, CancellationToken ct)
     {
         var caller = http.RequireProject(projectId);
-        var destination = await FindAsync(db, caller, destId, ct);
+        var destination = await flows.FindAsync(caller.ProjectId, destId, ct);
         await flows.DisconnectAsync(destination, ct);
         return TypedResults.NoContent();
     }
 
-    /// <summary>The provider's redirect back: checks the state, exchanges the code, stores the grant, then tells the person.</summary>
-    private static async Task<IResult> CallbackAsync(string provider, HttpContext http, AperturDb db, DestinationRegistry registry, OAuthGrantStore store,
-        TimeProvider time, ILogger<OAuthState> logger, CancellationToken ct)
+    /// <summary>The provider's redirect back: <see cref="OAuthFlows.CompleteAsync"/>, then the person is told or sent on.</summary>
+    private static async Task<Results<ContentHttpResult, RedirectHttpResult>> CallbackAsync(string provider, HttpContext http, OAuthFlows flows,
+        CancellationToken ct)
     {
         http.Response.Headers.CacheControl = "no-store";
         // The URL holds a one-time code: keep it out of Referer headers of anything the page links to.
         http.Response.Headers["Referrer-Policy"] = "no-referrer";
         var query = http.Request.Query;
-        var stateText = query["state"].FirstOrDefault();
-        if (string.IsNullOrEmpty(stateText) || stateText.Length > 512)
-        {
-            return Page(400, "This connect link is not valid", "The provider sent no state back. Start the connection again.");
-        }
-        var hash = SHA256.HashData(Encoding.UTF8.GetBytes(stateText));
-        var row = await db.OAuthStates.AsNoTracking().FirstOrDefaultAsync(s => s.StateHash == hash, ct);
-        // The lookup finds the row by hash; the constant-time compare is the actual check.
-        if (row is null || !CryptographicOperations.FixedTimeEquals(row.StateHash, hash) || row.Provider != provider)
-        {
-            LogBadState(logger, provider);
-            return Page(400, "This connect link is not valid", "It is unknown or belongs to another provider. Start the connection again.");
-        }
-        var now = Iso.Millis(time.GetUtcNow());
-        var claimed = await db.OAuthStates.Where(s => s.Id == row.Id && s.UsedAt == null && s.ExpiresAt > now)
-            .ExecuteUpdateAsync(s => s.SetProperty(x => x.UsedAt, now), ct);
-        if (claimed != 1)
-        {
-            LogStateSpent(logger, row.DestinationId);
-            return Finish(row, 400, "error", "state_expired_or_used",
-                "This connect link was already used or has expired", "Start the connection again from your application.");
-        }
-        if (query["error"].FirstOrDefault() is { Length: > 0 } error)
-        {
-            var description = query["error_description"].FirstOrDefault();
-            LogProviderError(logger, row.DestinationId, error, description ?? "");
-            return Finish(row, 400, "error", error, "The account was not connected",
-                error == "access_denied" ? "Access was not granted." : $"The provider answered {error}{(description is null ? "" : ": " + description)}.");
-        }
-        var code = query["code"].FirstOrDefault();
-        if (string.IsNullOrEmpty(code))
-        {
-            return Finish(row, 400, "error", "missing_code", "The account was not connected", "The provider sent no authorization code back.");
-        }
-        var destination = await db.Destinations.AsNoTracking().FirstOrDefaultAsync(d => d.Id == row.DestinationId && d.ProjectId == row.ProjectId, ct);
-        if (destination is null || registry.Find(destination.Type) is not IOAuthDestination adapter || adapter.OAuth.App.Provider != row.Provider)
-        {
-            return Finish(row, 404, "error", "destination_not_found", "The account was not connected", "The destination was deleted or changed meanwhile.");
-        }
-        string verifier;
-        try
-        {
-            verifier = store.Unprotect(row.CodeVerifier);
-        }
-        catch (CryptographicException)
-        {
-            return Finish(row, 400, "error", "state_unreadable", "The account was not connected", "This server cannot read the connect state. Start again.");
-        }
-        var answer = await adapter.OAuth.ExchangeCodeAsync(code, verifier, new Uri(row.RedirectUri), ct);
-        switch (answer)
-        {
-            case TokenAnswer.Granted { RefreshToken: null or "" }:
-                return Finish(row, 502, "error", "no_refresh_token", "The account was not connected",
-                    "The provider issued no refresh token, so deliveries could not continue once the access token expires. " +
-                    "Remove this app's access in the account's security settings, then connect again.");
-            case TokenAnswer.Granted granted:
-                string? account = null;
-                try
-                {
-                    account = await adapter.DescribeAccountAsync(granted.AccessToken, ct);
-                }
-                catch (Exception e) when (e is not OperationCanceledException)
-                {
-                    LogAccountUnknown(logger, e, destination.Id);
-                }
-                await store.ConnectAsync(db, destination.Id, destination.ProjectId, row.Provider, granted, account, ct);
-                return Finish(row, 200, "connected", null, $"Connected: {destination.Name}",
-                    $"\"{destination.Name}\" now delivers to {account ?? "the connected account"}. You can close this window.");
-            case TokenAnswer.Refused refused:
-                LogExchangeRefused(logger, destination.Id, refused.Describe());
-                return Finish(row, 502, "error", refused.Error, "The account was not connected", $"The provider refused the code: {refused.Describe()}.");
-            case TokenAnswer.Unavailable unavailable:
-                return Finish(row, 502, "error", "provider_unavailable", "The account was not connected", unavailable.Message + ". Try again.");
-            default:
-                throw new InvalidOperationException("unknown token answer");
-        }
+        var outcome = await flows.CompleteAsync(provider, query["state"].FirstOrDefault(), query["error"].FirstOrDefault(),
+            query["error_description"].FirstOrDefault(), query["code"].FirstOrDefault(), ct);
+        return outcome.State is { } state
+            ? Finish(state, outcome.Status, outcome.Outcome, outcome.Error, outcome.Title, outcome.Text)
+            : Page(outcome.Status, outcome.Title, outcome.Text);
     }
 
     /// <summary>
     /// Back to the dashboard page the flow started from, or to the application's <c>return_url</c> when it gave one, with the
     /// outcome in the query; otherwise a small page.
     /// </summary>
-    private static IResult Finish(OAuthState state, int status, string outcome, string? error, string title, string text)
+    private static Results<ContentHttpResult, RedirectHttpResult> Finish(OAuthState state, int status, string outcome, string? error, string title, string text)
     {
         // Checked again here, though the dashboard stored it only after the same check: nothing but a dashboard path is a relative landing.
         if (DashboardRoutes.IsDashboardPath(state.ReturnUrl))
@@ -221,28 +142,6 @@ public static partial class OAuthApi
             """;
         return TypedResults.Content(page, "text/html; charset=utf-8", Encoding.UTF8, status);
     }
-
-    private static async Task<Destination> FindAsync(AperturDb db, Caller caller, string destId, CancellationToken ct)
-    {
-        var id = Ids.ParseOrNotFound(destId, "Destination");
-        return await db.Destinations.AsNoTracking().FirstOrDefaultAsync(d => d.Id == id && d.ProjectId == caller.ProjectId, ct)
-            ?? throw ApiException.NotFound("Destination not found.", "DESTINATION_NOT_FOUND");
-    }
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "OAuth callback for {Provider} with an unknown state")]
-    private static partial void LogBadState(ILogger logger, string provider);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "OAuth callback for destination {DestinationId} with a used or expired state")]
-    private static partial void LogStateSpent(ILogger logger, Guid destinationId);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "OAuth consent for destination {DestinationId} ended with {Error}: {Description}")]
-    private static partial void LogProviderError(ILogger logger, Guid destinationId, string error, string description);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "The provider refused the authorization code for destination {DestinationId}: {Reason}")]
-    private static partial void LogExchangeRefused(ILogger logger, Guid destinationId, string reason);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not read the connected account of destination {DestinationId}")]
-    private static partial void LogAccountUnknown(ILogger logger, Exception exception, Guid destinationId);
 }
 
 /// <summary>The answer of <c>POST …/oauth/start</c>: open <c>authorizeUrl</c> in a browser.</summary>

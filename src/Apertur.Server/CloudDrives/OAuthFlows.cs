@@ -16,8 +16,102 @@ namespace Apertur.Server.CloudDrives;
 /// project they checked and validate the return URL by their own rule before calling.
 /// </summary>
 public sealed partial class OAuthFlows(AperturDb db, DestinationRegistry registry, OAuthGrantStore store, PublicUrls urls, TimeProvider time,
-    IOptions<OAuthOptions> options, ILogger<OAuthFlows> logger)
+    IOptions<OAuthOptions> options, ILogger<OAuthFlows> logger, ILogger<OAuthState> callbackLogger)
 {
+    /// <summary>Where a provider sends the browser back: <c>{PublicBaseUrl}/oauth/{provider}/callback</c>.</summary>
+    public static string CallbackPath(string provider) => $"/oauth/{provider}/callback";
+
+    /// <summary>The project's destination by its id (404 otherwise, and for non-UUID ids).</summary>
+    public async Task<Destination> FindAsync(Guid projectId, string destinationId, CancellationToken ct)
+    {
+        var id = Ids.ParseOrNotFound(destinationId, "Destination");
+        return await db.Destinations.AsNoTracking().FirstOrDefaultAsync(d => d.Id == id && d.ProjectId == projectId, ct)
+            ?? throw ApiException.NotFound("Destination not found.", "DESTINATION_NOT_FOUND");
+    }
+
+    /// <summary>
+    /// The provider's redirect back: checks the state (found by hash, compared in constant time, claimed once), exchanges
+    /// the code with the stored verifier and stores the grant. Answers what to tell the person: with the flow's state when
+    /// it was claimed (the caller then goes back to where the flow started), without when the state is unknown.
+    /// </summary>
+    public async Task<CallbackOutcome> CompleteAsync(string provider, string? stateText, string? providerError, string? errorDescription,
+        string? code, CancellationToken ct)
+    {
+        if (string.IsNullOrEmpty(stateText) || stateText.Length > 512)
+        {
+            return new(null, 400, "error", null, "This connect link is not valid", "The provider sent no state back. Start the connection again.");
+        }
+        var hash = SHA256.HashData(Encoding.UTF8.GetBytes(stateText));
+        var row = await db.OAuthStates.AsNoTracking().FirstOrDefaultAsync(s => s.StateHash == hash, ct);
+        // The lookup finds the row by hash; the constant-time compare is the actual check.
+        if (row is null || !CryptographicOperations.FixedTimeEquals(row.StateHash, hash) || row.Provider != provider)
+        {
+            LogBadState(callbackLogger, provider);
+            return new(null, 400, "error", null, "This connect link is not valid", "It is unknown or belongs to another provider. Start the connection again.");
+        }
+        var now = Iso.Millis(time.GetUtcNow());
+        var claimed = await db.OAuthStates.Where(s => s.Id == row.Id && s.UsedAt == null && s.ExpiresAt > now)
+            .ExecuteUpdateAsync(s => s.SetProperty(x => x.UsedAt, now), ct);
+        if (claimed != 1)
+        {
+            LogStateSpent(callbackLogger, row.DestinationId);
+            return new(row, 400, "error", "state_expired_or_used",
+                "This connect link was already used or has expired", "Start the connection again from your application.");
+        }
+        if (providerError is { Length: > 0 } error)
+        {
+            LogProviderError(callbackLogger, row.DestinationId, error, errorDescription ?? "");
+            return new(row, 400, "error", error, "The account was not connected",
+                error == "access_denied" ? "Access was not granted." : $"The provider answered {error}{(errorDescription is null ? "" : ": " + errorDescription)}.");
+        }
+        if (string.IsNullOrEmpty(code))
+        {
+            return new(row, 400, "error", "missing_code", "The account was not connected", "The provider sent no authorization code back.");
+        }
+        var destination = await db.Destinations.AsNoTracking().FirstOrDefaultAsync(d => d.Id == row.DestinationId && d.ProjectId == row.ProjectId, ct);
+        if (destination is null || registry.Find(destination.Type) is not IOAuthDestination adapter || adapter.OAuth.App.Provider != row.Provider)
+        {
+            return new(row, 404, "error", "destination_not_found", "The account was not connected", "The destination was deleted or changed meanwhile.");
+        }
+        string verifier;
+        try
+        {
+            verifier = store.Unprotect(row.CodeVerifier);
+        }
+        catch (CryptographicException)
+        {
+            return new(row, 400, "error", "state_unreadable", "The account was not connected", "This server cannot read the connect state. Start again.");
+        }
+        var answer = await adapter.OAuth.ExchangeCodeAsync(code, verifier, new Uri(row.RedirectUri), ct);
+        switch (answer)
+        {
+            case TokenAnswer.Granted { RefreshToken: null or "" }:
+                return new(row, 502, "error", "no_refresh_token", "The account was not connected",
+                    "The provider issued no refresh token, so deliveries could not continue once the access token expires. " +
+                    "Remove this app's access in the account's security settings, then connect again.");
+            case TokenAnswer.Granted granted:
+                string? account = null;
+                try
+                {
+                    account = await adapter.DescribeAccountAsync(granted.AccessToken, ct);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    LogAccountUnknown(callbackLogger, e, destination.Id);
+                }
+                await store.ConnectAsync(db, destination.Id, destination.ProjectId, row.Provider, granted, account, ct);
+                return new(row, 200, "connected", null, $"Connected: {destination.Name}",
+                    $"\"{destination.Name}\" now delivers to {account ?? "the connected account"}. You can close this window.");
+            case TokenAnswer.Refused refused:
+                LogExchangeRefused(callbackLogger, destination.Id, refused.Describe());
+                return new(row, 502, "error", refused.Error, "The account was not connected", $"The provider refused the code: {refused.Describe()}.");
+            case TokenAnswer.Unavailable unavailable:
+                return new(row, 502, "error", "provider_unavailable", "The account was not connected", unavailable.Message + ". Try again.");
+            default:
+                throw new InvalidOperationException("unknown token answer");
+        }
+    }
+
     /// <summary>The destination's OAuth adapter; 400 OAUTH_NOT_SUPPORTED for any other kind.</summary>
     public IOAuthDestination AdapterOf(Destination destination)
     {
@@ -51,7 +145,7 @@ public sealed partial class OAuthFlows(AperturDb db, DestinationRegistry registr
         var now = Iso.Millis(time.GetUtcNow());
         var state = Pkce.NewSecret();
         var verifier = Pkce.NewSecret();
-        var redirect = new Uri(urls.BaseUrl(request) + OAuthApi.CallbackPath(app.Provider));
+        var redirect = new Uri(urls.BaseUrl(request) + CallbackPath(app.Provider));
         var expires = now + options.Value.StateLifetime;
         db.OAuthStates.Add(new OAuthState
         {
@@ -116,6 +210,27 @@ public sealed partial class OAuthFlows(AperturDb db, DestinationRegistry registr
         row?.Status ?? OAuthConnectionStatus.NotConnected, row?.AccountName, Iso.Format(row?.ConnectedAt), Iso.Format(row?.NeedsReconnectAt),
         row?.Status == OAuthConnectionStatus.NeedsReconnect ? row.LastError : null);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "OAuth callback for {Provider} with an unknown state")]
+    private static partial void LogBadState(ILogger logger, string provider);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "OAuth callback for destination {DestinationId} with a used or expired state")]
+    private static partial void LogStateSpent(ILogger logger, Guid destinationId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "OAuth consent for destination {DestinationId} ended with {Error}: {Description}")]
+    private static partial void LogProviderError(ILogger logger, Guid destinationId, string error, string description);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The provider refused the authorization code for destination {DestinationId}: {Reason}")]
+    private static partial void LogExchangeRefused(ILogger logger, Guid destinationId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not read the connected account of destination {DestinationId}")]
+    private static partial void LogAccountUnknown(ILogger logger, Exception exception, Guid destinationId);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Destination {DestinationId} disconnected from its OAuth account")]
     private static partial void LogDisconnected(ILogger logger, Guid destinationId);
 }
+
+/// <summary>
+/// What the OAuth callback tells the person: the HTTP status, the outcome (<c>connected</c> or <c>error</c>) and its error
+/// code for the return URL, a title and a sentence. <see cref="State"/> is the claimed flow (null when the state was unknown).
+/// </summary>
+public sealed record CallbackOutcome(OAuthState? State, int Status, string Outcome, string? Error, string Title, string Text);

@@ -3,6 +3,7 @@ using Apertur.Destinations.Dropbox;
 using Apertur.Destinations.GoogleDrive;
 using Apertur.Destinations.OAuth;
 using Apertur.Destinations.OneDrive;
+using Apertur.Server.Hosting;
 
 namespace Apertur.Server.CloudDrives;
 
@@ -11,7 +12,7 @@ namespace Apertur.Server.CloudDrives;
 /// (docs/cloud-drives.md), every provider URL (so tests and national clouds can point elsewhere), how uploads are cut,
 /// and the pacing of the drive adapters. A provider without client id and secret is simply not offered.
 /// </summary>
-public sealed class OAuthOptions
+public sealed class OAuthOptions : ISettings
 {
     public const string Section = "Apertur:OAuth";
 

@@ -1,7 +1,9 @@
+using Apertur.Server.Hosting;
+
 namespace Apertur.Server.Dashboard;
 
 /// <summary>Settings section <c>Apertur:Dashboard</c>: sign-in and lock-out.</summary>
-public sealed class DashboardOptions
+public sealed class DashboardOptions : ISettings
 {
     public const string Section = "Apertur:Dashboard";
 
@@ -17,6 +19,25 @@ public sealed class DashboardOptions
     /// <summary>Sign-in attempts per minute from one client address, whatever the account (default 20).</summary>
     public int SignInsPerMinute { get; set; } = 20;
 
-    public static bool IsValid(DashboardOptions o) =>
-        o.LockoutThreshold >= 1 && o.LockoutDuration > TimeSpan.Zero && o.SignInLifetime > TimeSpan.Zero && o.SignInsPerMinute >= 0;
+    public IReadOnlyList<string> Problems()
+    {
+        var problems = new List<string>();
+        if (LockoutThreshold < 1)
+        {
+            problems.Add($"{Section}:{nameof(LockoutThreshold)} must be 1 or more (got {LockoutThreshold}).");
+        }
+        if (LockoutDuration <= TimeSpan.Zero)
+        {
+            problems.Add($"{Section}:{nameof(LockoutDuration)} must be positive (got {LockoutDuration}).");
+        }
+        if (SignInLifetime <= TimeSpan.Zero)
+        {
+            problems.Add($"{Section}:{nameof(SignInLifetime)} must be positive (got {SignInLifetime}).");
+        }
+        if (SignInsPerMinute < 0)
+        {
+            problems.Add($"{Section}:{nameof(SignInsPerMinute)} must not be negative (got {SignInsPerMinute}).");
+        }
+        return problems;
+    }
 }

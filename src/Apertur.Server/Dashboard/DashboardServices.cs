@@ -13,9 +13,7 @@ public static class DashboardServices
 {
     public static IServiceCollection AddDashboard(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<DashboardOptions>().BindConfiguration(DashboardOptions.Section)
-            .Validate(DashboardOptions.IsValid, "Apertur:Dashboard: LockoutThreshold must be 1 or more; LockoutDuration and SignInLifetime positive.")
-            .ValidateOnStart();
+        services.AddSettings<DashboardOptions>(DashboardOptions.Section);
         var settings = configuration.GetSection(DashboardOptions.Section).Get<DashboardOptions>() ?? new DashboardOptions();
         services.AddAuthentication()
             .AddCookie(DashboardAuth.Scheme, o => DashboardAuth.Configure(o, settings));

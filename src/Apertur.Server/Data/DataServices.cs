@@ -1,4 +1,5 @@
 using Apertur.Server.Delivery;
+using Apertur.Server.Hosting;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 
@@ -9,7 +10,8 @@ public static class DataServices
     /// <summary>Registers the DbContext for the configured provider. The only place the provider is switched on.</summary>
     public static IServiceCollection AddAperturData(this IServiceCollection services, IConfiguration configuration)
     {
-        var options = configuration.GetSection(DatabaseOptions.Section).Get<DatabaseOptions>() ?? new DatabaseOptions();
+        // Read now, checked like every setting (Hosting/SettingsValidation.cs): the provider decides the registrations below.
+        var options = configuration.ReadSettings<DatabaseOptions>(DatabaseOptions.Section);
         var dataDirectory = AperturOptions.ResolveDataDirectory(configuration);
         var connectionString = ResolveConnectionString(options, dataDirectory);
         services.AddSingleton(new DatabaseSettings(options.Provider, connectionString));
@@ -50,10 +52,6 @@ public static class DataServices
         if (!string.IsNullOrWhiteSpace(options.ConnectionString))
         {
             return options.ConnectionString;
-        }
-        if (options.Provider == DatabaseProvider.Postgres)
-        {
-            throw new InvalidOperationException("Apertur:Database:ConnectionString is required when Provider is Postgres.");
         }
         Hosting.DataDirectory.CreateOwnerOnly(dataDirectory);
         return new SqliteConnectionStringBuilder

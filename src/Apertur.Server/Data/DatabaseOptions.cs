@@ -1,3 +1,5 @@
+using Apertur.Server.Hosting;
+
 namespace Apertur.Server.Data;
 
 public enum DatabaseProvider
@@ -7,7 +9,7 @@ public enum DatabaseProvider
 }
 
 /// <summary>Settings section <c>Apertur:Database</c>.</summary>
-public sealed class DatabaseOptions
+public sealed class DatabaseOptions : ISettings
 {
     public const string Section = "Apertur:Database";
 
@@ -15,4 +17,8 @@ public sealed class DatabaseOptions
 
     /// <summary>Empty means a SQLite file <c>apertur.db</c> under the data directory.</summary>
     public string? ConnectionString { get; set; }
+
+    public IReadOnlyList<string> Problems() => Provider == DatabaseProvider.Postgres && string.IsNullOrWhiteSpace(ConnectionString)
+        ? [$"{Section}:{nameof(ConnectionString)} is required when {nameof(Provider)} is Postgres."]
+        : [];
 }

@@ -2,6 +2,7 @@ using System.Text.Json.Serialization;
 using Apertur.Server.Hosting;
 using Apertur.Server.Keys;
 using Apertur.Server.Sessions;
+using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Apertur.Server.Delivery;
 
@@ -21,7 +22,7 @@ public static class DeliveriesApi
         return app;
     }
 
-    private static async Task<IResult> ListAsync(HttpContext http, DeliveryLog log, string? status, string? sessionId, string? destinationId,
+    private static async Task<Ok<Page<DeliveryView>>> ListAsync(HttpContext http, DeliveryLog log, string? status, string? sessionId, string? destinationId,
         string? from, string? until, int? page, int? pageSize, CancellationToken ct)
     {
         var caller = http.GetCaller();
@@ -32,20 +33,20 @@ public static class DeliveriesApi
         return TypedResults.Ok(new Page<DeliveryView>(entries.Select(e => e.ToView()).ToList(), total, number, size, Paging.TotalPages(total, size)));
     }
 
-    private static async Task<IResult> GetAsync(string id, HttpContext http, DeliveryLog log, CancellationToken ct)
+    private static async Task<Ok<DeliveryDetail>> GetAsync(string id, HttpContext http, DeliveryLog log, CancellationToken ct)
     {
         var (entry, attempts) = await log.GetAsync(http.GetCaller().ProjectId, Ids.ParseOrNotFound(id, "Delivery"), ct);
         return TypedResults.Ok(new DeliveryDetail(entry.ToView(), attempts.Select(a => new AttemptView(
             a.Attempt, Iso.Format(a.StartedAt), a.DurationMs, a.Outcome, a.StatusCode, a.ResponseSnippet, a.Error)).ToList()));
     }
 
-    private static async Task<IResult> RetryAsync(string id, HttpContext http, DeliveryLog log, CancellationToken ct)
+    private static async Task<Ok<RetryResult>> RetryAsync(string id, HttpContext http, DeliveryLog log, CancellationToken ct)
     {
         var entry = await log.RetryAsync(http.GetCaller().ProjectId, Ids.ParseOrNotFound(id, "Delivery"), ct);
         return TypedResults.Ok(new RetryResult("Delivery re-queued: it will be attempted again now.", entry.ToView()));
     }
 
-    private static async Task<IResult> RetryFailedAsync(HttpContext http, DeliveryLog log, string? sessionId, CancellationToken ct)
+    private static async Task<Ok<RetryFailedResult>> RetryFailedAsync(HttpContext http, DeliveryLog log, string? sessionId, CancellationToken ct)
     {
         var projectId = http.GetCaller().ProjectId;
         var body = await JsonBody.ReadAsync(http.Request, ct);

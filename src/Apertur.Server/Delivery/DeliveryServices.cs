@@ -1,3 +1,5 @@
+using Apertur.Server.Hosting;
+
 namespace Apertur.Server.Delivery;
 
 public static class DeliveryServices
@@ -7,7 +9,7 @@ public static class DeliveryServices
     {
         services.AddOptions<DeliveryOptions>().BindConfiguration(DeliveryOptions.Section)
             .Validate(DeliveryOptions.IsValid, DeliveryOptions.ValidationMessage).ValidateOnStart();
-        services.AddOptions<SmtpOptions>().BindConfiguration(SmtpOptions.Section);
+        services.AddSettings<SmtpOptions>(SmtpOptions.Section);
         services.AddSingleton<DeliveryNudge>();
         services.AddSingleton<FailureNudge>();
         services.AddSingleton<DeliveryRecorder>();

@@ -4,6 +4,7 @@ using System.Text;
 using Apertur.Server.Data;
 using Apertur.Server.Hosting;
 using Apertur.Server.Storage;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -67,7 +68,7 @@ public static class DownloadLinksApi
         return app;
     }
 
-    private static async Task<IResult> DownloadAsync(string imageId, string? expires, string? sig, HttpContext http, DownloadLinks links,
+    private static async Task<FileStreamHttpResult> DownloadAsync(string imageId, string? expires, string? sig, HttpContext http, DownloadLinks links,
         AperturDb db, IImageStore store, CancellationToken ct)
     {
         var id = Guid.TryParse(imageId, out var parsed) ? parsed : Guid.Empty;

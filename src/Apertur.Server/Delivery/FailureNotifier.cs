@@ -11,7 +11,7 @@ using Microsoft.Extensions.Options;
 namespace Apertur.Server.Delivery;
 
 /// <summary>Settings section <c>Apertur:Smtp</c>: where failure notifications are sent from. No <see cref="Host"/>: none are sent.</summary>
-public sealed class SmtpOptions
+public sealed class SmtpOptions : ISettings
 {
     public const string Section = "Apertur:Smtp";
 
@@ -24,6 +24,24 @@ public sealed class SmtpOptions
     public bool UseTls { get; set; } = true;
     /// <summary>How long one SMTP conversation may take (default 30 s).</summary>
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    public IReadOnlyList<string> Problems()
+    {
+        var problems = new List<string>();
+        if (Port is < 1 or > 65535)
+        {
+            problems.Add($"{Section}:{nameof(Port)} must be 1 to 65535 (got {Port}).");
+        }
+        if (Timeout <= TimeSpan.Zero)
+        {
+            problems.Add($"{Section}:{nameof(Timeout)} must be positive (got {Timeout}).");
+        }
+        if (!string.IsNullOrWhiteSpace(Host) && string.IsNullOrWhiteSpace(From))
+        {
+            problems.Add($"{Section}:{nameof(From)} is required when {nameof(Host)} is set.");
+        }
+        return problems;
+    }
 }
 
 /// <summary>

@@ -15,6 +15,20 @@ namespace Apertur.Server.Destinations;
 public sealed partial class DestinationService(AperturDb db, TimeProvider time, DestinationConfigs configs, ProjectSigningProvider signingProvider,
     DestinationRegistry registry, DestinationKindRegistry kinds, ILogger<Destination> logger)
 {
+    public const int MaxNameLength = 100;
+
+    public static string ValidName(string? name)
+    {
+        var trimmed = name?.Trim();
+        return string.IsNullOrEmpty(trimmed) || trimmed.Length > MaxNameLength
+            ? throw ApiException.BadRequest($"'name' must be 1 to {MaxNameLength} characters.")
+            : trimmed;
+    }
+
+    /// <summary>The project's destinations, oldest first.</summary>
+    public Task<List<Destination>> ListAsync(Guid projectId, CancellationToken ct) =>
+        db.Destinations.AsNoTracking().Where(d => d.ProjectId == projectId).OrderBy(d => d.CreatedAt).ThenBy(d => d.Id).ToListAsync(ct);
+
     /// <summary>The kind from a client's <c>type</c> (aliases accepted), or 400 listing the valid ones.</summary>
     public string Kind(string? typeText) => kinds.Find(typeText)?.Kind ?? throw ApiException.BadRequest(
         (typeText is null ? "'type' is required" : $"Unknown destination type '{typeText}'")
@@ -57,7 +71,7 @@ public sealed partial class DestinationService(AperturDb db, TimeProvider time, 
 
     public async Task<Destination> CreateAsync(Guid projectId, string kind, string? name, JsonElement config, bool isActive, CancellationToken ct)
     {
-        var validName = DestinationsApi.ValidName(name);
+        var validName = ValidName(name);
         Validate(kind, config);
         var now = Iso.Millis(time.GetUtcNow());
         var destination = new Destination
@@ -87,7 +101,7 @@ public sealed partial class DestinationService(AperturDb db, TimeProvider time, 
         var destination = await FindAsync(projectId, destinationId, ct);
         if (name is not null)
         {
-            destination.Name = DestinationsApi.ValidName(name);
+            destination.Name = ValidName(name);
         }
         if (configPatch is { } patch)
         {

@@ -1,19 +1,18 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Apertur.Destinations;
-using Apertur.Server.Data;
 using Apertur.Server.Hosting;
 using Apertur.Server.Keys;
 using Apertur.Server.Projects;
-using Microsoft.EntityFrameworkCore;
+using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Apertur.Server.Destinations;
 
-/// <summary>A project's destinations (docs/api.md "Destinations"): CRUD and the connection test.</summary>
+/// <summary>
+/// A project's destinations (docs/api.md "Destinations"): CRUD and the connection test. Routing and mapping only: the
+/// rules are <see cref="DestinationService"/>'s.
+/// </summary>
 public static class DestinationsApi
 {
-    public const int MaxNameLength = 100;
-
     /// <summary>Body fields that are not config when a client sends the config flat, without a <c>config</c> wrapper (Ruby).</summary>
     private static readonly string[] EnvelopeFields = ["type", "name", "config", "isActive", "is_active"];
 
@@ -29,15 +28,13 @@ public static class DestinationsApi
         return app;
     }
 
-    private static async Task<IResult> ListAsync(string projectId, HttpContext http, AperturDb db, DestinationService destinations, CancellationToken ct)
+    private static async Task<Ok<List<DestinationView>>> ListAsync(string projectId, HttpContext http, DestinationService destinations, CancellationToken ct)
     {
         var caller = http.RequireProject(projectId);
-        var rows = await db.Destinations.AsNoTracking().Where(d => d.ProjectId == caller.ProjectId)
-            .OrderBy(d => d.CreatedAt).ThenBy(d => d.Id).ToListAsync(ct);
-        return TypedResults.Ok(rows.Select(destinations.View).ToList());
+        return TypedResults.Ok((await destinations.ListAsync(caller.ProjectId, ct)).Select(destinations.View).ToList());
     }
 
-    private static async Task<IResult> CreateAsync(string projectId, HttpContext http, DestinationService destinations, CancellationToken ct)
+    private static async Task<Created<DestinationView>> CreateAsync(string projectId, HttpContext http, DestinationService destinations, CancellationToken ct)
     {
         var caller = http.RequireProject(projectId);
         var body = await JsonBody.ReadAsync(http.Request, ct);
@@ -48,7 +45,7 @@ public static class DestinationsApi
         return TypedResults.Created($"/api/v1/projects/{caller.ProjectId}/destinations/{destination.Id}", destinations.View(destination));
     }
 
-    private static async Task<IResult> PatchAsync(string projectId, string destId, HttpContext http, DestinationService destinations, CancellationToken ct)
+    private static async Task<Ok<DestinationView>> PatchAsync(string projectId, string destId, HttpContext http, DestinationService destinations, CancellationToken ct)
     {
         var caller = http.RequireProject(projectId);
         var body = await JsonBody.ReadAsync(http.Request, ct);
@@ -59,7 +56,7 @@ public static class DestinationsApi
         return TypedResults.Ok(destinations.View(destination));
     }
 
-    private static async Task<IResult> DeleteAsync(string projectId, string destId, HttpContext http, DestinationService destinations, CancellationToken ct)
+    private static async Task<NoContent> DeleteAsync(string projectId, string destId, HttpContext http, DestinationService destinations, CancellationToken ct)
     {
         var caller = http.RequireProject(projectId);
         await destinations.DeleteAsync(caller.ProjectId, Ids.ParseOrNotFound(destId, "Destination"), ct);
@@ -67,18 +64,10 @@ public static class DestinationsApi
     }
 
     /// <summary>The adapter's own connection test, with the project's signing secrets and the decrypted config; always 200.</summary>
-    private static async Task<IResult> TestAsync(string projectId, string destId, HttpContext http, DestinationService destinations, CancellationToken ct)
+    private static async Task<Ok<TestView>> TestAsync(string projectId, string destId, HttpContext http, DestinationService destinations, CancellationToken ct)
     {
         var caller = http.RequireProject(projectId);
         return TypedResults.Ok(await destinations.TestAsync(caller.ProjectId, Ids.ParseOrNotFound(destId, "Destination"), ct));
-    }
-
-    internal static string ValidName(string? name)
-    {
-        var trimmed = name?.Trim();
-        return string.IsNullOrEmpty(trimmed) || trimmed.Length > MaxNameLength
-            ? throw ApiException.BadRequest($"'name' must be 1 to {MaxNameLength} characters.")
-            : trimmed;
     }
 
     private static JsonElement EmptyObject() => JsonSerializer.SerializeToElement(new Dictionary<string, object>());

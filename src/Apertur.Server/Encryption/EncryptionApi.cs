@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using Apertur.Server.Hosting;
+using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Apertur.Server.Encryption;
 
@@ -14,7 +15,7 @@ public static class EncryptionApi
         return app;
     }
 
-    private static async Task<IResult> GetServerKeyAsync(ServerKeys keys, CancellationToken ct)
+    private static async Task<Ok<ServerPublicKey>> GetServerKeyAsync(ServerKeys keys, CancellationToken ct)
     {
         var pem = await keys.GetPublicKeyPemAsync(ct);
         return TypedResults.Ok(new ServerPublicKey(pem, pem));

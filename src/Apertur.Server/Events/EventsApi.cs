@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Apertur.Server.Data;
 using Apertur.Server.Hosting;
 using Apertur.Server.Keys;
 using Apertur.Server.Sessions;
@@ -22,11 +21,12 @@ public static partial class EventsApi
         return app;
     }
 
-    private static async Task StreamAsync(string uuid, HttpContext http, AperturDb db, SessionEventHub hub, TimeProvider time,
+    // No typed result: the handler writes the SSE frames itself as events arrive (a JSON 404 goes through ApiException first).
+    private static async Task StreamAsync(string uuid, HttpContext http, SessionService sessions, SessionEventHub hub, TimeProvider time,
         IOptions<EventsOptions> options, IHostApplicationLifetime lifetime, ILoggerFactory loggers)
     {
         // Unknown session: a JSON 404 before anything is streamed.
-        var session = await SessionState.FindAsync(db, uuid, http.RequestAborted);
+        var session = await sessions.FindAsync(uuid, http.RequestAborted);
         // The stream ends when the client leaves or the server stops (the client reconnects, maybe to another replica).
         using var end = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, lifetime.ApplicationStopping);
         var ct = end.Token;

@@ -1,7 +1,9 @@
+using Apertur.Server.Keys;
+
 namespace Apertur.Server.Hosting;
 
 /// <summary>Settings section <c>Apertur:Bootstrap</c>: what the first start seeds, for automation.</summary>
-public sealed class BootstrapOptions
+public sealed class BootstrapOptions : ISettings
 {
     public const string Section = "Apertur:Bootstrap";
 
@@ -20,4 +22,18 @@ public sealed class BootstrapOptions
 
     /// <summary>The first dashboard admin's password, instead of a generated one printed once.</summary>
     public string? AdminPassword { get; set; }
+
+    /// <summary>The seeded keys' format; the admin's name and password are checked by the account rules when it is created.</summary>
+    public IReadOnlyList<string> Problems()
+    {
+        var problems = new List<string>();
+        foreach (var (name, value, env) in new[] { (nameof(ApiKey), ApiKey, ApiKeyTokens.Live), (nameof(TestApiKey), TestApiKey, ApiKeyTokens.Test) })
+        {
+            if (!string.IsNullOrEmpty(value) && (!ApiKeyTokens.IsWellFormed(value) || ApiKeyTokens.EnvOf(value) != env))
+            {
+                problems.Add($"{Section}:{name} must look like aptr_{env}_ followed by 20-64 letters or digits.");
+            }
+        }
+        return problems;
+    }
 }

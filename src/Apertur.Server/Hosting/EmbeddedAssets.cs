@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Apertur.Server.Hosting;
 
@@ -43,7 +44,7 @@ public abstract class EmbeddedAssets
     public string Url(string name) => $"{RoutePrefix}{name}?v={_assets[name].Version}";
 
     /// <summary>The answer to GET or HEAD of an asset: immutable when the URL names its current version, 304 on a matching ETag.</summary>
-    public IResult Serve(string name, string? v, HttpContext http)
+    public Results<NotFound, StatusCodeHttpResult, FileContentHttpResult> Serve(string name, string? v, HttpContext http)
     {
         ArgumentNullException.ThrowIfNull(http);
         if (Find(name) is not { } asset)

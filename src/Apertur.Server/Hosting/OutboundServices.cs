@@ -1,3 +1,4 @@
+using System.Net;
 using Apertur.Destinations;
 using Apertur.Destinations.AzureBlob;
 using Apertur.Destinations.OAuth;
@@ -15,12 +16,19 @@ using Microsoft.Extensions.Options;
 namespace Apertur.Server.Hosting;
 
 /// <summary>Settings section <c>Apertur:Outbound</c>: what outbound connections may reach.</summary>
-public sealed class OutboundOptions
+public sealed class OutboundOptions : ISettings
 {
     public const string Section = "Apertur:Outbound";
 
     /// <summary>Networks (CIDR or single addresses) the SSRF guard lets through although private, e.g. <c>10.0.0.0/8</c>.</summary>
     public List<string> AllowedNetworks { get; set; } = [];
+
+    /// <summary>Each entry the way <see cref="OutboundGuard"/> reads it: a CIDR network or a single address; blank entries are skipped.</summary>
+    public IReadOnlyList<string> Problems() => AllowedNetworks
+        .Select((text, index) => (Text: text?.Trim() ?? "", Index: index))
+        .Where(e => e.Text.Length > 0 && !IPNetwork.TryParse(e.Text, out _) && !IPAddress.TryParse(e.Text, out _))
+        .Select(e => $"{Section}:{nameof(AllowedNetworks)}:{e.Index} must be a CIDR network such as 10.0.0.0/8 or an IP address (got '{e.Text}').")
+        .ToList();
 }
 
 /// <summary>Wires every outbound connection through the SSRF guard and registers the destination adapters by kind.</summary>
@@ -31,7 +39,8 @@ public static class OutboundServices
 
     public static IServiceCollection AddOutbound(this IServiceCollection services, IConfiguration configuration)
     {
-        var options = configuration.GetSection(OutboundOptions.Section).Get<OutboundOptions>() ?? new OutboundOptions();
+        // Read now, checked like every setting (SettingsValidation): the guard is built here, once, for every outbound client.
+        var options = configuration.ReadSettings<OutboundOptions>(OutboundOptions.Section);
         var guard = new OutboundGuard(options.AllowedNetworks);
         services.AddSingleton(guard);
         // Per-attempt timeouts belong to the callers (30 s for webhooks); this only bounds a stuck call. The callers log each

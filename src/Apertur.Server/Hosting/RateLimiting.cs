@@ -25,7 +25,7 @@ public static class RateLimitPolicies
 }
 
 /// <summary>Settings section <c>Apertur:RateLimits</c>: permits per minute for each policy; 0 turns a policy off.</summary>
-public sealed class RateLimitOptions
+public sealed class RateLimitOptions : ISettings
 {
     public const string Section = "Apertur:RateLimits";
 
@@ -37,6 +37,17 @@ public sealed class RateLimitOptions
     public int PublicSession { get; set; } = 600;
     public int UploadPage { get; set; } = 300;
     public int PasswordCheck { get; set; } = 10;
+
+    /// <summary>Each limit is requests per minute; 0 turns it off, a negative number is a mistake.</summary>
+    public IReadOnlyList<string> Problems() =>
+        new (string Name, int Value)[]
+        {
+            (nameof(SessionCreate), SessionCreate), (nameof(SessionRead), SessionRead), (nameof(Api), Api), (nameof(Upload), Upload),
+            (nameof(UploadPerIp), UploadPerIp), (nameof(PublicSession), PublicSession), (nameof(UploadPage), UploadPage),
+            (nameof(PasswordCheck), PasswordCheck),
+        }
+        .Where(limit => limit.Value < 0)
+        .Select(limit => $"{Section}:{limit.Name} must not be negative (got {limit.Value}).").ToList();
 
     public int PermitsFor(string policy) => policy switch
     {

@@ -10,7 +10,7 @@ namespace Apertur.Server.Hosting;
 /// client is (docs/deploy.md). Nothing is trusted by default: a client that connects directly cannot pick its address,
 /// scheme or host by sending <c>X-Forwarded-*</c> headers.
 /// </summary>
-public sealed class ReverseProxyOptions
+public sealed class ReverseProxyOptions : ISettings
 {
     public const string Section = "Apertur:ReverseProxy";
 
@@ -19,6 +19,10 @@ public sealed class ReverseProxyOptions
     /// <c>X-Forwarded-Host</c> are honoured, e.g. <c>127.0.0.1</c> for nginx on the same machine, <c>10.0.0.0/8</c>.
     /// </summary>
     public List<string> TrustedProxies { get; set; } = [];
+
+    public IReadOnlyList<string> Problems() => TrustedProxies.Where(e => !IpAllowList.TryParse(e, out _))
+        .Select(e => $"{Section}:{nameof(TrustedProxies)}: '{e}' is not an IP address or a network (CIDR, e.g. 10.0.0.0/8); host names are not accepted.")
+        .ToList();
 }
 
 /// <summary>
@@ -30,8 +34,7 @@ public static class ReverseProxy
 {
     public static IServiceCollection AddReverseProxy(this IServiceCollection services)
     {
-        services.AddOptions<ReverseProxyOptions>().BindConfiguration(ReverseProxyOptions.Section).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<ReverseProxyOptions>, Validator>();
+        services.AddSettings<ReverseProxyOptions>(ReverseProxyOptions.Section);
         services.AddOptions<ForwardedHeadersOptions>().Configure<IOptions<ReverseProxyOptions>>((forwarded, proxy) =>
         {
             forwarded.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto | ForwardedHeaders.XForwardedHost;
@@ -61,16 +64,6 @@ public static class ReverseProxy
             app.UseForwardedHeaders();
         }
         return app;
-    }
-
-    private sealed class Validator : IValidateOptions<ReverseProxyOptions>
-    {
-        public ValidateOptionsResult Validate(string? name, ReverseProxyOptions options)
-        {
-            var wrong = options.TrustedProxies.Where(e => !IpAllowList.TryParse(e, out _)).ToList();
-            return wrong.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(wrong.Select(e =>
-                $"{ReverseProxyOptions.Section}:TrustedProxies: '{e}' is not an IP address or a network (CIDR, e.g. 10.0.0.0/8); host names are not accepted."));
-        }
     }
 
     /// <summary>Kestrel on a dual-stack socket sees an IPv4 proxy as ::ffff:a.b.c.d: trust that form too.</summary>

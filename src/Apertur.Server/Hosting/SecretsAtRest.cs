@@ -1,4 +1,5 @@
 using Apertur.Server.Data;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.Extensions.Options;
 
@@ -25,11 +26,16 @@ public sealed class SecretsOptions
 public static partial class SecretsAtRest
 {
     /// <summary>
-    /// Loads the master key and makes Data Protection encrypt every key it stores with it; webhook secrets are protected
-    /// with that key ring (<see cref="WebhookSecretsAtRest"/>).
+    /// Data Protection with its key ring in the database (<see cref="DbXmlRepository"/>), shared by every replica; loads the
+    /// master key and makes Data Protection encrypt every key it stores with it, so a database copy alone reveals no
+    /// secret; webhook secrets are protected with that key ring (<see cref="WebhookSecretsAtRest"/>).
     /// </summary>
     public static IServiceCollection AddSecretsAtRest(this IServiceCollection services)
     {
+        services.AddDataProtection().SetApplicationName("Apertur");
+        services.AddSingleton<DbXmlRepository>();
+        services.AddOptions<KeyManagementOptions>()
+            .Configure<DbXmlRepository>((o, repository) => o.XmlRepository = repository);
         services.AddOptions<SecretsOptions>().BindConfiguration(SecretsOptions.Section);
         services.AddSingleton(sp => MasterKey.Load(
             sp.GetRequiredService<IOptions<SecretsOptions>>().Value,

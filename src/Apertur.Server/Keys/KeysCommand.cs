@@ -16,6 +16,20 @@ public static class KeysCommand
 
     public static bool Matches(string[] args) => args.Length > 0 && args[0] == "keys";
 
+    /// <summary>
+    /// For <c>keys create</c>: every log line (a master key generated on a first use) goes to standard error, so standard
+    /// output carries only the key. Nothing changes when the server is started to serve.
+    /// </summary>
+    public static WebApplicationBuilder AddKeysCommand(this WebApplicationBuilder builder, string[] args)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        if (Matches(args))
+        {
+            builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+        }
+        return builder;
+    }
+
     public static async Task<int> RunAsync(string[] args, IServiceProvider services)
     {
         if (args.Length < 2 || args[1] != "create")

@@ -1,14 +1,13 @@
-using Apertur.Server.Data;
-using Apertur.Server.Events;
 using Apertur.Server.Hosting;
 using Apertur.Server.Keys;
-using Apertur.Server.Sessions;
-using Apertur.Server.Storage;
-using Microsoft.EntityFrameworkCore;
+using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Apertur.Server.Polling;
 
-/// <summary>Pull delivery (docs/api.md "Long polling"): list queued images, download one, acknowledge it.</summary>
+/// <summary>
+/// Pull delivery (docs/api.md "Long polling"): list queued images, download one, acknowledge it. Routing and mapping only:
+/// <see cref="PolledImages"/> does the work.
+/// </summary>
 public static class PollingApi
 {
     public static IEndpointRouteBuilder MapPollingApi(this IEndpointRouteBuilder app)
@@ -20,61 +19,22 @@ public static class PollingApi
         return app;
     }
 
-    private static async Task<IResult> PollAsync(string uuid, HttpContext http, AperturDb db, CancellationToken ct)
-    {
-        var session = await SessionState.FindAsync(db, uuid, ct, http.GetCaller().ProjectId);
-        if (!session.LongPolling)
-        {
-            throw ApiException.BadRequest("Long polling is not enabled for this session.", "LONG_POLLING_DISABLED");
-        }
-        var images = await db.Images.AsNoTracking()
-            .Where(i => i.SessionId == session.Id && i.InPollQueue && i.AcknowledgedAt == null)
-            .OrderBy(i => i.ImageIndex)
-            .Select(i => new { i.Id, i.Filename, i.SizeBytes, i.MimeType, i.Source, i.CreatedAt })
-            .ToListAsync(ct);
+    private static async Task<Ok<PollList>> PollAsync(string uuid, HttpContext http, PolledImages images, CancellationToken ct) =>
         // Never 204: every SDK needs the "images" array, empty or not.
-        return TypedResults.Ok(new PollList(images
-            .Select(i => new PollImage(i.Id.ToString(), i.Filename, i.SizeBytes, i.MimeType, i.Source, Iso.Format(i.CreatedAt)))
-            .ToList()));
-    }
+        TypedResults.Ok(new PollList(await images.WaitingAsync(http.GetCaller().ProjectId, uuid, ct)));
 
-    private static async Task<IResult> DownloadAsync(string uuid, string imageId, HttpContext http, AperturDb db, IImageStore store, CancellationToken ct)
+    private static async Task<FileStreamHttpResult> DownloadAsync(string uuid, string imageId, HttpContext http, PolledImages images, CancellationToken ct)
     {
-        var session = await SessionState.FindAsync(db, uuid, ct, http.GetCaller().ProjectId);
-        var id = Ids.ParseOrNotFound(imageId, "Image");
-        var mimeType = await db.Images.AsNoTracking()
-            .Where(i => i.Id == id && i.SessionId == session.Id)
-            .Select(i => i.MimeType)
-            .FirstOrDefaultAsync(ct) ?? throw ImageNotFound();
-        var bytes = await store.OpenReadAsync(id, ct) ?? throw ImageNotFound();
+        var (bytes, mimeType) = await images.OpenAsync(http.GetCaller().ProjectId, uuid, imageId, ct);
         // Raw bytes whatever the Accept header says (Ruby sends application/json); never sniffed into something else.
         http.Response.Headers.XContentTypeOptions = "nosniff";
         return TypedResults.Stream(bytes, mimeType);
     }
 
-    private static async Task<IResult> AckAsync(string uuid, string imageId, HttpContext http, AperturDb db, TimeProvider time,
-        SessionEventHub events, CancellationToken ct)
+    private static async Task<Ok<AckResult>> AckAsync(string uuid, string imageId, HttpContext http, PolledImages images, CancellationToken ct)
     {
-        // The body is never read: none, {}, or an empty application/json body are all the same request.
-        var session = await SessionState.FindAsync(db, uuid, ct, http.GetCaller().ProjectId);
-        var id = Ids.ParseOrNotFound(imageId, "Image");
-        if (!await db.Images.AnyAsync(i => i.Id == id && i.SessionId == session.Id, ct))
-        {
-            throw ImageNotFound();
-        }
-        var now = Iso.Millis(time.GetUtcNow());
-        var acknowledged = await db.Images.Where(i => i.Id == id && i.AcknowledgedAt == null)
-            .ExecuteUpdateAsync(s => s.SetProperty(i => i.AcknowledgedAt, now), ct);
-        // A repeated ack changes nothing and still answers 200 (docs/api.md "Long polling").
-        if (acknowledged > 0)
-        {
-            // No transaction needed: lastChanged also reads acknowledged_at, so this bump only makes it cheaper to see.
-            await db.Sessions.Where(s => s.Id == session.Id && s.LastChangedAt < now)
-                .ExecuteUpdateAsync(s => s.SetProperty(x => x.LastChangedAt, now), ct);
-            events.Publish(session.Id, SessionEventNames.SessionUpdated, new { sessionId = session.Id, imageId = id });
-        }
+        // The body is never read: none, {}, or an empty application/json body are all the same request; a repeated ack is 200 too.
+        await images.AcknowledgeAsync(http.GetCaller().ProjectId, uuid, imageId, ct);
         return TypedResults.Ok(new AckResult("acknowledged"));
     }
-
-    private static ApiException ImageNotFound() => ApiException.NotFound("Image not found.", "IMAGE_NOT_FOUND");
 }

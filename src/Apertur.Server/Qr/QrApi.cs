@@ -1,6 +1,6 @@
-using Apertur.Server.Data;
 using Apertur.Server.Hosting;
 using Apertur.Server.Sessions;
+using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Apertur.Server.Qr;
 
@@ -16,12 +16,13 @@ public static class QrApi
         return app;
     }
 
-    private static async Task<IResult> GetAsync(string uuid, HttpContext http, AperturDb db, PublicUrls urls, CancellationToken ct)
+    private static async Task<Results<ContentHttpResult, FileContentHttpResult>> GetAsync(string uuid, HttpContext http, SessionService sessions,
+        PublicUrls urls, CancellationToken ct)
     {
         var parameters = QrParameters.Parse(http.Request.Query);
-        var session = await SessionState.FindAsync(db, uuid, ct);
+        var session = await sessions.FindAsync(uuid, ct);
         var matrix = QrMatrix.Encode(urls.UploadPage(http.Request, session.Id));
-        IResult image = parameters.Format == QrFormat.Svg
+        Results<ContentHttpResult, FileContentHttpResult> image = parameters.Format == QrFormat.Svg
             ? TypedResults.Text(QrSvg.Render(matrix, parameters), "image/svg+xml", System.Text.Encoding.UTF8)
             : TypedResults.File(QrPng.Render(matrix, parameters), "image/png");
         // Set once drawing succeeded: an error answer must not be cached.

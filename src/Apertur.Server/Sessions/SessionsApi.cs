@@ -1,17 +1,14 @@
-using Apertur.Server.Data;
-using Apertur.Server.Delivery;
-using Apertur.Server.Encryption;
-using Apertur.Server.Events;
-using Apertur.Server.EventWebhooks;
 using Apertur.Server.Hosting;
 using Apertur.Server.Keys;
 using Apertur.Server.Qr;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Options;
+using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Apertur.Server.Sessions;
 
-/// <summary>Upload sessions (docs/api.md "Upload sessions"): create, read, change, password check, list.</summary>
+/// <summary>
+/// Upload sessions (docs/api.md "Upload sessions"): create, read, change, password check, list. Routing and mapping only:
+/// the rules are <see cref="SessionCreator"/>'s and <see cref="SessionService"/>'s.
+/// </summary>
 public static class SessionsApi
 {
     public static IEndpointRouteBuilder MapSessionsApi(this IEndpointRouteBuilder app)
@@ -34,7 +31,7 @@ public static class SessionsApi
         return app;
     }
 
-    private static async Task<IResult> CreateAsync(HttpContext http, SessionCreator creator, PublicUrls urls, CancellationToken ct)
+    private static async Task<Created<SessionCreated>> CreateAsync(HttpContext http, SessionCreator creator, PublicUrls urls, CancellationToken ct)
     {
         var caller = http.GetCaller();
         var body = await JsonBody.ReadAsync(http.Request, ct);
@@ -57,102 +54,35 @@ public static class SessionsApi
         return TypedResults.Created($"/api/v1/upload/{session.Id}/session", created);
     }
 
-    private static async Task<IResult> DetailAsync(string uuid, AperturDb db, TimeProvider time, ServerKeys keys,
-        IOptions<UploadOptions> uploads, CancellationToken ct)
-    {
-        var session = await SessionState.FindAsync(db, uuid, ct);
-        return TypedResults.Ok(await ToDetailAsync(session, time.GetUtcNow(), keys, uploads.Value, ct));
-    }
+    private static async Task<Ok<SessionDetail>> DetailAsync(string uuid, SessionService sessions, CancellationToken ct) =>
+        TypedResults.Ok(await sessions.DetailAsync(uuid, ct));
 
-    private static async Task<IResult> PatchAsync(string uuid, HttpContext http, AperturDb db, TimeProvider time, ServerKeys keys,
-        SessionEventHub events, IOptions<UploadSessionOptions> sessions, IOptions<UploadOptions> uploads, CancellationToken ct)
+    private static async Task<Ok<SessionDetail>> PatchAsync(string uuid, HttpContext http, SessionService sessions, CancellationToken ct)
     {
         var caller = http.GetCaller();
         var body = await JsonBody.ReadAsync(http.Request, ct);
-        var session = await SessionState.FindAsync(db, uuid, ct, caller.ProjectId, track: true);
-        var now = Iso.Millis(time.GetUtcNow());
-        SessionRequests.Patch(session, body, caller, sessions.Value, uploads.Value, now);
-        await db.SaveChangesAsync(ct);
-        events.Publish(session.Id, SessionEventNames.SessionUpdated, new { sessionId = session.Id });
-        return TypedResults.Ok(await ToDetailAsync(session, now, keys, uploads.Value, ct));
+        return TypedResults.Ok(await sessions.PatchAsync(caller, uuid, body, ct));
     }
 
-    private static async Task<IResult> VerifyPasswordAsync(string uuid, HttpContext http, AperturDb db, CancellationToken ct)
+    private static async Task<Ok<PasswordCheck>> VerifyPasswordAsync(string uuid, HttpContext http, SessionService sessions, CancellationToken ct)
     {
-        var session = await SessionState.FindAsync(db, uuid, ct);
+        // An unknown session is a 404 whatever the body.
+        var session = await sessions.FindAsync(uuid, ct);
         var body = await JsonBody.ReadAsync(http.Request, ct);
-        var password = body.Text("password") ?? "";
-        var valid = session.PasswordHash is null || SessionPasswords.Verify(password, session.PasswordHash);
-        return TypedResults.Ok(new PasswordCheck(valid));
+        return TypedResults.Ok(new PasswordCheck(SessionService.PasswordMatches(session, body.Text("password") ?? "")));
     }
 
-    private static async Task<IResult> ListAsync(HttpContext http, AperturDb db, TimeProvider time, int? page, int? pageSize, CancellationToken ct)
+    private static async Task<Ok<Page<SessionRow>>> ListAsync(HttpContext http, SessionService sessions, int? page, int? pageSize, CancellationToken ct)
     {
         var caller = http.GetCaller();
         var (number, size) = Paging.Normalise(page, pageSize);
-        var query = db.Sessions.AsNoTracking().Where(s => s.ProjectId == caller.ProjectId);
-        var total = await query.CountAsync(ct);
-        var sessions = await query.OrderByDescending(s => s.CreatedAt).ThenByDescending(s => s.Id)
-            .Skip((number - 1) * size).Take(size).ToListAsync(ct);
-        var rows = await ToRowsAsync(db, caller.ProjectName, sessions, time.GetUtcNow(), ct);
+        var (rows, total) = await sessions.PageAsync(caller.ProjectId, caller.ProjectName, number, size, ct);
         return TypedResults.Ok(new Page<SessionRow>(rows, total, number, size, Paging.TotalPages(total, size)));
     }
 
-    private static async Task<IResult> RecentAsync(HttpContext http, AperturDb db, TimeProvider time, int? limit, CancellationToken ct)
+    private static async Task<Ok<List<SessionRow>>> RecentAsync(HttpContext http, SessionService sessions, int? limit, CancellationToken ct)
     {
         var caller = http.GetCaller();
-        var take = Paging.Limit(limit);
-        var sessions = await db.Sessions.AsNoTracking().Where(s => s.ProjectId == caller.ProjectId)
-            .OrderByDescending(s => s.CreatedAt).ThenByDescending(s => s.Id).Take(take).ToListAsync(ct);
-        return TypedResults.Ok(await ToRowsAsync(db, caller.ProjectName, sessions, time.GetUtcNow(), ct));
-    }
-
-    internal static async Task<SessionDetail> ToDetailAsync(Session s, DateTimeOffset now, ServerKeys keys, UploadOptions uploads, CancellationToken ct) => new(
-        Id: s.Id.ToString(),
-        Status: SessionState.StatusOf(s, now),
-        ExpiresAt: Iso.Format(s.ExpiresAt),
-        CreatedAt: Iso.Format(s.CreatedAt),
-        Tags: s.Tags,
-        Label: s.Label,
-        ImagesPerSession: s.MaxImages,
-        ImagesCount: s.ImageCount,
-        EffectiveMaxImages: s.MaxImages,
-        EffectiveAllowedMimeTypes: s.AllowedMimeTypes,
-        EffectiveMaxImageDimension: Math.Min(s.MaxImageDimension ?? int.MaxValue, uploads.MaxImageDimension),
-        EffectiveMaxImageSizeBytes: s.MaxImageBytes,
-        PasswordProtected: s.PasswordHash is not null,
-        LongPolling: s.LongPolling,
-        Env: s.Env,
-        ServerPublicKey: await keys.GetPublicKeyPemAsync(ct),
-        E2eEnabled: false,
-        E2ePublicKey: null,
-        E2eDowngraded: false);
-
-    internal static async Task<List<SessionRow>> ToRowsAsync(AperturDb db, string projectName, List<Session> sessions, DateTimeOffset now, CancellationToken ct)
-    {
-        var ids = sessions.Select(s => s.Id).ToList();
-        var destinationCounts = await db.SessionDestinations.Where(d => ids.Contains(d.SessionId))
-            .GroupBy(d => d.SessionId).Select(g => new { g.Key, Count = g.Count() }).ToDictionaryAsync(x => x.Key, x => x.Count, ct);
-        var delivered = await db.Deliveries.Where(d => ids.Contains(d.SessionId) && d.Status == DeliveryStatus.Sent)
-            .GroupBy(d => d.SessionId).Select(g => new { g.Key, Count = g.Select(d => d.ImageId).Distinct().Count() })
-            .ToDictionaryAsync(x => x.Key, x => x.Count, ct);
-        var failed = await db.Deliveries.Where(d => ids.Contains(d.SessionId) && d.Status == DeliveryStatus.Failed)
-            .GroupBy(d => d.SessionId).Select(g => new { g.Key, Count = g.Select(d => d.ImageId).Distinct().Count() })
-            .ToDictionaryAsync(x => x.Key, x => x.Count, ct);
-        return sessions.Select(s => new SessionRow(
-            Id: s.Id.ToString(),
-            CreatedAt: Iso.Format(s.CreatedAt),
-            ExpiresAt: Iso.Format(s.ExpiresAt),
-            Status: SessionState.StatusOf(s, now),
-            ProjectId: s.ProjectId.ToString(),
-            ProjectName: projectName,
-            ImagesCount: s.ImageCount,
-            ImagesDelivered: delivered.GetValueOrDefault(s.Id),
-            ImagesFailed: failed.GetValueOrDefault(s.Id),
-            DestinationsCount: destinationCounts.GetValueOrDefault(s.Id),
-            Tags: s.Tags,
-            LongPollingEnabled: s.LongPolling,
-            Label: s.Label,
-            Env: s.Env)).ToList();
+        return TypedResults.Ok(await sessions.RecentAsync(caller.ProjectId, caller.ProjectName, Paging.Limit(limit), ct));
     }
 }

@@ -1,10 +1,9 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Apertur.Server.Data;
 using Apertur.Server.Hosting;
 using Apertur.Server.Keys;
-using Microsoft.EntityFrameworkCore;
+using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Apertur.Server.Stats;
 
@@ -23,12 +22,12 @@ public static class StatsApi
         return app;
     }
 
-    private static async Task<IResult> GetAsync(HttpContext http, AperturDb db, UsageStats usage, TimeProvider time, CancellationToken ct)
+    private static async Task<Ok<StatsView>> GetAsync(HttpContext http, UsageStats usage, TimeProvider time, CancellationToken ct)
     {
         var caller = http.GetCaller();
         var projectId = caller.ProjectId;
         var live = await usage.TotalsAsync(projectId, ApiKeyTokens.Live, time.GetUtcNow(), ct);
-        var activeKeys = await db.ApiKeys.AsNoTracking().CountAsync(k => k.ProjectId == projectId && k.IsActive, ct);
+        var activeKeys = await usage.ActiveKeysAsync(projectId, ct);
 
         return TypedResults.Ok(new StatsView(
             SessionsThisMonth: live.SessionsThisMonth,

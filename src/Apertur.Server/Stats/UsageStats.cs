@@ -23,6 +23,10 @@ public sealed record DestinationUsage(Guid DestinationId, string? Name, string? 
 /// </summary>
 public sealed class UsageStats(AperturDb db)
 {
+    /// <summary>The project's active keys of both environments: keys are configuration, not usage.</summary>
+    public Task<int> ActiveKeysAsync(Guid projectId, CancellationToken ct) =>
+        db.ApiKeys.AsNoTracking().CountAsync(k => k.ProjectId == projectId && k.IsActive, ct);
+
     public async Task<UsageTotals> TotalsAsync(Guid projectId, string env, DateTimeOffset now, CancellationToken ct)
     {
         var monthStart = new DateTimeOffset(now.Year, now.Month, 1, 0, 0, 0, TimeSpan.Zero);

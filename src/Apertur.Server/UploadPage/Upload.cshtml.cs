@@ -72,7 +72,7 @@ public sealed class UploadModel(AperturDb db, TimeProvider time, IOptions<Upload
             "light" => "light",
             _ => null,
         };
-        UploadPageApi.SecureHeaders(Response);
+        UploadPageHeaders.Apply(Response);
         // Limited per client address before the database is read; the refusal is a page in the visitor's language.
         if (RateLimitFilter.Check(HttpContext, RateLimitPolicies.UploadPage) is { Allowed: false } refused)
         {
@@ -87,7 +87,7 @@ public sealed class UploadModel(AperturDb db, TimeProvider time, IOptions<Upload
             : null;
         if (session is not null && await AllowedDomainsFilter.ForSessionAsync(db, session.Id, ct) is { Length: > 0 } domains)
         {
-            UploadPageApi.SecureHeaders(Response, domains);
+            UploadPageHeaders.Apply(Response, domains);
         }
         var now = time.GetUtcNow();
         State = session is null ? UploadPageState.NotFound

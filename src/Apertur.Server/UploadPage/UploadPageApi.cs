@@ -2,8 +2,6 @@ using System.Text.Encodings.Web;
 using System.Text.Unicode;
 using Microsoft.Extensions.WebEncoders;
 using Apertur.Server.Hosting;
-using Apertur.Server.Keys;
-using Microsoft.Net.Http.Headers;
 
 namespace Apertur.Server.UploadPage;
 
@@ -31,22 +29,5 @@ public static class UploadPageApi
         var assets = app.ServiceProvider.GetRequiredService<UploadPageAssets>();
         app.MapMethods("/favicon.ico", [HttpMethods.Get, HttpMethods.Head], (HttpContext http) => assets.Serve("icon.svg", null, http));
         return app;
-    }
-
-    /// <summary>
-    /// The HTTP headers of every page answer: never cached, scripts only from this server, embeddable in an iframe: by any
-    /// site, or only by this server and the sites of <paramref name="allowedDomains"/> (the session key's, when it has some).
-    /// </summary>
-    internal static void SecureHeaders(HttpResponse response, IReadOnlyCollection<string>? allowedDomains = null)
-    {
-        var headers = response.Headers;
-        headers.CacheControl = "no-store";
-        headers.XContentTypeOptions = "nosniff";
-        headers["Referrer-Policy"] = "no-referrer";
-        // No frame-ancestors unless the session's key lists domains: the page is meant to be embedded (the Odoo widget iframes it).
-        headers.ContentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; "
-            + "connect-src 'self'; form-action 'none'; base-uri 'none'"
-            + (allowedDomains is { Count: > 0 } ? "; frame-ancestors " + DomainAllowList.FrameAncestors(allowedDomains) : "");
-        headers[HeaderNames.Vary] = "Accept-Language";
     }
 }

@@ -141,7 +141,7 @@ public sealed class DashboardFlowTests(Chromium chromium) : IAsyncLifetime
     public async Task Deliveries_FailedThenRetried_IsSentAndShowsEachAttempt()
     {
         await using var site = await DashboardSite.StartAsync(chromium);
-        await using var receiver = await WebhookReceiver.StartAsync();
+        await using var receiver = await TestReceiver.StartAsync();
         // The receiver first says "gone for good" (410: failed at once, no retry), later it accepts.
         var accept = false;
         receiver.Respond = (http, _) =>
@@ -151,7 +151,7 @@ public sealed class DashboardFlowTests(Chromium chromium) : IAsyncLifetime
         };
         var page = await site.SignedInPageAsync();
         await site.OpenAsync(page, "Destinations");
-        await AddDestinationAsync(page, "webhook", "My app", [("Receiver URL", receiver.Url.ToString())]);
+        await AddDestinationAsync(page, "webhook", "My app", [("Receiver URL", receiver.Url().ToString())]);
         var (sessionId, _) = await CreateSessionAsync(site, page, "Claim 77", "My app");
 
         (await site.App.UploadElsewhereAsync(sessionId, "small.jpg")).ShouldBe(201);

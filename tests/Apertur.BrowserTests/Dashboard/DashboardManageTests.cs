@@ -1,5 +1,6 @@
 using Apertur.BrowserTests.Infrastructure;
 using Apertur.IntegrationTests.Infrastructure;
+using Apertur.Tests;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Playwright;
 using Shouldly;
@@ -15,9 +16,9 @@ public sealed class DashboardManageTests(Chromium chromium)
     public async Task EventWebhooks_CreatedTestedThenAFailedEventRetried_ShowsEachDelivery()
     {
         await using var site = await DashboardSite.StartAsync(chromium);
-        await using var receiver = await EventReceiver.StartAsync();
+        await using var receiver = await TestReceiver.StartAsync();
         var accept = false;
-        receiver.Respond = http =>
+        receiver.Respond = (http, _) =>
         {
             http.Response.StatusCode = accept ? StatusCodes.Status200OK : StatusCodes.Status500InternalServerError;
             return http.Response.WriteAsync(accept ? "ok" : "down for maintenance");
@@ -26,7 +27,7 @@ public sealed class DashboardManageTests(Chromium chromium)
         await site.OpenAsync(page, "Event webhooks");
         await Expect(page.Locator(".empty")).ToContainTextAsync("No event webhooks yet");
 
-        await page.GetByLabel("URL").FillAsync(receiver.Url());
+        await page.GetByLabel("URL").FillAsync(receiver.Url().AbsoluteUri);
         await page.GetByLabel("project.upload.completed").CheckAsync();
         await page.GetByRole(AriaRole.Button, new() { Name = "Create event webhook" }).ClickAsync();
 

@@ -63,9 +63,9 @@ public sealed class DashboardPolishTests(Chromium chromium)
     public async Task Overview_OnAPhone_ChartLabelsAreAtLeast11Pixels()
     {
         await using var site = await DashboardSite.StartAsync(chromium);
-        await using var receiver = await WebhookReceiver.StartAsync();
+        await using var receiver = await TestReceiver.StartAsync();
         var app = site.App;
-        var shop = await Seed.DestinationAsync(app, "webhook", "Shop backend with a long name", $$"""{"url":"{{receiver.Url}}"}""");
+        var shop = await Seed.DestinationAsync(app, "webhook", "Shop backend with a long name", $$"""{"url":"{{receiver.Url()}}"}""");
         var session = await app.Client.CreateSessionAsync($$"""{"destination_ids":["{{shop}}"]}""");
         (await app.UploadElsewhereAsync(session.GetProperty("uuid").GetString()!, "small.jpg")).ShouldBe(201);
         await Wait.UntilAsync(() => Task.FromResult(receiver.Requests.Count == 1), TimeSpan.FromSeconds(30), "delivered");

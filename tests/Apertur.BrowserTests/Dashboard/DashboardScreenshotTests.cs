@@ -31,17 +31,17 @@ public sealed class DashboardScreenshotTests(Chromium chromium) : IAsyncLifetime
     public async Task Screenshots_MainPages_AreTakenAtDesktopAndPhoneSize()
     {
         await using var site = await DashboardSite.StartAsync(chromium);
-        await using var shop = await WebhookReceiver.StartAsync();
-        await using var crm = await WebhookReceiver.StartAsync();
+        await using var shop = await TestReceiver.StartAsync();
+        await using var crm = await TestReceiver.StartAsync();
         crm.Respond = (http, _) =>
         {
             http.Response.StatusCode = StatusCodes.Status410Gone;
             return http.Response.WriteAsync("this endpoint was retired");
         };
-        await using var events = await EventReceiver.StartAsync();
+        await using var events = await TestReceiver.StartAsync();
         var app = site.App;
-        var shopId = await Seed.DestinationAsync(app, "webhook", "Shop backend", $$"""{"url":"{{shop.Url}}"}""");
-        var crmId = await Seed.DestinationAsync(app, "webhook", "Legacy CRM", $$"""{"url":"{{crm.Url}}","format":"json_base64"}""");
+        var shopId = await Seed.DestinationAsync(app, "webhook", "Shop backend", $$"""{"url":"{{shop.Url()}}"}""");
+        var crmId = await Seed.DestinationAsync(app, "webhook", "Legacy CRM", $$"""{"url":"{{crm.Url()}}","format":"json_base64"}""");
         var nasId = await Seed.DestinationAsync(app, "webdav", "Office NAS", $$"""
             {"url":"{{LoopbackFiles.WebDavRoot}}","username":"{{LoopbackFiles.User}}","password":"{{LoopbackFiles.Password}}","remote_dir":"{{_folder.Remote}}"}
             """);

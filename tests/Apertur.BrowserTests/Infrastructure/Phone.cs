@@ -1,4 +1,5 @@
 using Apertur.IntegrationTests.Infrastructure;
+using Apertur.Tests;
 using Microsoft.Playwright;
 using Shouldly;
 

@@ -8,9 +8,9 @@ public abstract class ReceiverTests : IAsyncLifetime
 {
     protected HttpClient Http { get; } = Hooks.GuardedClient();
     protected ManualClock Clock { get; } = new();
-    protected Receiver Receiver { get; private set; } = null!;
+    protected TestReceiver Receiver { get; private set; } = null!;
 
-    public async Task InitializeAsync() => Receiver = await Receiver.StartAsync();
+    public async Task InitializeAsync() => Receiver = await TestReceiver.StartAsync();
 
     public async Task DisposeAsync()
     {

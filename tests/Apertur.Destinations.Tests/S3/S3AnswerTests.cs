@@ -2,6 +2,7 @@ using System.Text;
 using Apertur.Destinations.S3;
 using Apertur.Destinations.Storage;
 using Apertur.Destinations.Tests.Infrastructure;
+using Apertur.Tests;
 using Microsoft.AspNetCore.Http;
 
 namespace Apertur.Destinations.Tests.S3;
@@ -19,7 +20,7 @@ public sealed class S3AnswerTests : ReceiverTests, IDisposable
 
     private Uri Endpoint => new($"http://127.0.0.1:{Receiver.Port}");
 
-    private static Func<HttpContext, Task> Error(int status, string code, string message) => context =>
+    private static Func<HttpContext, ReceivedRequest, Task> Error(int status, string code, string message) => (context, _) =>
     {
         context.Response.StatusCode = status;
         context.Response.ContentType = "application/xml";
@@ -28,7 +29,7 @@ public sealed class S3AnswerTests : ReceiverTests, IDisposable
     };
 
     /// <summary>Answers PutObject, DeleteObject and the three multipart calls as S3 does, and records them.</summary>
-    private static Task S3Like(HttpContext context)
+    private static Task S3Like(HttpContext context, ReceivedRequest request)
     {
         var query = context.Request.Query;
         context.Response.Headers["x-amz-request-id"] = "4442587FB7D0A2F9";
@@ -180,7 +181,7 @@ public sealed class S3AnswerTests : ReceiverTests, IDisposable
     [Fact]
     public async Task TestAsync_WriteOnlyKey_SucceedsSayingTheProbeStays()
     {
-        Receiver.Respond = context => context.Request.Method == "DELETE" ? Error(403, "AccessDenied", "Access Denied")(context) : S3Like(context);
+        Receiver.Respond = (context, request) => context.Request.Method == "DELETE" ? Error(403, "AccessDenied", "Access Denied")(context, request) : S3Like(context, request);
 
         var result = await _destination.TestAsync(S3Kit.Target(S3Kit.Config("photos", Endpoint)), Signing, CancellationToken.None);
 
@@ -192,7 +193,7 @@ public sealed class S3AnswerTests : ReceiverTests, IDisposable
     [Fact]
     public async Task DeliverAsync_SlowServer_RetriesLaterTimedOut()
     {
-        Receiver.Respond = async context => await Task.Delay(TimeSpan.FromSeconds(10), context.RequestAborted);
+        Receiver.Respond = async (context, _) => await Task.Delay(TimeSpan.FromSeconds(10), context.RequestAborted);
         using var destination = S3Kit.Destination(timeout: TimeSpan.FromMilliseconds(400));
 
         var result = (await DeliverAsync(destination: destination)).ShouldBeOfType<DeliveryResult.RetryLater>();

@@ -73,8 +73,8 @@ internal static class Verify
         return entry == "v1," + Convert.ToBase64String(HMACSHA256.HashData(key, content));
     }
 
-    public static string[] StandardEntries(CapturedRequest request) => request.Header("webhook-signature").Split(' ');
+    public static string[] StandardEntries(ReceivedRequest request) => request.Header("webhook-signature").Split(' ');
 
-    public static bool StandardSignature(string secret, CapturedRequest request) =>
+    public static bool StandardSignature(string secret, ReceivedRequest request) =>
         StandardEntries(request).Any(e => StandardSignatureEntry(secret, request.Header("webhook-id"), request.Header("webhook-timestamp"), request.Body, e));
 }

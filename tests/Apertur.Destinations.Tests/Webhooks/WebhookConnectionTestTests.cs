@@ -38,7 +38,7 @@ public sealed class WebhookConnectionTestTests : ReceiverTests
     [Fact]
     public async Task TestAsync_Receiver500_FailsSayingWhatItAnswered()
     {
-        Receiver.Respond = context =>
+        Receiver.Respond = (context, _) =>
         {
             context.Response.StatusCode = 500;
             return context.Response.WriteAsync("boom");
@@ -62,7 +62,7 @@ public sealed class WebhookConnectionTestTests : ReceiverTests
     [Fact]
     public async Task TestAsync_SlowReceiver_FailsTimedOut()
     {
-        Receiver.Respond = async context => await Task.Delay(TimeSpan.FromSeconds(10), context.RequestAborted);
+        Receiver.Respond = async (context, _) => await Task.Delay(TimeSpan.FromSeconds(10), context.RequestAborted);
 
         var result = await TestAsync(Receiver.Url(), timeout: TimeSpan.FromMilliseconds(300));
 

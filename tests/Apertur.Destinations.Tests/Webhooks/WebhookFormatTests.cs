@@ -12,7 +12,7 @@ namespace Apertur.Destinations.Tests.Webhooks;
 public sealed class WebhookFormatTests : ReceiverTests
 {
 
-    private async Task<CapturedRequest> DeliverAsync(string? format, byte[] bytes, string filename = "IMG_0001.jpg", string mimeType = "image/jpeg")
+    private async Task<ReceivedRequest> DeliverAsync(string? format, byte[] bytes, string filename = "IMG_0001.jpg", string mimeType = "image/jpeg")
     {
         var result = await Hooks.Destination(Http, Clock).DeliverAsync(
             Hooks.Request(Receiver.Url(), format, Hooks.Image(bytes, filename, mimeType)), CancellationToken.None);

@@ -17,9 +17,9 @@ public sealed class WebhookLargeImageTests : IAsyncLifetime
     private const int ImageSize = 20 * 1024 * 1024;
     private readonly string _directory = Directory.CreateTempSubdirectory("apertur-webhook-").FullName;
     private readonly HttpClient _http = Hooks.GuardedClient();
-    private Receiver _receiver = null!;
+    private TestReceiver _receiver = null!;
 
-    public async Task InitializeAsync() => _receiver = await Receiver.StartAsync();
+    public async Task InitializeAsync() => _receiver = await TestReceiver.StartAsync();
 
     public async Task DisposeAsync()
     {

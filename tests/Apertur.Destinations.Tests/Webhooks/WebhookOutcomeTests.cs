@@ -17,17 +17,10 @@ public sealed class WebhookOutcomeTests : ReceiverTests
         Hooks.Destination(http ?? Http, Clock, timeout)
             .DeliverAsync(Hooks.Request(url ?? Receiver.Url(), "json_base64", Hooks.Image(Hooks.ImageBytes(5000))), ct);
 
-    private static Func<HttpContext, Task> Answer(int status, string body = "", Action<HttpResponse>? headers = null) => context =>
-    {
-        context.Response.StatusCode = status;
-        headers?.Invoke(context.Response);
-        return context.Response.WriteAsync(body);
-    };
-
     [Fact]
     public async Task DeliverAsync_Answer204_IsDeliveredToTheUrl()
     {
-        Receiver.Respond = Answer(204);
+        Receiver.Respond = TestReceiver.Answer(204);
 
         var result = (await DeliverAsync()).ShouldBeOfType<DeliveryResult.Delivered>();
 
@@ -40,7 +33,7 @@ public sealed class WebhookOutcomeTests : ReceiverTests
     public async Task DeliverAsync_LongAnswer_SnippetIsTheFirst1024Characters()
     {
         var body = string.Concat(Enumerable.Range(0, 500).Select(i => i.ToString("D4", CultureInfo.InvariantCulture)));
-        Receiver.Respond = Answer(200, body);
+        Receiver.Respond = TestReceiver.Answer(200, body);
 
         var result = (await DeliverAsync()).ShouldBeOfType<DeliveryResult.Delivered>();
 
@@ -50,7 +43,7 @@ public sealed class WebhookOutcomeTests : ReceiverTests
     [Fact]
     public async Task DeliverAsync_Answer500_RetriesLaterWithTheSnippet()
     {
-        Receiver.Respond = Answer(500, "database is down");
+        Receiver.Respond = TestReceiver.Answer(500, "database is down");
 
         var result = (await DeliverAsync()).ShouldBeOfType<DeliveryResult.RetryLater>();
 
@@ -64,7 +57,7 @@ public sealed class WebhookOutcomeTests : ReceiverTests
     [Fact]
     public async Task DeliverAsync_Answer429WithRetryAfterSeconds_IsThrottledForThatLong()
     {
-        Receiver.Respond = Answer(429, "slow down", r => r.Headers.RetryAfter = "7");
+        Receiver.Respond = TestReceiver.Answer(429, "slow down", r => r.Headers.RetryAfter = "7");
 
         var result = (await DeliverAsync()).ShouldBeOfType<DeliveryResult.RetryLater>();
 
@@ -77,7 +70,7 @@ public sealed class WebhookOutcomeTests : ReceiverTests
     public async Task DeliverAsync_Answer503WithRetryAfterDate_WaitsUntilThatDate()
     {
         var until = Clock.GetUtcNow().AddMinutes(2);
-        Receiver.Respond = Answer(503, "", r => r.Headers.RetryAfter = until.ToString("R", CultureInfo.InvariantCulture));
+        Receiver.Respond = TestReceiver.Answer(503, "", r => r.Headers.RetryAfter = until.ToString("R", CultureInfo.InvariantCulture));
 
         var result = (await DeliverAsync()).ShouldBeOfType<DeliveryResult.RetryLater>();
 
@@ -89,7 +82,7 @@ public sealed class WebhookOutcomeTests : ReceiverTests
     [Fact]
     public async Task DeliverAsync_Answer410_IsRejectedForGood()
     {
-        Receiver.Respond = Answer(410, "unsubscribed");
+        Receiver.Respond = TestReceiver.Answer(410, "unsubscribed");
 
         var result = (await DeliverAsync()).ShouldBeOfType<DeliveryResult.Rejected>();
 
@@ -102,7 +95,7 @@ public sealed class WebhookOutcomeTests : ReceiverTests
     public async Task DeliverAsync_Answer302_RetriesLaterAndDoesNotFollowTheRedirect()
     {
         var target = Receiver.Url("/elsewhere");
-        Receiver.Respond = Answer(302, "", r => r.Headers.Location = target.AbsoluteUri);
+        Receiver.Respond = TestReceiver.Answer(302, "", r => r.Headers.Location = target.AbsoluteUri);
 
         var result = (await DeliverAsync()).ShouldBeOfType<DeliveryResult.RetryLater>();
 
@@ -114,7 +107,7 @@ public sealed class WebhookOutcomeTests : ReceiverTests
     [Fact]
     public async Task DeliverAsync_ReceiverSlowerThanTheTimeout_IsThrottled()
     {
-        Receiver.Respond = async context => await Task.Delay(TimeSpan.FromSeconds(10), context.RequestAborted);
+        Receiver.Respond = async (context, _) => await Task.Delay(TimeSpan.FromSeconds(10), context.RequestAborted);
 
         var result = (await DeliverAsync(timeout: TimeSpan.FromMilliseconds(300))).ShouldBeOfType<DeliveryResult.RetryLater>();
 
@@ -125,7 +118,7 @@ public sealed class WebhookOutcomeTests : ReceiverTests
     [Fact]
     public async Task DeliverAsync_CallerCancels_ThrowsInsteadOfReportingAFailedAttempt()
     {
-        Receiver.Respond = async context => await Task.Delay(TimeSpan.FromSeconds(10), context.RequestAborted);
+        Receiver.Respond = async (context, _) => await Task.Delay(TimeSpan.FromSeconds(10), context.RequestAborted);
         using var shutdown = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
 
         await Should.ThrowAsync<OperationCanceledException>(() => DeliverAsync(ct: shutdown.Token));

@@ -7,7 +7,7 @@ namespace Apertur.Destinations.Tests.Webhooks;
 public sealed class WebhookSignatureTests : ReceiverTests
 {
 
-    private async Task<CapturedRequest> DeliverAsync(string format, ProjectSigning signing)
+    private async Task<ReceivedRequest> DeliverAsync(string format, ProjectSigning signing)
     {
         var request = Hooks.Request(Receiver.Url(), format, Hooks.Image(Hooks.ImageBytes(150_000)), signing);
         (await Hooks.Destination(Http, new ManualClock()).DeliverAsync(request, CancellationToken.None)).ShouldBeOfType<DeliveryResult.Delivered>();

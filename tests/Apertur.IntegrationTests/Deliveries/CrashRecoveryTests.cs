@@ -6,6 +6,7 @@ using Apertur.IntegrationTests.Infrastructure;
 using Apertur.IntegrationTests.Uploads;
 using Apertur.Server.Data;
 using Apertur.Server.Delivery;
+using Apertur.Tests;
 using Microsoft.AspNetCore.Http;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -26,7 +27,7 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output)
     [Theory, ClassData(typeof(Databases))]
     public async Task SigkillMidFlight_Restart_EveryImageDeliveredAndOnlyInFlightOnesTwice(string database)
     {
-        await using var receiver = await WebhookReceiver.StartAsync();
+        await using var receiver = await TestReceiver.StartAsync();
         receiver.Respond = async (context, _) =>
         {
             await Task.Delay(400, context.RequestAborted);
@@ -34,7 +35,7 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output)
         };
         // This in-memory server only prepares the storage (schema, keys, destination, session) and reads it; it runs no worker.
         await using var owner = await TestApp.StartAsync(database, DeliveryKit.Settings(new Dictionary<string, string?> { ["Apertur:Delivery:WorkerEnabled"] = "false" }));
-        var destination = await DeliveryKit.WebhookAsync(owner, receiver.Url);
+        var destination = await DeliveryKit.WebhookAsync(owner, receiver.Url());
         var sessionId = await DeliveryKit.SessionAsync(owner, destination);
 
         var port = FreePort();
@@ -50,7 +51,7 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output)
                 var answer = await client.UploadOkAsync(sessionId, "small.jpg");
                 uploaded.Add(Guid.Parse(answer.GetProperty("id").GetString()!));
             }
-            await receiver.WaitForAsync(12, TimeSpan.FromSeconds(30));
+            await receiver.WaitForAsync(12, timeout: TimeSpan.FromSeconds(30));
             server.Process.Kill();
             killedAt = receiver.Now;
             await server.Process.WaitForExitAsync();

@@ -14,7 +14,7 @@ public sealed class DeliveriesApiTests
     [Theory, ClassData(typeof(Databases))]
     public async Task Retry_FailedDelivery_RequeuedWithAFreshWindowAndDelivered(string database)
     {
-        await using var receiver = await WebhookReceiver.StartAsync();
+        await using var receiver = await TestReceiver.StartAsync();
         var gone = true;
         receiver.Respond = async (context, _) =>
         {
@@ -23,7 +23,7 @@ public sealed class DeliveriesApiTests
         };
         var clock = new ManualClock();
         await using var app = await DeliveryKit.StartAsync(database, clock);
-        var destination = await DeliveryKit.WebhookAsync(app, receiver.Url, name: "Hook");
+        var destination = await DeliveryKit.WebhookAsync(app, receiver.Url(), name: "Hook");
         var sessionId = await DeliveryKit.SessionAsync(app, destination);
         var imageId = await DeliveryKit.UploadAsync(app, sessionId);
         var failed = await DeliveryKit.WaitForStatusAsync(app, imageId, DeliveryStatus.Failed);

@@ -4,6 +4,7 @@ using System.Text.Json;
 using Apertur.IntegrationTests.Infrastructure;
 using Apertur.Server.Delivery;
 using Apertur.Server.Events;
+using Apertur.Tests;
 using Microsoft.Extensions.DependencyInjection;
 using Shouldly;
 
@@ -15,9 +16,9 @@ public sealed class DeliveryWorkerTests
     [Theory, ClassData(typeof(Databases))]
     public async Task Upload_WebhookDestination_DeliveredSignedRecordedAndAnnounced(string database)
     {
-        await using var receiver = await WebhookReceiver.StartAsync();
+        await using var receiver = await TestReceiver.StartAsync();
         await using var app = await DeliveryKit.StartAsync(database);
-        var destination = await DeliveryKit.WebhookAsync(app, receiver.Url, name: "Primary hook");
+        var destination = await DeliveryKit.WebhookAsync(app, receiver.Url(), name: "Primary hook");
         var sessionId = await DeliveryKit.SessionAsync(app, destination);
         using var events = app.Services.GetRequiredService<SessionEventHub>().Subscribe(Guid.Parse(sessionId));
 
@@ -27,7 +28,7 @@ public sealed class DeliveryWorkerTests
         delivery.Attempts.ShouldBe(1);
         delivery.LastError.ShouldBeNull();
         delivery.LastStatusCode.ShouldBe(200);
-        delivery.RemoteRef.ShouldBe(receiver.Url.ToString());
+        delivery.RemoteRef.ShouldBe(receiver.Url().ToString());
         delivery.LeaseToken.ShouldBeNull();
 
         var hook = receiver.Requests.ShouldHaveSingleItem();
@@ -83,9 +84,9 @@ public sealed class DeliveryWorkerTests
     [Theory, ClassData(typeof(Databases))]
     public async Task Upload_EventJson_CarriesSessionTagsMetadataAndAWorkingDownloadUrl(string database)
     {
-        await using var receiver = await WebhookReceiver.StartAsync();
+        await using var receiver = await TestReceiver.StartAsync();
         await using var app = await DeliveryKit.StartAsync(database);
-        var destination = await DeliveryKit.WebhookAsync(app, receiver.Url, format: "event_json");
+        var destination = await DeliveryKit.WebhookAsync(app, receiver.Url(), format: "event_json");
         var sessionId = await DeliveryKit.SessionAsync(app, destination);
 
         var imageId = await DeliveryKit.UploadAsync(app, sessionId);
@@ -108,12 +109,12 @@ public sealed class DeliveryWorkerTests
     [Theory, ClassData(typeof(Databases))]
     public async Task Shutdown_MidDelivery_ReleasesTheLeaseWithoutCountingAnAttempt(string database)
     {
-        await using var receiver = await WebhookReceiver.StartAsync();
+        await using var receiver = await TestReceiver.StartAsync();
         var answer = new TaskCompletionSource();
         receiver.Respond = async (context, _) => await answer.Task.WaitAsync(context.RequestAborted);
         // The owner keeps storage and runs no worker; the second server on the same database delivers.
         await using var app = await TestApp.StartAsync(database, DeliveryKit.Settings(new Dictionary<string, string?> { ["Apertur:Delivery:WorkerEnabled"] = "false" }));
-        var destination = await DeliveryKit.WebhookAsync(app, receiver.Url);
+        var destination = await DeliveryKit.WebhookAsync(app, receiver.Url());
         var sessionId = await DeliveryKit.SessionAsync(app, destination);
         var imageId = await DeliveryKit.UploadAsync(app, sessionId);
         var worker = await app.StartAnotherAsync(new Dictionary<string, string?> { ["Apertur:Delivery:WorkerEnabled"] = "true" });

@@ -48,7 +48,7 @@ public sealed class RetryPolicyTests
     [Theory, ClassData(typeof(Databases))]
     public async Task Receiver500_RetriedOnTheDefaultScheduleUntilTheWindowEnds_ThenFailedAndEmailedOnce(string database)
     {
-        await using var receiver = await WebhookReceiver.StartAsync();
+        await using var receiver = await TestReceiver.StartAsync();
         receiver.Respond = async (context, _) =>
         {
             context.Response.StatusCode = 500;
@@ -56,7 +56,7 @@ public sealed class RetryPolicyTests
         };
         var clock = new ManualClock();
         var address = Maildev.NewAddress();
-        var (app, imageId, sessionId) = await UploadToAsync(database, clock, receiver.Url, Maildev.Settings(address));
+        var (app, imageId, sessionId) = await UploadToAsync(database, clock, receiver.Url(), Maildev.Settings(address));
         await using var _ = app;
         using var events = app.Services.GetRequiredService<SessionEventHub>().Subscribe(Guid.Parse(sessionId));
 
@@ -119,10 +119,10 @@ public sealed class RetryPolicyTests
     [Theory, ClassData(typeof(Databases))]
     public async Task Receiver429WithRetryAfter_NextAttemptHonoursItWithinScheduledToTwiceScheduled(string database)
     {
-        await using var receiver = await WebhookReceiver.StartAsync();
-        receiver.Respond = async (context, n) =>
+        await using var receiver = await TestReceiver.StartAsync();
+        receiver.Respond = async (context, request) =>
         {
-            switch (n)
+            switch (request.Number)
             {
                 case 1:
                     context.Response.StatusCode = 503;
@@ -139,7 +139,7 @@ public sealed class RetryPolicyTests
             await context.Response.WriteAsync("ok");
         };
         var clock = new ManualClock();
-        var (app, imageId, _) = await UploadToAsync(database, clock, receiver.Url);
+        var (app, imageId, _) = await UploadToAsync(database, clock, receiver.Url());
         await using var _ = app;
 
         var (final, waits) = await DriveAsync(app, clock, imageId);
@@ -154,10 +154,10 @@ public sealed class RetryPolicyTests
     [Theory, ClassData(typeof(Databases))]
     public async Task ReceiverTimesOut_RetriedAfterTheThrottleMinimum(string database)
     {
-        await using var receiver = await WebhookReceiver.StartAsync();
-        receiver.Respond = async (context, n) =>
+        await using var receiver = await TestReceiver.StartAsync();
+        receiver.Respond = async (context, request) =>
         {
-            if (n == 1)
+            if (request.Number == 1)
             {
                 try
                 {
@@ -171,7 +171,7 @@ public sealed class RetryPolicyTests
             await context.Response.WriteAsync("ok");
         };
         var clock = new ManualClock();
-        var (app, imageId, _) = await UploadToAsync(database, clock, receiver.Url,
+        var (app, imageId, _) = await UploadToAsync(database, clock, receiver.Url(),
             new Dictionary<string, string?> { ["Apertur:Delivery:AttemptTimeout"] = "00:00:00.300" });
         await using var _ = app;
 
@@ -245,14 +245,14 @@ public sealed class RetryPolicyTests
     [Theory, ClassData(typeof(Databases))]
     public async Task Receiver410_FailedAfterOneAttempt_NeverAskedAgain(string database)
     {
-        await using var receiver = await WebhookReceiver.StartAsync();
+        await using var receiver = await TestReceiver.StartAsync();
         receiver.Respond = (context, _) =>
         {
             context.Response.StatusCode = 410;
             return Task.CompletedTask;
         };
         var clock = new ManualClock();
-        var (app, imageId, _) = await UploadToAsync(database, clock, receiver.Url);
+        var (app, imageId, _) = await UploadToAsync(database, clock, receiver.Url());
         await using var _ = app;
 
         var final = await DeliveryKit.WaitForStatusAsync(app, imageId, DeliveryStatus.Failed);
@@ -293,10 +293,10 @@ public sealed class RetryPolicyTests
     [Theory, ClassData(typeof(Databases))]
     public async Task DestinationDeletedOrDisabledAfterUpload_FailedWithThatReason(string database)
     {
-        await using var receiver = await WebhookReceiver.StartAsync();
+        await using var receiver = await TestReceiver.StartAsync();
         await using var app = await TestApp.StartAsync(database, DeliveryKit.Settings(new Dictionary<string, string?> { ["Apertur:Delivery:WorkerEnabled"] = "false" }));
-        var deleted = await DeliveryKit.WebhookAsync(app, receiver.Url, name: "Gone");
-        var disabled = await DeliveryKit.WebhookAsync(app, receiver.Url, name: "Off");
+        var deleted = await DeliveryKit.WebhookAsync(app, receiver.Url(), name: "Gone");
+        var disabled = await DeliveryKit.WebhookAsync(app, receiver.Url(), name: "Off");
         var sessionId = await DeliveryKit.SessionAsync(app, deleted, disabled);
         await DeliveryKit.UploadAsync(app, sessionId);
         await using (var scope = app.Services.CreateAsyncScope())

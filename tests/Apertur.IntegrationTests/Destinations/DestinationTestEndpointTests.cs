@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Apertur.IntegrationTests.Infrastructure;
+using Apertur.Tests;
 using Shouldly;
 
 namespace Apertur.IntegrationTests.Destinations;
@@ -26,9 +27,9 @@ public sealed class DestinationTestEndpointTests
     [Theory, ClassData(typeof(Databases))]
     public async Task Webhook_ReachableReceiver_SucceedsWithStatusAndTheProjectsSignature(string db)
     {
-        await using var receiver = await WebhookReceiver.StartAsync();
+        await using var receiver = await TestReceiver.StartAsync();
         await using var app = await TestApp.StartAsync(db);
-        var destination = await app.Client.CreateDestinationAsync($$$"""{"type":"webhook","name":"Receiver","config":{"url":"{{{receiver.Url}}}"}}""");
+        var destination = await app.Client.CreateDestinationAsync($$$"""{"type":"webhook","name":"Receiver","config":{"url":"{{{receiver.Url()}}}"}}""");
 
         var result = await TestAsync(app, destination.GetProperty("id").GetString()!);
 
@@ -47,9 +48,9 @@ public sealed class DestinationTestEndpointTests
     [Theory, ClassData(typeof(Databases))]
     public async Task Webhook_AfterRotation_SignsWithTheNewSecretAndListsThePreviousOne(string db)
     {
-        await using var receiver = await WebhookReceiver.StartAsync();
+        await using var receiver = await TestReceiver.StartAsync();
         await using var app = await TestApp.StartAsync(db);
-        var destination = await app.Client.CreateDestinationAsync($$$"""{"type":"webhook","name":"Receiver","config":{"url":"{{{receiver.Url}}}"}}""");
+        var destination = await app.Client.CreateDestinationAsync($$$"""{"type":"webhook","name":"Receiver","config":{"url":"{{{receiver.Url()}}}"}}""");
         var rotated = await (await app.Client.PostAsync("/api/v1/project/webhook-secret/rotate", null)).ReadJsonAsync();
 
         (await TestAsync(app, destination.GetProperty("id").GetString()!)).GetProperty("success").GetBoolean().ShouldBeTrue();
@@ -63,14 +64,14 @@ public sealed class DestinationTestEndpointTests
     [Theory, ClassData(typeof(Databases))]
     public async Task Webhook_ReceiverAnswers500_FailsWithThatStatus(string db)
     {
-        await using var receiver = await WebhookReceiver.StartAsync();
+        await using var receiver = await TestReceiver.StartAsync();
         receiver.Respond = (context, _) =>
         {
             context.Response.StatusCode = 500;
             return Task.CompletedTask;
         };
         await using var app = await TestApp.StartAsync(db);
-        var destination = await app.Client.CreateDestinationAsync($$$"""{"type":"webhook","name":"Receiver","config":{"url":"{{{receiver.Url}}}"}}""");
+        var destination = await app.Client.CreateDestinationAsync($$$"""{"type":"webhook","name":"Receiver","config":{"url":"{{{receiver.Url()}}}"}}""");
 
         var result = await TestAsync(app, destination.GetProperty("id").GetString()!);
 

@@ -15,9 +15,9 @@ namespace Apertur.IntegrationTests.EventWebhooks;
 /// <summary>Events on the wire to a real receiver on loopback: bodies byte for byte, signatures as the SDK verifiers check them.</summary>
 public sealed class EventDeliveryTests : IAsyncLifetime
 {
-    private EventReceiver _receiver = null!;
+    private TestReceiver _receiver = null!;
 
-    public async Task InitializeAsync() => _receiver = await EventReceiver.StartAsync();
+    public async Task InitializeAsync() => _receiver = await TestReceiver.StartAsync();
 
     public async Task DisposeAsync() => await _receiver.DisposeAsync();
 
@@ -143,7 +143,7 @@ public sealed class EventDeliveryTests : IAsyncLifetime
         var deliveries = await EventHooks.DeliveriesAsync(app);
         deliveries.Select(d => d.WebhookId.ToString()).Order().ShouldBe(new[] { "/exact", "/star", "/sessions", "/middle" }.Select(p => ids[p]).Order());
         deliveries.Select(d => d.EventLogId).Distinct().Count().ShouldBe(1);
-        await Eventually.TrueAsync(async () => (await EventHooks.DeliveriesAsync(app)).All(d => d.Status == "sent"), "all sent");
+        await Wait.UntilAsync(async () => (await EventHooks.DeliveriesAsync(app)).All(d => d.Status == "sent"), what: "all sent");
         _receiver.Requests.Count.ShouldBe(4);
         _receiver.Requests.Select(r => Encoding.UTF8.GetString(r.Body)).Distinct().Count().ShouldBe(1);
     }
@@ -204,7 +204,7 @@ public sealed class EventDeliveryTests : IAsyncLifetime
         await using var app = await EventHooks.StartAsync(db);
         var path = EventHooks.WebhooksPath(await EventHooks.ProjectIdAsync(app));
         var webhook = (await EventHooks.CreateWebhookAsync(app, $$"""{"url":"{{_receiver.Url()}}","topics":["*"],"signatureMethod":"svix"}""")).Id();
-        _receiver.Respond = async context =>
+        _receiver.Respond = async (context, _) =>
         {
             context.Response.StatusCode = 500;
             await context.Response.WriteAsync("boom");

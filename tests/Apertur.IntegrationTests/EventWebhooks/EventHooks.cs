@@ -79,7 +79,7 @@ public static class EventHooks
     public static async Task<WebhookDelivery> WaitForDeliveryAsync(TestApp app, Guid id, Func<WebhookDelivery, bool> condition, string what)
     {
         WebhookDelivery? row = null;
-        await Eventually.TrueAsync(async () => condition(row = await DeliveryAsync(app, id)), what);
+        await Wait.UntilAsync(async () => condition(row = await DeliveryAsync(app, id)), what: what);
         return row!;
     }
 

@@ -10,25 +10,23 @@ namespace Apertur.IntegrationTests.EventWebhooks;
 /// <summary>Per-webhook retries, failure, auto-disable and manual retry, driven by a manual clock.</summary>
 public sealed class EventRetryTests : IAsyncLifetime
 {
-    private EventReceiver _receiver = null!;
+    private TestReceiver _receiver = null!;
 
-    public async Task InitializeAsync() => _receiver = await EventReceiver.StartAsync();
+    public async Task InitializeAsync() => _receiver = await TestReceiver.StartAsync();
 
     public async Task DisposeAsync() => await _receiver.DisposeAsync();
 
-    private void Answer(int status, string body = "", string? retryAfter = null) => _receiver.Respond = async context =>
+    private void Answer(int status, string body = "", string? retryAfter = null) => _receiver.Respond = TestReceiver.Answer(status, body, response =>
     {
-        context.Response.StatusCode = status;
         if (retryAfter is not null)
         {
-            context.Response.Headers.RetryAfter = retryAfter;
+            response.Headers.RetryAfter = retryAfter;
         }
         if (status is >= 300 and < 400)
         {
-            context.Response.Headers.Location = "/elsewhere";
+            response.Headers.Location = "/elsewhere";
         }
-        await context.Response.WriteAsync(body);
-    };
+    });
 
     /// <summary>Gives the worker a few polls to act on something it should not act on.</summary>
     private static Task QuietAsync() => Task.Delay(TimeSpan.FromMilliseconds(400), TimeProvider.System);
@@ -154,12 +152,12 @@ public sealed class EventRetryTests : IAsyncLifetime
         Answer(500);
 
         await app.Client.CreateSessionAsync();
-        await Eventually.TrueAsync(async () => (await EventHooks.WebhookAsync(app, webhook)).ConsecutiveFailures == 1, "one failure");
+        await Wait.UntilAsync(async () => (await EventHooks.WebhookAsync(app, webhook)).ConsecutiveFailures == 1, what: "one failure");
         (await EventHooks.WebhookAsync(app, webhook)).IsActive.ShouldBeTrue();
 
         clock.Advance(TimeSpan.FromMinutes(1));
         await app.Client.CreateSessionAsync();
-        await Eventually.TrueAsync(async () => !(await EventHooks.WebhookAsync(app, webhook)).IsActive, "disabled");
+        await Wait.UntilAsync(async () => !(await EventHooks.WebhookAsync(app, webhook)).IsActive, what: "disabled");
 
         var path = $"{EventHooks.WebhooksPath(await EventHooks.ProjectIdAsync(app))}/{webhook}";
         using (var read = await app.Client.GetAsync(path))

@@ -8,13 +8,13 @@ namespace Apertur.IntegrationTests.EventWebhooks;
 /// <summary><c>project.session.expired</c>: fired once by the sweep after the clock passes a session's expiry.</summary>
 public sealed class SessionExpiredEventTests : IAsyncLifetime
 {
-    private EventReceiver _receiver = null!;
+    private TestReceiver _receiver = null!;
 
-    public async Task InitializeAsync() => _receiver = await EventReceiver.StartAsync();
+    public async Task InitializeAsync() => _receiver = await TestReceiver.StartAsync();
 
     public async Task DisposeAsync() => await _receiver.DisposeAsync();
 
-    private static JsonElement Json(EventRequest request)
+    private static JsonElement Json(ReceivedRequest request)
     {
         using var doc = JsonDocument.Parse(request.Body);
         return doc.RootElement.Clone();

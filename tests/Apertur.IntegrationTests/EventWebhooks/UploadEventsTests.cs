@@ -11,19 +11,19 @@ namespace Apertur.IntegrationTests.EventWebhooks;
 /// <summary>project.upload.started / .completed / .failed around real uploads through the public endpoint.</summary>
 public sealed class UploadEventsTests : IAsyncLifetime
 {
-    private EventReceiver _receiver = null!;
+    private TestReceiver _receiver = null!;
 
-    public async Task InitializeAsync() => _receiver = await EventReceiver.StartAsync();
+    public async Task InitializeAsync() => _receiver = await TestReceiver.StartAsync();
 
     public async Task DisposeAsync() => await _receiver.DisposeAsync();
 
-    private static JsonElement Json(EventRequest request)
+    private static JsonElement Json(ReceivedRequest request)
     {
         using var doc = JsonDocument.Parse(request.Body);
         return doc.RootElement.Clone();
     }
 
-    private static string Topic(EventRequest request) => Json(request).GetProperty("topic").GetString()!;
+    private static string Topic(ReceivedRequest request) => Json(request).GetProperty("topic").GetString()!;
 
     [Theory, ClassData(typeof(Databases))]
     public async Task Upload_FiresStartedThenCompleted_WithTheImage_AndAliasesHearCompleted(string db)
@@ -59,7 +59,7 @@ public sealed class UploadEventsTests : IAsyncLifetime
         var odoo = (await _receiver.WaitForAsync(1, "/odoo")).Single();
         odoo.Body.ShouldBe(all.Single(r => Topic(r) == "project.upload.completed").Body);
         (await _receiver.WaitForAsync(1, "/done")).Single().Body.ShouldBe(odoo.Body);
-        await Eventually.TrueAsync(async () => (await EventHooks.DeliveriesAsync(app)).All(d => d.Status == "sent"), "all sent");
+        await Wait.UntilAsync(async () => (await EventHooks.DeliveriesAsync(app)).All(d => d.Status == "sent"), what: "all sent");
         _receiver.At("/odoo").Length.ShouldBe(1);
         _receiver.At("/done").Length.ShouldBe(1);
     }

@@ -34,6 +34,24 @@ public sealed partial class DeploymentTests
         Directory.EnumerateFileSystemEntries(server.DataDirectory).ShouldBeEmpty();
     }
 
+    [Theory]
+    [InlineData("Apertur__ReverseProxy__TrustedProxies__0", "nginx.local", "Apertur:ReverseProxy:TrustedProxies: 'nginx.local'")]
+    [InlineData("Apertur__Polling__DeliveryStatusHold", "soon", "'soon' at 'Apertur:Polling:DeliveryStatusHold'")]
+    [InlineData("Apertur__Database__Provider", "Oracle", "'Oracle' at 'Apertur:Database:Provider'")]
+    public async Task ABadSetting_StopsTheStartInOneLine_BeforeAnythingIsWritten(string name, string value, string named)
+    {
+        await using var server = ServerProcess.Start(["--urls", "http://127.0.0.1:0"], new Dictionary<string, string> { [name] = value });
+
+        (await server.WaitForExitAsync(TimeSpan.FromSeconds(60))).ShouldBe(1, server.Output);
+
+        var lines = server.Lines.Where(l => l.Trim().Length > 0).ToList();
+        lines.Count.ShouldBe(1, server.Output);
+        lines[0].ShouldStartWith("Apertur could not start:");
+        lines[0].ShouldContain(named);
+        // No first start happened: no database, no master key, no keys printed.
+        Directory.EnumerateFileSystemEntries(server.DataDirectory).ShouldBeEmpty();
+    }
+
     [Fact]
     public async Task Lan_PrintsThisMachinesNetworkAddress_AndTheQrCodeDecodesToALinkThere()
     {

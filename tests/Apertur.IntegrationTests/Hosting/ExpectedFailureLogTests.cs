@@ -4,6 +4,7 @@ using Apertur.IntegrationTests.Deliveries;
 using Apertur.IntegrationTests.Infrastructure;
 using Apertur.Server.Data;
 using Apertur.Server.Delivery;
+using Apertur.Tests;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Shouldly;
@@ -36,7 +37,7 @@ public sealed class ExpectedFailureLogTests
     [Fact]
     public async Task Delivery_ReceiverRefusesThenAnswers500_OneLogLinePerAttemptWithoutStackTrace()
     {
-        await using var receiver = await WebhookReceiver.StartAsync();
+        await using var receiver = await TestReceiver.StartAsync();
         receiver.Respond = (context, _) =>
         {
             context.Response.StatusCode = 500;
@@ -44,7 +45,7 @@ public sealed class ExpectedFailureLogTests
         };
         await using var app = await DeliveryKit.StartAsync(Databases.Sqlite);
         var refused = await DeliveryKit.WebhookAsync(app, new Uri($"http://127.0.0.1:{ClosedPort()}/hook"), name: "Closed");
-        var failing = await DeliveryKit.WebhookAsync(app, receiver.Url, name: "Failing");
+        var failing = await DeliveryKit.WebhookAsync(app, receiver.Url(), name: "Failing");
         var sessionId = await DeliveryKit.SessionAsync(app, refused, failing);
 
         var image = await DeliveryKit.UploadAsync(app, sessionId);

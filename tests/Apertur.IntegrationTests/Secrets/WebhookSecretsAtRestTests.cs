@@ -6,6 +6,7 @@ using Apertur.Destinations.Webhooks;
 using Apertur.IntegrationTests.EventWebhooks;
 using Apertur.IntegrationTests.Infrastructure;
 using Apertur.Server.Data;
+using Apertur.Tests;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Shouldly;
@@ -84,7 +85,7 @@ public sealed class WebhookSecretsAtRestTests
     private static string SdkSignature(string secret, byte[] body) =>
         "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), body));
 
-    private static string StandardSignature(string secret, ReceivedHook hook) =>
+    private static string StandardSignature(string secret, ReceivedRequest hook) =>
         Signatures.StandardWebhooks(Signatures.StandardWebhooksKey(secret), hook.Header("webhook-id"), long.Parse(hook.Header("webhook-timestamp"),
             System.Globalization.CultureInfo.InvariantCulture), hook.Body);
 
@@ -127,10 +128,10 @@ public sealed class WebhookSecretsAtRestTests
     [Theory, ClassData(typeof(Databases))]
     public async Task Upgrade_PlaintextRowsOfTheEarlierVersion_EncryptedAtStartAndStillSignWithTheSameSecrets(string db)
     {
-        await using var eventReceiver = await EventReceiver.StartAsync();
-        await using var hookReceiver = await WebhookReceiver.StartAsync();
+        await using var eventReceiver = await TestReceiver.StartAsync();
+        await using var hookReceiver = await TestReceiver.StartAsync();
         await using var old = await EventHooks.StartAsync(db);
-        var destination = (await old.Client.CreateDestinationAsync($$$"""{"type":"webhook","name":"Receiver","config":{"url":"{{{hookReceiver.Url}}}"}}"""))
+        var destination = (await old.Client.CreateDestinationAsync($$$"""{"type":"webhook","name":"Receiver","config":{"url":"{{{hookReceiver.Url()}}}"}}"""))
             .GetProperty("id").GetString()!;
         var webhook = (await EventHooks.CreateWebhookAsync(old, $$"""{"url":"{{eventReceiver.Url()}}","topics":["*"]}""")).Id();
         (await old.Client.PostAsync("/api/v1/project/webhook-secret/rotate", null)).EnsureSuccessStatusCode();

@@ -7,6 +7,7 @@ using Apertur.IntegrationTests.EventWebhooks;
 using Apertur.IntegrationTests.Infrastructure;
 using Apertur.Server.Data;
 using Apertur.Server.Storage;
+using Apertur.Tests;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
@@ -31,15 +32,15 @@ public sealed class DatabaseOutageTests(ITestOutputHelper output)
     public async Task PostgresStoppedAndRestarted_UnderAStreamOfUploads_EveryRequestAnswered201Or503AndNoAcceptedImageLost()
     {
         await using var cluster = await PrivatePostgres.StartAsync();
-        await using var receiver = await WebhookReceiver.StartAsync();
-        await using var events = await EventReceiver.StartAsync();
+        await using var receiver = await TestReceiver.StartAsync();
+        await using var events = await TestReceiver.StartAsync();
         var settings = DeliveryKit.Settings(new Dictionary<string, string?>
         {
             ["Apertur:Sessions:MaxImagesCap"] = "100000",
             ["Apertur:EventWebhooks:PollInterval"] = "00:00:00.050",
         });
         await using var app = await TestApp.StartAsync(Databases.Postgres, settings, postgresAdmin: cluster.AdminConnectionString);
-        var destination = await DeliveryKit.WebhookAsync(app, receiver.Url);
+        var destination = await DeliveryKit.WebhookAsync(app, receiver.Url());
         await EventHooks.CreateWebhookAsync(app, $$"""{"url":"{{events.Url()}}","topics":["project.upload.completed"]}""");
         var sessionId = (await app.Client.CreateSessionAsync($$"""{"destination_ids":["{{destination}}"],"max_images":100000}""")).SessionId();
 

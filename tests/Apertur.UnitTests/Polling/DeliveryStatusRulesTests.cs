@@ -43,7 +43,7 @@ public sealed class DeliveryStatusRulesTests
     [InlineData(" 2026-11-02T12:00:00Z ")]
     public void TryParsePollFrom_EveryFormOfTheSameInstant_ParsesToIt(string text)
     {
-        DeliveryStatusApi.TryParsePollFrom(text, out var value).ShouldBeTrue();
+        DeliveryStatusPoll.TryParsePollFrom(text, out var value).ShouldBeTrue();
         value.ShouldBe(Created);
         value.Offset.ShouldBe(TimeSpan.Zero);
     }
@@ -54,11 +54,11 @@ public sealed class DeliveryStatusRulesTests
     [InlineData("12345")]
     [InlineData("2026-11-02T12:00:00Z trailing")]
     public void TryParsePollFrom_NotAnInstant_Fails(string text) =>
-        DeliveryStatusApi.TryParsePollFrom(text, out _).ShouldBeFalse();
+        DeliveryStatusPoll.TryParsePollFrom(text, out _).ShouldBeFalse();
 
     [Fact]
     public void HoldFor_ActiveSessionExpiringSoon_StopsJustAfterTheExpiry() =>
-        DeliveryStatusApi.HoldFor(TimeSpan.FromSeconds(25), Created.AddSeconds(10), "active", Created)
+        DeliveryStatusPoll.HoldFor(TimeSpan.FromSeconds(25), Created.AddSeconds(10), "active", Created)
             .ShouldBe(TimeSpan.FromSeconds(10) + TimeSpan.FromMilliseconds(1));
 
     [Theory]
@@ -66,5 +66,5 @@ public sealed class DeliveryStatusRulesTests
     [InlineData("completed", 10)]
     [InlineData("expired", -10)]
     public void HoldFor_OtherwiseIsTheConfiguredLimit(string status, int expiresInSeconds) =>
-        DeliveryStatusApi.HoldFor(TimeSpan.FromSeconds(25), Created.AddSeconds(expiresInSeconds), status, Created).ShouldBe(TimeSpan.FromSeconds(25));
+        DeliveryStatusPoll.HoldFor(TimeSpan.FromSeconds(25), Created.AddSeconds(expiresInSeconds), status, Created).ShouldBe(TimeSpan.FromSeconds(25));
 }

@@ -1,16 +1,10 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Apertur.Tests.CloudDrives;
 
@@ -68,20 +62,11 @@ public abstract class FakeCloud : IAsyncDisposable
 
     protected async Task StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(kestrel =>
+        (_app, BaseUrl) = await LoopbackKestrel.StartAsync(app =>
         {
-            kestrel.Listen(IPAddress.Loopback, 0);
-            kestrel.Limits.MaxRequestBodySize = MaxBody;
-        });
-        var app = builder.Build();
-        app.Use(RecordAsync);
-        Map(app);
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
-        BaseUrl = new Uri(address.TrimEnd('/') + "/");
-        _app = app;
+            app.Use(RecordAsync);
+            Map(app);
+        }, MaxBody);
     }
 
     private async Task RecordAsync(HttpContext context, RequestDelegate next)

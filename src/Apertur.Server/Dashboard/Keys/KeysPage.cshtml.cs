@@ -13,9 +13,9 @@ public sealed record KeyFields(string Label, int? MaxImages, int? MaxImageDimens
 
 /// <summary>
 /// API keys (owners change them): create (the plain key shown once, never stored), label, limits, default destinations, long
-/// polling, disable, delete. Limits are read by the API's own rules (<see cref="KeysApi.ReadChanges"/>) from the form.
+/// polling, disable, delete. Limits are read by the API's own rules (<see cref="KeyChanges.Read"/>) from the form.
 /// </summary>
-public sealed class KeysPageModel(AperturDb db, KeyIssuer issuer) : ProjectPageModel
+public sealed class KeysPageModel(AperturDb db, KeyService keys) : ProjectPageModel
 {
     public sealed record CreatedKey(string Plain, string Label, string Env);
 
@@ -35,14 +35,10 @@ public sealed class KeysPageModel(AperturDb db, KeyIssuer issuer) : ProjectPageM
         await TryAsync(async () =>
         {
             var environment = env is ApiKeyTokens.Live or ApiKeyTokens.Test ? env : throw ApiException.BadRequest("Choose live or test.");
-            var validLabel = KeysApi.ValidLabel(label);
-            var changes = KeysApi.ReadChanges(FormBody());
+            var validLabel = KeyService.ValidLabel(label);
+            var limits = FormBody();
             var defaults = Request.Form["defaultDestinations"].OfType<string>().ToArray();
-            await using var tx = await db.Database.BeginTransactionAsync(ct);
-            var (key, plain) = await issuer.CreateConfiguredKeyAsync(Project.Id, environment, validLabel, changes.ApplyTo, ct);
-            await KeysApi.SetDefaultDestinationsAsync(db, Project.Id, key, defaults, ct);
-            await db.SaveChangesAsync(ct);
-            await tx.CommitAsync(ct);
+            var (key, plain) = await keys.CreateWithDefaultsAsync(Project.Id, environment, validLabel, limits, defaults, ct);
             // Shown in this answer only: never put in a cookie, a redirect or a log.
             Created = new CreatedKey(plain, key.Label, key.Env);
         });
@@ -59,10 +55,10 @@ public sealed class KeysPageModel(AperturDb db, KeyIssuer issuer) : ProjectPageM
         }
         var ok = await TryAsync(async () =>
         {
-            key.Label = KeysApi.ValidLabel(label);
+            key.Label = KeyService.ValidLabel(label);
             key.IsActive = isActive;
-            KeysApi.ReadChanges(FormBody()).ApplyTo(key);
-            await KeysApi.SetDefaultDestinationsAsync(db, Project.Id, key, Request.Form["defaultDestinations"].OfType<string>(), ct);
+            KeyChanges.Read(FormBody()).ApplyTo(key);
+            await keys.SetDefaultDestinationsAsync(Project.Id, key, Request.Form["defaultDestinations"].OfType<string>(), ct);
         });
         if (!ok)
         {

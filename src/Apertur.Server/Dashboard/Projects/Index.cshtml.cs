@@ -35,7 +35,7 @@ public sealed class IndexModel(AperturDb db, KeyIssuer issuer, TimeProvider time
             return ForbiddenPage();
         }
         Project? project = null;
-        if (!await TryAsync(async () => project = await issuer.CreateProjectAsync(ProjectApi.ValidName(name), ct)))
+        if (!await TryAsync(async () => project = await issuer.CreateProjectAsync(ProjectService.ValidName(name), ct)))
         {
             await LoadAsync(ct);
             return Page();

@@ -37,8 +37,8 @@ public sealed class SettingsModel(AperturDb db, AccountService accounts, Project
     {
         var ok = await TryAsync(() =>
         {
-            var validName = ProjectApi.ValidName(name);
-            var email = ProjectApi.ValidEmail(notificationEmail);
+            var validName = ProjectService.ValidName(name);
+            var email = ProjectService.ValidEmail(notificationEmail);
             Project.RetryWindowMinutes = Within(retryWindowHours, 1, 720, "The retry window must be 1 to 720 hours.") * 60;
             Project.DefaultMaxImages = Within(defaultMaxImages, 1, MaxImagesCap, $"Max images must be 1 to {MaxImagesCap}.");
             Project.DefaultExpiryMinutes = Within(defaultExpiryMinutes, 1, MaxExpiryMinutes, $"The session lifetime must be 1 to {MaxExpiryMinutes} minutes.");

@@ -1,5 +1,6 @@
 using Apertur.Server.Data;
 using Apertur.Server.Storage;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 
 namespace Apertur.Server.Dashboard.Sessions;
@@ -10,7 +11,7 @@ public static class SessionImages
     /// <summary>Types a browser draws in an <c>img</c>; others (HEIC) get a placeholder on the page.</summary>
     public static bool BrowserCanShow(string mimeType) => mimeType is "image/jpeg" or "image/png" or "image/webp" or "image/gif";
 
-    internal static async Task<IResult> ImageAsync(Guid projectId, Guid imageId, HttpContext http, AperturDb db, IImageStore store, CancellationToken ct)
+    internal static async Task<Results<NotFound, FileStreamHttpResult>> ImageAsync(Guid projectId, Guid imageId, HttpContext http, AperturDb db, IImageStore store, CancellationToken ct)
     {
         // An account that must still replace its first password sees nothing but the account page, photos included.
         if (http.SignedInUser() is not { MustChangePassword: false } user || await DashboardAccess.ForProjectAsync(db, user, projectId, ct) is null)

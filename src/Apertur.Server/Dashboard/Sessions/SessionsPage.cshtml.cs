@@ -12,7 +12,7 @@ namespace Apertur.Server.Dashboard.Sessions;
 /// Sessions: the list (status, counts, tags; paged) and a new session made in the browser with the same
 /// <see cref="SessionCreator"/> as POST /api/v1/upload-sessions, acting as the API key the person picks.
 /// </summary>
-public sealed class SessionsPageModel(AperturDb db, SessionCreator creator, TimeProvider time) : ProjectPageModel
+public sealed class SessionsPageModel(AperturDb db, SessionCreator creator, SessionService sessions) : ProjectPageModel
 {
     public IReadOnlyList<SessionRow> Rows { get; private set; } = [];
 
@@ -71,11 +71,7 @@ public sealed class SessionsPageModel(AperturDb db, SessionCreator creator, Time
 
     private async Task LoadAsync(int page, CancellationToken ct)
     {
-        var query = db.Sessions.AsNoTracking().Where(s => s.ProjectId == Project.Id);
-        var total = await query.CountAsync(ct);
-        var sessions = await query.OrderByDescending(s => s.CreatedAt).ThenByDescending(s => s.Id)
-            .Skip((page - 1) * Pager.PageSize).Take(Pager.PageSize).ToListAsync(ct);
-        Rows = await SessionsApi.ToRowsAsync(db, Project.Name, sessions, time.GetUtcNow(), ct);
+        (Rows, var total) = await sessions.PageAsync(Project.Id, Project.Name, page, Pager.PageSize, ct);
         Pager = Pager.For(Request, page, total);
         Keys = await db.ApiKeys.AsNoTracking().Where(k => k.ProjectId == Project.Id && k.IsActive).OrderBy(k => k.CreatedAt).ToListAsync(ct);
         Destinations = (await db.Destinations.AsNoTracking().Where(d => d.ProjectId == Project.Id).OrderBy(d => d.CreatedAt)
