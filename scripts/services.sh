@@ -94,14 +94,20 @@ maildev_status() {
   if [ -f "$state/maildev.pid" ] && kill -0 "$(cat "$state/maildev.pid")" 2>/dev/null; then echo "maildev: running (pid $(cat "$state/maildev.pid"))"; else echo "maildev: not running"; fi
 }
 
-# --- Command-line tools the tests call (no daemon): zbarimg decodes QR codes, rsvg-convert rasterises SVG ---------
+# --- Programs the tests start or call themselves (no daemon here): zbarimg decodes QR codes, rsvg-convert rasterises
+# SVG, nginx is the reverse proxy of the deployment tests (each test runs its own instance; Debian's is never started) --
 tools_start() {
-  apt_install zbar-tools librsvg2-bin
-  log "tools ready (zbarimg, rsvg-convert)"
+  # policy-rc.d keeps the package's own nginx service from starting on install.
+  if ! dpkg -s nginx >/dev/null 2>&1 && [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+    apt_install nginx; rm -f /usr/sbin/policy-rc.d
+  fi
+  apt_install zbar-tools librsvg2-bin nginx
+  log "tools ready (zbarimg, rsvg-convert, nginx)"
 }
 tools_stop() { :; }
 tools_status() {
-  for t in zbarimg rsvg-convert; do command -v "$t" >/dev/null && echo "tools: $t installed" || echo "tools: $t missing"; done
+  for t in zbarimg rsvg-convert /usr/sbin/nginx; do command -v "$t" >/dev/null && echo "tools: $t installed" || echo "tools: $t missing"; done
 }
 
 # --- A node server from scripts/node, in the background, with its pid and log under .services/ ----------------------

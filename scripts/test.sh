@@ -7,6 +7,11 @@ cd "$root"
 
 scripts/services.sh start
 
+# The deployment tests run the server as operators do: the self-contained published build (docs/deploy.md).
+published="$root/artifacts/published"
+dotnet publish src/Apertur.Server -c Release -r linux-x64 --self-contained -o "$published" --nologo -v q
+export APERTUR_PUBLISHED_SERVER="$published/Apertur.Server"
+
 export APERTUR_TEST_POSTGRES="${APERTUR_TEST_POSTGRES:-Host=127.0.0.1;Port=55432;Username=postgres;Database=postgres;Pooling=true}"
 results="$root/TestResults"
 rm -rf "$results"

@@ -6,6 +6,7 @@ using Apertur.Server.Destinations;
 using Apertur.Server.Encryption;
 using Apertur.Server.Events;
 using Apertur.Server.EventWebhooks;
+using Apertur.Server.Home;
 using Apertur.Server.Hosting;
 using Apertur.Server.Keys;
 using Apertur.Server.Polling;
@@ -18,7 +19,20 @@ using Apertur.Server.UploadPage;
 using Apertur.Server.Uploads;
 
 // Table of contents: one Add… per feature (its settings, checked at start-up, and its services), one Map… per API.
-var builder = WebApplication.CreateBuilder(args);
+
+// `--help` prints the commands and the most used settings instead of starting.
+if (CommandLine.WantsHelp(args))
+{
+    Console.WriteLine(CommandLine.Help(CommandLine.Self(Environment.CurrentDirectory, "").TrimEnd()));
+    return 0;
+}
+
+// A bad setting stops the start with one line on standard error, never a stack trace.
+Startup.ReportBadSettingsInOneLine();
+
+var builder = WebApplication.CreateBuilder(CommandLine.BuilderOptions(args));
+// `--lan`: every interface, with this machine's network address in upload links and QR codes (docs/deploy.md).
+CommandLine.ApplyLan(args, builder.Configuration);
 
 // The data directory is the server's alone (0700, files 0600, umask 077 on Unix), before anything is written in it.
 builder.SecureDataDirectory();
@@ -31,6 +45,8 @@ builder.Services.AddAperturData(builder.Configuration);
 builder.Services.AddSecretsAtRest();
 // Outbound: every connection passes the SSRF guard; destination adapters registered by kind.
 builder.Services.AddOutbound(builder.Configuration);
+// Behind a reverse proxy: client address, scheme and host from X-Forwarded-* of trusted proxies only (docs/deploy.md).
+builder.Services.AddReverseProxy();
 
 // API keys: authentication of requests, issuing, and what the API and the dashboard share.
 builder.Services.AddKeys();
@@ -65,6 +81,9 @@ builder.AddKeysCommand(args);
 
 var app = builder.Build();
 
+// Every setting checked before anything is written or printed.
+Startup.ValidateSettings(app.Services);
+
 // `keys create …` prints a key and exits without serving.
 if (KeysCommand.Matches(args))
 {
@@ -78,9 +97,16 @@ if (!await Startup.TryPrepareAsync(app.Services, app.Lifetime.ApplicationStoppin
     return 1;
 }
 
+// Listening on every interface: print the address a phone on this network opens.
+CommandLine.AnnounceNetworkAddress(app);
+
+// Forwarded headers first, from trusted proxies only, so everything after sees the client.
+app.UseReverseProxy();
 // One JSON error shape for exceptions and bare status codes.
 app.UseApiErrors();
 
+// GET /: where the dashboard, health check and docs are.
+app.MapHomePage();
 // GET /healthz.
 app.MapHealth();
 // Upload sessions: create, read, change, password check, list.

@@ -36,6 +36,41 @@ public static partial class Startup
         }
     }
 
+    /// <summary>
+    /// Checks every setting now, before anything is written (a first start would otherwise create the first project and
+    /// print its keys, then stop on a bad value). A bad one throws <see cref="OptionsValidationException"/>, which
+    /// <see cref="ReportBadSettingsInOneLine"/> turns into one line on standard error and exit status 1.
+    /// </summary>
+    public static void ValidateSettings(IServiceProvider services) => services.GetService<IStartupValidator>()?.Validate();
+
+    /// <summary>
+    /// A bad setting ends the process with one line on standard error and exit status 1 instead of a stack trace, whether
+    /// it was found before the container existed (the database, outbound networks: read where they are registered) or by
+    /// <see cref="ValidateSettings"/>. (Under the tests' WebApplicationFactory the exception reaches the test instead.)
+    /// </summary>
+    public static void ReportBadSettingsInOneLine() => AppDomain.CurrentDomain.UnhandledException += (_, e) =>
+    {
+        if (e.ExceptionObject is Exception exception && SettingsProblems(exception) is { Count: > 0 } problems)
+        {
+            Console.Error.WriteLine(SettingsFailure(problems));
+            Environment.Exit(1);
+        }
+    };
+
+    private static string SettingsFailure(IEnumerable<string> problems) =>
+        $"Apertur could not start: {string.Join(" ", problems)} Fix the setting (appsettings.json, an Apertur__… environment variable or --Apertur:…) and start again.";
+
+    private static List<string> SettingsProblems(Exception e) => e switch
+    {
+        OptionsValidationException o => o.Failures.ToList(),
+        AggregateException a when a.InnerExceptions.All(i => SettingsProblems(i).Count > 0) => a.InnerExceptions.SelectMany(SettingsProblems).ToList(),
+        // The configuration binder's own refusal: a value that is not of the setting's type (a word for a number, an unknown choice).
+        InvalidOperationException { InnerException: FormatException or ArgumentException } i
+            when i.Message.StartsWith("Failed to convert configuration value", StringComparison.Ordinal) =>
+            [$"{i.Message} {i.InnerException!.Message}"],
+        _ => [],
+    };
+
     public static async Task PrepareAsync(IServiceProvider services, CancellationToken ct)
     {
         await MigrateAsync(services, ct);
@@ -106,7 +141,8 @@ public static partial class Startup
                  Apertur: first start. Project "{DefaultProjectName}" was created with these
                  API keys. They are shown ONCE and stored only as hashes: copy them now.
                 {string.Join(Environment.NewLine, printed)}
-                 Create more with:  Apertur.Server keys create --project <name> [--test]
+                 Create more with the same settings (data directory, database):
+                   {CommandLine.Self(services.GetRequiredService<IHostEnvironment>().ContentRootPath, "keys create --project <name> [--test]")}
                 ==================================================================
 
                 """.AsMemory(), ct);

@@ -33,7 +33,7 @@ public sealed class StartupFailureTests
     [Fact]
     public async Task Start_NothingListensOnThePort_OneLineOnStandardErrorAndNonZeroExit()
     {
-        var port = ClosedPort();
+        var port = Loopback.FreePort();
 
         var (exit, stdout, stderr) = await StartAsync($"Host=127.0.0.1;Port={port};Username=postgres;Database=apertur");
 
@@ -106,12 +106,5 @@ public sealed class StartupFailureTests
             }
         }
         return (process.ExitCode, await stdout, await stderr);
-    }
-
-    private static int ClosedPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -38,7 +38,7 @@ public sealed class PrivatePostgres : IAsyncDisposable
         var directory = Path.Combine(Path.GetTempPath(), "apertur-tests", "pg-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(directory);
         await RunAsync("chown", "postgres:postgres", directory);
-        var cluster = new PrivatePostgres(directory, FreePort());
+        var cluster = new PrivatePostgres(directory, Loopback.FreePort());
         try
         {
             await RunAsync("runuser", "-u", "postgres", "--", $"{Bin}/initdb", "-D", cluster.DataDirectory, "-U", "postgres", "--auth=trust",
@@ -110,12 +110,5 @@ public sealed class PrivatePostgres : IAsyncDisposable
         {
             throw new InvalidOperationException($"{command} {string.Join(' ', args)} exited with {process.ExitCode}: {await stdout}{await stderr}");
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

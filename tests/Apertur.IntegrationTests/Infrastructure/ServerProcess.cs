@@ -1,0 +1,158 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+using Shouldly;
+
+namespace Apertur.IntegrationTests.Infrastructure;
+
+/// <summary>
+/// The server as an operator runs it: a separate process (the published self-contained build that scripts/test.sh makes,
+/// named by <c>APERTUR_PUBLISHED_SERVER</c>, else <c>dotnet Apertur.Server.dll</c> from this build) with its own data
+/// directory on SQLite, settings in environment variables, output read line by line, stopped with a real SIGTERM.
+/// </summary>
+public sealed partial class ServerProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly ConcurrentQueue<string> _lines = new();
+    private readonly SemaphoreSlim _lineArrived = new(0);
+
+    private ServerProcess(Process process, string dataDirectory)
+    {
+        _process = process;
+        DataDirectory = dataDirectory;
+    }
+
+    public string DataDirectory { get; }
+
+    /// <summary>Every line written so far, standard output and standard error together.</summary>
+    public IReadOnlyList<string> Lines => _lines.ToList();
+
+    public string Output => string.Join('\n', _lines);
+
+    /// <summary>The executable that runs: the published build when scripts/test.sh made one.</summary>
+    public static string Description => Environment.GetEnvironmentVariable("APERTUR_PUBLISHED_SERVER") is { Length: > 0 } published
+        ? published : "dotnet Apertur.Server.dll (this build)";
+
+    /// <summary>Starts the server with <paramref name="args"/> and settings <paramref name="environment"/> on a new data directory.</summary>
+    public static ServerProcess Start(IEnumerable<string> args, IDictionary<string, string>? environment = null)
+    {
+        var dataDirectory = Path.Combine(Path.GetTempPath(), "apertur-tests", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dataDirectory);
+        ProcessStartInfo start;
+        if (Environment.GetEnvironmentVariable("APERTUR_PUBLISHED_SERVER") is { Length: > 0 } published)
+        {
+            File.Exists(published).ShouldBeTrue($"APERTUR_PUBLISHED_SERVER names {published}, which does not exist");
+            start = new ProcessStartInfo(published);
+        }
+        else
+        {
+            start = new ProcessStartInfo("dotnet");
+            start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Apertur.Server.dll"));
+        }
+        // Started from elsewhere than its own folder, as an operator's shell or a service manager does.
+        start.WorkingDirectory = dataDirectory;
+        start.RedirectStandardOutput = true;
+        start.RedirectStandardError = true;
+        start.UseShellExecute = false;
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+        start.Environment["Apertur__DataDirectory"] = dataDirectory;
+        start.Environment["Apertur__Database__Provider"] = "Sqlite";
+        start.Environment["DOTNET_NOLOGO"] = "1";
+        // Plain console lines, whatever the machine's terminal settings.
+        start.Environment["Logging__Console__FormatterName"] = "simple";
+        start.Environment["Logging__Console__FormatterOptions__SingleLine"] = "true";
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
+        }
+        var process = new Process { StartInfo = start };
+        var server = new ServerProcess(process, dataDirectory);
+        process.OutputDataReceived += (_, e) => server.Add(e.Data);
+        process.ErrorDataReceived += (_, e) => server.Add(e.Data);
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return server;
+    }
+
+    private void Add(string? line)
+    {
+        if (line is not null)
+        {
+            _lines.Enqueue(line);
+            _lineArrived.Release();
+        }
+    }
+
+    /// <summary>Waits for a line matching <paramref name="pattern"/>; fails with the output so far after <paramref name="timeout"/>.</summary>
+    public async Task<Match> WaitForLineAsync(Regex pattern, TimeSpan? timeout = null)
+    {
+        using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(60));
+        while (true)
+        {
+            foreach (var line in _lines)
+            {
+                if (pattern.Match(line) is { Success: true } match)
+                {
+                    return match;
+                }
+            }
+            if (_process.HasExited)
+            {
+                throw new InvalidOperationException($"the server exited with {_process.ExitCode} before printing /{pattern}/:\n{Output}");
+            }
+            try
+            {
+                await _lineArrived.WaitAsync(TimeSpan.FromMilliseconds(200), cts.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                throw new TimeoutException($"no line /{pattern}/ in {timeout ?? TimeSpan.FromSeconds(60)}:\n{Output}");
+            }
+        }
+    }
+
+    /// <summary>The first address it listens on, from Kestrel's "Now listening on:" line.</summary>
+    public async Task<Uri> ListeningAsync() => new((await WaitForLineAsync(NowListening())).Groups["url"].Value);
+
+    /// <summary>Sends SIGTERM, as systemd's stop and Ctrl+C do, and waits for the exit code.</summary>
+    public async Task<int> TerminateAsync(TimeSpan? timeout = null)
+    {
+        using (var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await kill.WaitForExitAsync();
+        }
+        return await WaitForExitAsync(timeout ?? TimeSpan.FromSeconds(60));
+    }
+
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        await _process.WaitForExitAsync(cts.Token);
+        return _process.ExitCode;
+    }
+
+    [GeneratedRegex(@"Now listening on: (?<url>\S+)")]
+    private static partial Regex NowListening();
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+        _process.Dispose();
+        _lineArrived.Dispose();
+        try
+        {
+            Directory.Delete(DataDirectory, recursive: true);
+        }
+        catch (DirectoryNotFoundException)
+        {
+        }
+    }
+}
