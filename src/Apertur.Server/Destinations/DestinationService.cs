@@ -17,13 +17,8 @@ public sealed partial class DestinationService(AperturDb db, TimeProvider time, 
 {
     public const int MaxNameLength = 100;
 
-    public static string ValidName(string? name)
-    {
-        var trimmed = name?.Trim();
-        return string.IsNullOrEmpty(trimmed) || trimmed.Length > MaxNameLength
-            ? throw ApiException.BadRequest($"'name' must be 1 to {MaxNameLength} characters.")
-            : trimmed;
-    }
+    public static string ValidName(string? name) =>
+        TextFields.Required(name, MaxNameLength, $"'name' must be 1 to {MaxNameLength} characters.");
 
     /// <summary>The project's destinations, oldest first.</summary>
     public Task<List<Destination>> ListAsync(Guid projectId, CancellationToken ct) =>

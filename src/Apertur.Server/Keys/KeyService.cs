@@ -14,13 +14,8 @@ public sealed partial class KeyService(AperturDb db, KeyIssuer issuer, ILogger<A
 {
     public const int MaxLabelLength = 100;
 
-    public static string ValidLabel(string? label)
-    {
-        var trimmed = label?.Trim();
-        return string.IsNullOrEmpty(trimmed) || trimmed.Length > MaxLabelLength
-            ? throw ApiException.BadRequest($"'label' is required: 1 to {MaxLabelLength} characters.")
-            : trimmed;
-    }
+    public static string ValidLabel(string? label) =>
+        TextFields.Required(label, MaxLabelLength, $"'label' is required: 1 to {MaxLabelLength} characters.");
 
     public Task<List<ApiKey>> ListAsync(Guid projectId, CancellationToken ct) =>
         db.ApiKeys.AsNoTracking().Where(k => k.ProjectId == projectId).OrderBy(k => k.CreatedAt).ThenBy(k => k.Id).ToListAsync(ct);

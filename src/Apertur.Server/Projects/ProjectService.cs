@@ -15,13 +15,8 @@ public sealed partial class ProjectService(AperturDb db, ProjectSigningProvider 
 {
     public const int MaxNameLength = 100;
 
-    public static string ValidName(string? name)
-    {
-        var trimmed = name?.Trim();
-        return string.IsNullOrEmpty(trimmed) || trimmed.Length > MaxNameLength
-            ? throw ApiException.BadRequest($"'name' must be 1 to {MaxNameLength} characters.")
-            : trimmed;
-    }
+    public static string ValidName(string? name) =>
+        TextFields.Required(name, MaxNameLength, $"'name' must be 1 to {MaxNameLength} characters.");
 
     /// <summary>A bare address (no display name) or null/empty to clear.</summary>
     public static string? ValidEmail(string? email)
