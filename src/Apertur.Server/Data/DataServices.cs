@@ -40,6 +40,8 @@ public static class DataServices
                 ThreadPool.SetMinThreads(Math.Max(workers, 64), io);
                 // One process on its data directory: nobody to tell about events and nudges.
                 services.AddSingleton<IReplicaSignals, NoReplicas>();
+                services.AddSingleton<IRateCounter>(sp => sp.GetRequiredService<RateLimiter>());
+                services.AddSingleton<IJobLock, InProcessJobLock>();
                 break;
             case DatabaseProvider.Postgres:
                 services.AddSingleton<LeaseDialect, LeaseDialect.Postgres>();
@@ -48,6 +50,10 @@ public static class DataServices
                 services.AddSingleton<IReplicaSignals>(sp => sp.GetRequiredService<PostgresReplicas>());
                 services.AddHostedService(sp => sp.GetRequiredService<PostgresReplicas>());
                 services.AddHostedService<PostgresReplicaListener>();
+                // Rate limits hold for the deployment, not per replica.
+                services.AddSingleton<IRateCounter, PostgresRateCounter>();
+                // Periodic jobs run one pass at a time in the deployment.
+                services.AddSingleton<IJobLock, PostgresJobLock>();
                 break;
         }
         services.AddSingleton<MigrationRunner>();
