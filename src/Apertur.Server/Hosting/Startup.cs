@@ -15,8 +15,20 @@ public static partial class Startup
     /// database, wrong password) is told in one line on standard error instead of a stack trace; false then, and the server
     /// does not start. Other failures are bugs or other settings and keep their exception.
     /// </summary>
-    public static Task<bool> TryPrepareAsync(IServiceProvider services, CancellationToken ct) =>
-        TryOnDatabaseAsync(services, () => PrepareAsync(services, ct));
+    public static async Task<bool> TryPrepareAsync(IServiceProvider services, CancellationToken ct)
+    {
+        // SQLite: one serving process per data directory; a second one is refused in one line (docs/scale-out.md).
+        if (services.GetRequiredService<DatabaseSettings>().Provider == DatabaseProvider.Sqlite)
+        {
+            if (!DataDirectoryLock.TryAcquire(AperturOptions.ResolveDataDirectory(services.GetRequiredService<IConfiguration>()), out var release, out var refusal))
+            {
+                await Console.Error.WriteLineAsync(refusal);
+                return false;
+            }
+            services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopped.Register(release!.Dispose);
+        }
+        return await TryOnDatabaseAsync(services, () => PrepareAsync(services, ct));
+    }
 
     /// <summary>
     /// Runs <paramref name="work"/> (start-up, or a command such as <c>keys create</c>); a database that cannot be used is
