@@ -64,10 +64,13 @@ public sealed partial class LocalDiskImageStore : IImageStore
         return Task.CompletedTask;
     }
 
-    private string PathOf(Guid imageId)
+    private string PathOf(Guid imageId) => PathOf(_imagesDirectory, imageId);
+
+    /// <summary>Where an image's file is under <paramref name="imagesDirectory"/> (<c>{DataDirectory}/images</c>); read by <c>storage migrate</c> too.</summary>
+    internal static string PathOf(string imagesDirectory, Guid imageId)
     {
         var name = imageId.ToString("N");
-        return Path.Combine(_imagesDirectory, name[^2..], name);
+        return Path.Combine(imagesDirectory, name[^2..], name);
     }
 
     // Data directories written before 2026-11-22 kept images two levels deep (images/ab/cd/{id}): move them up once.

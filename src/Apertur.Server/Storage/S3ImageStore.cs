@@ -174,6 +174,56 @@ public sealed class S3ImageStore : IImageStore, IDisposable
         }
     }
 
+    /// <summary>
+    /// For <c>storage migrate</c>: leaves an object that already holds the file (same size, and same SHA-256 when the
+    /// store keeps one) and answers false; otherwise uploads and checks the file as <see cref="PutAsync"/> does (without
+    /// moving or deleting it) and answers true. Failures of the store are <see cref="ImageStoreUnavailableException"/>.
+    /// </summary>
+    public Task<bool> CopyInAsync(Guid imageId, string path, CancellationToken ct)
+    {
+        var key = KeyOf(imageId);
+        return OnStoreAsync("copy to", key, async () =>
+        {
+            if (await StoredAsync(key, ct) is { } stored && stored.Size == new FileInfo(path).Length
+                && (stored.Sha256 is not { Length: > 0 } sha256 || sha256 == await ChecksumOfAsync(path, ct)))
+            {
+                return false;
+            }
+            await UploadVerifiedAsync(key, path, ct);
+            return true;
+        }, ct);
+    }
+
+    /// <summary>
+    /// The SHA-256 this store sends for a file, as the store reports it back: of the whole file up to
+    /// <see cref="SinglePutLimit"/>, else of the parts' digests followed by "-" and the number of parts.
+    /// </summary>
+    public static async Task<string> ChecksumOfAsync(string path, CancellationToken ct)
+    {
+        await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 81920, FileOptions.Asynchronous);
+        if (file.Length <= SinglePutLimit)
+        {
+            return Convert.ToBase64String(await SHA256.HashDataAsync(file, ct));
+        }
+        var digests = new List<byte>();
+        var parts = 0;
+        var buffer = ArrayPool<byte>.Shared.Rent((int)PartSize);
+        try
+        {
+            for (long offset = 0; offset < file.Length; offset += PartSize, parts++)
+            {
+                var length = (int)Math.Min(PartSize, file.Length - offset);
+                await file.ReadExactlyAsync(buffer.AsMemory(0, length), ct);
+                digests.AddRange(SHA256.HashData(buffer.AsSpan(0, length)));
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+        return $"{Convert.ToBase64String(SHA256.HashData(digests.ToArray()))}-{parts}";
+    }
+
     /// <summary>The stored object's size and SHA-256 (null when the store keeps none), or null when there is none.</summary>
     public async Task<(long Size, string? Sha256)?> StoredAsync(string key, CancellationToken ct) =>
         await HeadAsync(key, ct) is { } head ? (head.ContentLength, head.ChecksumSHA256) : null;
