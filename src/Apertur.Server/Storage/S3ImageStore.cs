@@ -10,7 +10,7 @@ using Apertur.Server.Hosting;
 namespace Apertur.Server.Storage;
 
 /// <summary>
-/// Images as objects <c>{Prefix}images/{id:N}</c> in one bucket of S3 or an S3-compatible store (docs/scale-out.md "Image
+/// Images as objects <c>{Prefix}images/{id:N}</c> in one bucket of S3 or an S3-compatible store (docs/deploy.md "Image
 /// store on S3"); temporary files stay local, under <c>{DataDirectory}/tmp</c>. This is the server's own storage, set by
 /// the operator, so its client does NOT go through the SSRF guard of destinations (docs/architecture.md "Seams").
 /// <para>

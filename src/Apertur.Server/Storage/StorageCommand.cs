@@ -7,7 +7,7 @@ namespace Apertur.Server.Storage;
 /// <summary>
 /// <c>Apertur.Server storage migrate</c>: copies the image of every image row from the local store
 /// (<c>{DataDirectory}/images</c>) into the S3 bucket the settings name (<c>Apertur:Storage:Kind=s3</c>), then exits
-/// (docs/scale-out.md "Image store on S3"). Resumable: an object already there with the file's size and SHA-256 is left
+/// (docs/deploy.md "Image store on S3"). Resumable: an object already there with the file's size and SHA-256 is left
 /// alone. Verified: each copy is checked as an upload is (size and SHA-256 read back). Local files are never deleted.
 /// Exit 0 only when every image row's bytes are in the bucket.
 /// </summary>

@@ -9,7 +9,7 @@ public enum StorageKind
 }
 
 /// <summary>
-/// Settings section <c>Apertur:Storage</c>: where image bytes live (docs/scale-out.md "Image store on S3"). Read before the
+/// Settings section <c>Apertur:Storage</c>: where image bytes live (docs/deploy.md "Image store on S3"). Read before the
 /// container exists (the kind decides which store is registered), checked the ISettings way.
 /// </summary>
 public sealed class StorageOptions : ISettings

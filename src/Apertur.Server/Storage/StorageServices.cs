@@ -7,7 +7,7 @@ public static partial class StorageServices
 {
     /// <summary>
     /// Registers the image store <c>Apertur:Storage:Kind</c> names: a local directory under <c>Apertur:DataDirectory</c>
-    /// (default) or an S3 bucket (docs/scale-out.md "Image store on S3"). The settings are read now: the kind decides the
+    /// (default) or an S3 bucket (docs/deploy.md "Image store on S3"). The settings are read now: the kind decides the
     /// registration.
     /// </summary>
     public static IServiceCollection AddImageStorage(this IServiceCollection services, IConfiguration configuration)
@@ -48,6 +48,6 @@ public static partial class StorageServices
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Images are kept on this server's disk (Apertur:Storage:Kind=local) while the database is PostgreSQL: "
-        + "fine for one server, but several replicas must share an image store (Apertur:Storage:Kind=s3, docs/scale-out.md \"Image store on S3\")")]
+        + "fine for one server, but several replicas must share an image store (Apertur:Storage:Kind=s3, docs/deploy.md \"Image store on S3\")")]
     private static partial void LogLocalOnPostgres(ILogger logger);
 }

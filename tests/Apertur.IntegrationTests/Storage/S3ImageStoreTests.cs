@@ -10,7 +10,7 @@ using Shouldly;
 namespace Apertur.IntegrationTests.Storage;
 
 /// <summary>
-/// The image store on S3 (docs/scale-out.md "Image store on S3") against fauxqs: uploads land in the bucket byte for byte
+/// The image store on S3 (docs/deploy.md "Image store on S3") against fauxqs: uploads land in the bucket byte for byte
 /// (one PUT, or parts for a large image), downloads and deliveries read them back, and a bucket that cannot be used stops
 /// the real process with one line.
 /// </summary>

@@ -9,7 +9,7 @@ using Shouldly;
 namespace Apertur.IntegrationTests.Storage;
 
 /// <summary>
-/// Moving an installation from the local disk to S3 (docs/scale-out.md "Image store on S3"): a server on local disk takes
+/// Moving an installation from the local disk to S3 (docs/deploy.md "Image store on S3"): a server on local disk takes
 /// the sample photos, stops, <c>storage migrate</c> (the real executable) copies them into the bucket, a second run copies
 /// nothing, and a server on the bucket alone (the local images removed) downloads and delivers them byte for byte.
 /// </summary>
