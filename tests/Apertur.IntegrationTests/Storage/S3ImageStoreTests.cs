@@ -106,6 +106,16 @@ public sealed class S3ImageStoreTests
         (await receiver.WaitForAsync(1)).Single().Body.ShouldBe(Fixture.Bytes("phone-photo.jpg"));
     }
 
+    [Theory, ClassData(typeof(Databases))]
+    public async Task Start_LocalStore_WarnsOnPostgreSqlOnlyThatReplicasNeedS3(string database)
+    {
+        await using var app = await TestApp.StartAsync(database);
+
+        var warned = app.Output.Text.Contains("Apertur:Storage:Kind=s3", StringComparison.Ordinal);
+
+        warned.ShouldBe(database == Databases.Postgres, app.Output.Text);
+    }
+
     [Fact]
     public async Task Start_MissingBucket_ExitsOneWithOneLineNamingTheBucket()
     {
