@@ -90,6 +90,12 @@ if (KeysCommand.Matches(args))
     return await KeysCommand.RunAsync(args, app.Services);
 }
 
+// `storage migrate` copies the local images into the S3 bucket of the settings, verified, and exits without serving.
+if (StorageCommand.Matches(args))
+{
+    return await StorageCommand.RunAsync(args, app.Services);
+}
+
 // Migrate and seed before listening: /healthz answering means the database is ready. A database that cannot be used
 // stops the start with one line on standard error and exit code 1.
 if (!await Startup.TryPrepareAsync(app.Services, app.Lifetime.ApplicationStopping))

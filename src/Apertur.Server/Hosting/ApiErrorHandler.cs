@@ -5,7 +5,8 @@ namespace Apertur.Server.Hosting;
 
 /// <summary>
 /// The one place exceptions become HTTP answers (docs/api.md "Errors"): API errors as-is, bad input as 400, a database that cannot be used
-/// right now as 503 with <c>Retry-After</c> (<see cref="DatabaseUnavailable"/>), anything else 500.
+/// right now as 503 with <c>Retry-After</c> (<see cref="DatabaseUnavailable"/>), so is an image store that cannot
+/// (<see cref="Storage.ImageStoreUnavailableException"/>), anything else 500.
 /// </summary>
 public sealed partial class ApiErrorHandler(ILogger<ApiErrorHandler> logger) : IExceptionHandler
 {
@@ -38,6 +39,12 @@ public sealed partial class ApiErrorHandler(ILogger<ApiErrorHandler> logger) : I
                 var answer = DatabaseUnavailable.Answer();
                 await ApiException.WriteAsync(context, answer.Status, answer.Code, answer.Message, answer.RetryAfterSeconds);
                 return true;
+            case Storage.ImageStoreUnavailableException store:
+                // The S3 image store refused or could not be reached: one line, no stack trace; the client sends again.
+                LogStoreUnavailable(logger, context.Request.Method, context.Request.Path, store.Message);
+                var storeAnswer = Storage.ImageStoreUnavailableException.Answer();
+                await ApiException.WriteAsync(context, storeAnswer.Status, storeAnswer.Code, storeAnswer.Message, storeAnswer.RetryAfterSeconds);
+                return true;
             default:
                 LogUnhandled(logger, exception, context.Request.Method, context.Request.Path);
                 await ApiException.WriteAsync(context, 500, "INTERNAL_ERROR", "An unexpected error occurred.");
@@ -62,6 +69,9 @@ public sealed partial class ApiErrorHandler(ILogger<ApiErrorHandler> logger) : I
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Database unavailable on {Method} {Path}: {Reason}")]
     private static partial void LogDatabaseUnavailable(ILogger logger, string method, string path, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Image store unavailable on {Method} {Path}: {Reason}")]
+    private static partial void LogStoreUnavailable(ILogger logger, string method, string path, string reason);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Unhandled error on {Method} {Path}")]
     private static partial void LogUnhandled(ILogger logger, Exception exception, string method, string path);

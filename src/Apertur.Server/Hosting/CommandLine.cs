@@ -36,6 +36,7 @@ public static class CommandLine
           {self} [--lan] [settings]               run the server
           {self} keys create --project <name> [--create-project] [--test] [--label <text>]
                                                   print a new API key and exit
+          {self} storage migrate                  copy the local images into the S3 bucket of Apertur:Storage:S3:*, verified
           {self} --help                           this text
 
         --lan  serves the local network on port {DefaultPort} (or the port of --urls) and writes this machine's network

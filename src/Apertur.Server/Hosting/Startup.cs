@@ -1,5 +1,6 @@
 using Apertur.Server.Data;
 using Apertur.Server.Keys;
+using Apertur.Server.Storage;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -13,7 +14,8 @@ public static partial class Startup
     /// <summary>
     /// <see cref="PrepareAsync"/>, except that a database that cannot be used (not running, refusing the connection, no such
     /// database, wrong password) is told in one line on standard error instead of a stack trace; false then, and the server
-    /// does not start. Other failures are bugs or other settings and keep their exception.
+    /// does not start. The image store is checked first (<see cref="StorageServices.CheckImageStoreAsync"/>): an S3 bucket
+    /// that cannot be used is told in one line too. Other failures are bugs or other settings and keep their exception.
     /// </summary>
     public static async Task<bool> TryPrepareAsync(IServiceProvider services, CancellationToken ct)
     {
@@ -26,6 +28,15 @@ public static partial class Startup
                 return false;
             }
             services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopped.Register(release!.Dispose);
+        }
+        try
+        {
+            await StorageServices.CheckImageStoreAsync(services, ct);
+        }
+        catch (ImageStoreUnavailableException e)
+        {
+            await Console.Error.WriteLineAsync(e.StartFailure());
+            return false;
         }
         return await TryOnDatabaseAsync(services, () => PrepareAsync(services, ct));
     }

@@ -28,12 +28,15 @@ public sealed partial class LocalDiskImageStore : IImageStore
             DataDirectory.CreateOwnerOnly(shardDirectory);
             MoveUpTwoLevelLayout(shardDirectory, logger);
         }
-        SweepStaleTempFiles(time, logger);
+        SweepStaleTempFiles(_tempDirectory, time, logger);
     }
 
     public string TempDirectory => _tempDirectory;
 
-    public string NewTempFilePath() => Path.Combine(_tempDirectory, Guid.NewGuid().ToString("N") + TempSuffix);
+    public string NewTempFilePath() => NewTempFilePath(_tempDirectory);
+
+    /// <summary>A fresh temp file name in <paramref name="tempDirectory"/> (the S3 store's temp files are local too).</summary>
+    internal static string NewTempFilePath(string tempDirectory) => Path.Combine(tempDirectory, Guid.NewGuid().ToString("N") + TempSuffix);
 
     public Task PutAsync(Guid imageId, string tempFilePath, CancellationToken ct)
     {
@@ -61,10 +64,13 @@ public sealed partial class LocalDiskImageStore : IImageStore
         return Task.CompletedTask;
     }
 
-    private string PathOf(Guid imageId)
+    private string PathOf(Guid imageId) => PathOf(_imagesDirectory, imageId);
+
+    /// <summary>Where an image's file is under <paramref name="imagesDirectory"/> (<c>{DataDirectory}/images</c>); read by <c>storage migrate</c> too.</summary>
+    internal static string PathOf(string imagesDirectory, Guid imageId)
     {
         var name = imageId.ToString("N");
-        return Path.Combine(_imagesDirectory, name[^2..], name);
+        return Path.Combine(imagesDirectory, name[^2..], name);
     }
 
     // Data directories written before 2026-11-22 kept images two levels deep (images/ab/cd/{id}): move them up once.
@@ -82,10 +88,10 @@ public sealed partial class LocalDiskImageStore : IImageStore
     }
 
     // Uploads interrupted by a crash leave temp files; a day-old one can belong to no live request.
-    private void SweepStaleTempFiles(TimeProvider time, ILogger logger)
+    internal static void SweepStaleTempFiles(string tempDirectory, TimeProvider time, ILogger logger)
     {
         var cutoff = time.GetUtcNow() - StaleTempAge;
-        foreach (var file in Directory.EnumerateFiles(_tempDirectory, "*" + TempSuffix))
+        foreach (var file in Directory.EnumerateFiles(tempDirectory, "*" + TempSuffix))
         {
             try
             {

@@ -24,6 +24,17 @@ public sealed class S3Server : IDisposable
         return bucket;
     }
 
+    /// <summary>Deletes the bucket and every object in it (what an operator's mistake or an outage looks like to a server).</summary>
+    public async Task DeleteBucketAsync(string bucket)
+    {
+        foreach (var key in await ListAsync(bucket))
+        {
+            using var deleted = await _http.DeleteAsync($"{bucket}/{string.Join('/', key.Split('/').Select(Uri.EscapeDataString))}");
+        }
+        using var response = await _http.DeleteAsync(bucket);
+        response.IsSuccessStatusCode.ShouldBeTrue($"deleting bucket {bucket} at {Endpoint}");
+    }
+
     public async Task<byte[]?> GetAsync(string bucket, string key)
     {
         using var response = await _http.GetAsync($"{bucket}/{string.Join('/', key.Split('/').Select(Uri.EscapeDataString))}");

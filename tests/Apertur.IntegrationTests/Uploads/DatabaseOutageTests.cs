@@ -78,7 +78,9 @@ public sealed class DatabaseOutageTests(ITestOutputHelper output)
         async Task UntilAsync(Func<bool> condition, string what)
         {
             await Wait.UntilAsync(() => Task.FromResult(condition() || Wrong()), TimeSpan.FromMinutes(2), what);
-            Wrong().ShouldBeFalse(string.Join(Environment.NewLine, failures.Concat(answers.Where(a => a.Status is not (201 or 503)).Select(a => a.ToString()))));
+            Wrong().ShouldBeFalse(string.Join(Environment.NewLine, failures.Concat(answers.Where(a => a.Status is not (201 or 503)).Select(a => a.ToString()))
+                // What the server logged as a failure: the cause of a 500 is there.
+                .Concat(app.Output.Text.Split('\n').Where(l => l.StartsWith("Error ", StringComparison.Ordinal) || l.StartsWith("Critical ", StringComparison.Ordinal)))));
         }
         try
         {
@@ -171,6 +173,31 @@ public sealed class DatabaseOutageTests(ITestOutputHelper output)
         // The committer survived: the next upload is accepted.
         using var ok = await app.Client.UploadAsync(sessionId, image, "small.jpg");
         ok.StatusCode.ShouldBe(HttpStatusCode.Created);
+    }
+
+    [Theory, ClassData(typeof(Databases))]
+    public async Task CommitFails_S3Store_Answered503AndTheObjectRemovedFromTheBucket(string database)
+    {
+        using var s3 = new S3Server();
+        var bucket = await s3.NewBucketAsync();
+        var failing = new FailingTransactions();
+        await using var app = await TestApp.StartAsync(database, Storage.S3ImageStoreTests.S3Settings(bucket),
+            services: s => s.ConfigureDbContext<AperturDb>(o => o.AddInterceptors(failing)));
+        var sessionId = (await app.Client.CreateSessionAsync("""{"max_images":50}""")).SessionId();
+        var image = Fixture.Bytes("small.jpg");
+
+        failing.Armed = true;
+        using (var failed = await app.Client.UploadAsync(sessionId, image, "small.jpg"))
+        {
+            failing.Armed = false;
+            failed.StatusCode.ShouldBe(HttpStatusCode.ServiceUnavailable);
+            (await failed.ReadErrorCodeAsync()).ShouldBe("DATABASE_UNAVAILABLE");
+        }
+        (await s3.ListAsync(bucket)).ShouldBeEmpty("no COMMIT was sent: the object goes");
+
+        using var ok = await app.Client.UploadAsync(sessionId, image, "small.jpg");
+        ok.StatusCode.ShouldBe(HttpStatusCode.Created);
+        (await s3.ListAsync(bucket)).Count.ShouldBe(1);
     }
 
     /// <summary>Fails every transaction start while armed, as a database that went away does; SQLite's "database is locked".</summary>
