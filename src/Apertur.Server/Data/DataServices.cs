@@ -38,9 +38,22 @@ public static class DataServices
                 // Microsoft.Data.Sqlite's async calls run synchronously: a thread pool sized for waiting, not only for CPU.
                 ThreadPool.GetMinThreads(out var workers, out var io);
                 ThreadPool.SetMinThreads(Math.Max(workers, 64), io);
+                // One process on its data directory: nobody to tell about events and nudges.
+                services.AddSingleton<IReplicaSignals, NoReplicas>();
+                services.AddSingleton<IRateCounter>(sp => sp.GetRequiredService<RateLimiter>());
+                services.AddSingleton<IJobLock, InProcessJobLock>();
                 break;
             case DatabaseProvider.Postgres:
                 services.AddSingleton<LeaseDialect, LeaseDialect.Postgres>();
+                // Replicas on one database share session events and nudges through LISTEN/NOTIFY (docs/scale-out.md).
+                services.AddSingleton<PostgresReplicas>();
+                services.AddSingleton<IReplicaSignals>(sp => sp.GetRequiredService<PostgresReplicas>());
+                services.AddHostedService(sp => sp.GetRequiredService<PostgresReplicas>());
+                services.AddHostedService<PostgresReplicaListener>();
+                // Rate limits hold for the deployment, not per replica.
+                services.AddSingleton<IRateCounter, PostgresRateCounter>();
+                // Periodic jobs run one pass at a time in the deployment.
+                services.AddSingleton<IJobLock, PostgresJobLock>();
                 break;
         }
         services.AddSingleton<MigrationRunner>();

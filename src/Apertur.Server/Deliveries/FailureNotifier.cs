@@ -54,7 +54,7 @@ public sealed class SmtpOptions : ISettings
 /// Each pass also sends the "needs reconnect" emails of cloud drive destinations (<see cref="ReconnectNotices"/>).
 /// </summary>
 public sealed partial class FailureNotifier(IServiceScopeFactory scopes, FailureNudge nudge, PublicUrls urls, TimeProvider time,
-    IOptions<DeliveryOptions> delivery, IOptions<WorkersOptions> workers, IOptions<SmtpOptions> smtp, ReconnectNotices reconnects, ILogger<FailureNotifier> logger) : BackgroundService
+    IOptions<DeliveryOptions> delivery, IOptions<WorkersOptions> workers, IOptions<SmtpOptions> smtp, ReconnectNotices reconnects, IJobLock jobs, ILogger<FailureNotifier> logger) : BackgroundService
 {
     private const int MaxListed = 100;
     private static readonly TimeSpan SmtpBackoff = TimeSpan.FromMinutes(1);
@@ -74,9 +74,10 @@ public sealed partial class FailureNotifier(IServiceScopeFactory scopes, Failure
             {
                 try
                 {
-                    await NotifyDueAsync(stopping);
+                    // One replica sends at a time (docs/scale-out.md).
+                    await jobs.TryRunAsync(Jobs.FailureEmails, NotifyDueAsync, stopping);
                     // Cloud drive destinations whose grant was refused: one "reconnect" email each.
-                    await reconnects.NotifyDueAsync(stopping);
+                    await jobs.TryRunAsync(Jobs.ReconnectNotices, reconnects.NotifyDueAsync, stopping);
                 }
                 // Anything but stopping (a timeout's cancellation included) fails this pass only, never the host.
                 catch (Exception e) when (!stopping.IsCancellationRequested)

@@ -118,4 +118,4 @@ public static class EventPayload
 }
 
 /// <summary>Wakes the event delivery worker now instead of at its next poll.</summary>
-public sealed class EventDeliveryNudge : Nudge;
+public sealed class EventDeliveryNudge(IReplicaSignals replicas) : Nudge(replicas, "event-delivery");

@@ -14,7 +14,7 @@ namespace Apertur.Server.EventWebhooks;
 /// not announced. Off when <c>Apertur:Workers:Enabled</c> is false.
 /// </summary>
 public sealed partial class SessionExpirySweep(IServiceScopeFactory scopes, TimeProvider time, IOptions<EventWebhookOptions> options,
-    IOptions<WorkersOptions> workers, ILogger<SessionExpirySweep> logger) : BackgroundService
+    IOptions<WorkersOptions> workers, IJobLock jobs, ILogger<SessionExpirySweep> logger) : BackgroundService
 {
     private const int BatchSize = 100;
 
@@ -28,9 +28,13 @@ public sealed partial class SessionExpirySweep(IServiceScopeFactory scopes, Time
         {
             try
             {
-                while (await SweepAsync(stoppingToken) == BatchSize)
+                // One replica sweeps at a time (docs/scale-out.md).
+                await jobs.TryRunAsync(Jobs.SessionExpirySweep, async ct =>
                 {
-                }
+                    while (await SweepAsync(ct) == BatchSize)
+                    {
+                    }
+                }, stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {

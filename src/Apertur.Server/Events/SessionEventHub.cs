@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
 using System.Threading.Channels;
+using Apertur.Server.Hosting;
 
 namespace Apertur.Server.Events;
 
@@ -10,19 +11,19 @@ public sealed record SessionEvent(string Name, string DataJson);
 /// <summary>
 /// In-process fan-out of session changes to SSE streams and delivery-status long-polls. Publishing never blocks:
 /// a subscriber that falls far behind loses its oldest events (it can re-read the snapshot).
-/// Scale-out replaces the transport (PostgreSQL LISTEN/NOTIFY), not this seam.
+/// Every event also goes to the other replicas (<see cref="IReplicaSignals"/>, PostgreSQL NOTIFY), which hand it to their own
+/// subscribers through <see cref="Deliver"/> (docs/scale-out.md).
 /// </summary>
-public sealed class SessionEventHub
+public sealed class SessionEventHub(IReplicaSignals replicas)
 {
     private readonly ConcurrentDictionary<Guid, ConcurrentDictionary<Channel<SessionEvent>, byte>> _subscribers = new();
     private readonly Lock _gate = new();
 
     public void Publish(Guid sessionId, string name, object payload)
     {
-        if (_subscribers.ContainsKey(sessionId))
-        {
-            Deliver(sessionId, new SessionEvent(name, JsonSerializer.Serialize(payload, JsonOptions)));
-        }
+        var evt = new SessionEvent(name, JsonSerializer.Serialize(payload, JsonOptions));
+        Deliver(sessionId, evt);
+        replicas.SessionEvent(sessionId, evt.Name, evt.DataJson);
     }
 
     /// <summary>

@@ -5,7 +5,8 @@ using Apertur.Server.Data;
 namespace Apertur.Server.Hosting;
 
 /// <summary>
-/// The server's master key (settings <c>Apertur:Secrets:MasterKey</c>, else <c>{DataDirectory}/master.key</c>): it seals the
+/// The server's master key (settings <c>Apertur:Secrets:MasterKey</c>, else the file <c>Apertur:Secrets:MasterKeyFile</c>,
+/// else <c>{DataDirectory}/master.key</c>): it seals the
 /// Data Protection key ring with AES-256-GCM, so the database alone reveals no secret. Never logged; only its
 /// <see cref="Fingerprint"/> is written next to what it seals, so a wrong key is named as such.
 /// </summary>
@@ -78,7 +79,7 @@ public sealed partial class MasterKey
     }
 
     /// <summary>
-    /// The configured key, else the one in <c>{dataDirectory}/master.key</c>, generated there on first start (mode 0600,
+    /// The configured key, else the configured key file's, else the one in <c>{dataDirectory}/master.key</c>, generated there on first start (mode 0600,
     /// written to a temporary file and linked into place, so concurrent first starts agree on one key).
     /// </summary>
     public static MasterKey Load(SecretsOptions options, string dataDirectory, DatabaseProvider provider, ILogger logger)
@@ -86,6 +87,12 @@ public sealed partial class MasterKey
         if (!string.IsNullOrWhiteSpace(options.MasterKey))
         {
             return new MasterKey(Decode(options.MasterKey, "Setting Apertur:Secrets:MasterKey"));
+        }
+        if (!string.IsNullOrWhiteSpace(options.MasterKeyFile))
+        {
+            return File.Exists(options.MasterKeyFile)
+                ? new MasterKey(Decode(File.ReadAllText(options.MasterKeyFile), $"Apertur:Secrets:MasterKeyFile ({options.MasterKeyFile})"))
+                : throw new InvalidOperationException($"Apertur:Secrets:MasterKeyFile names {options.MasterKeyFile}, which does not exist.");
         }
         var path = Path.Combine(dataDirectory, FileName);
         if (!File.Exists(path))
@@ -144,6 +151,6 @@ public sealed partial class MasterKey
     [LoggerMessage(Level = LogLevel.Warning, Message = "Generated a new master key in {Path}. Back it up apart from the database: without it the stored secrets cannot be read")]
     private static partial void LogGenerated(ILogger logger, string path);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Apertur:Secrets:MasterKey is not set, so the master key comes from {Path}. With PostgreSQL every replica must use the same master key: set Apertur:Secrets:MasterKey to that file's content on every replica")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Apertur:Secrets:MasterKey is not set, so the master key comes from {Path}. With PostgreSQL every replica must use the same master key: set Apertur:Secrets:MasterKey (or MasterKeyFile) to that file's content on every replica")]
     private static partial void LogNotShared(ILogger logger, string path);
 }

@@ -4,17 +4,29 @@ namespace Apertur.Server.Hosting;
 
 /// <summary>
 /// Wakes a waiting loop now instead of at its next poll: the upload commit nudges the delivery worker, a failure nudges
-/// the notifier. Nudges coalesce (one pending wake-up at most) and never block the caller.
+/// the notifier. Nudges coalesce (one pending wake-up at most) and never block the caller. A poke also wakes the same
+/// loop on the other replicas (<see cref="IReplicaSignals"/>), so an upload on one replica wakes the worker on another.
 /// </summary>
-public class Nudge
+public class Nudge(IReplicaSignals replicas, string name)
 {
+    /// <summary>The name other replicas know this nudge by.</summary>
+    public string Name { get; } = name;
+
     private readonly Channel<bool> _signal = Channel.CreateBounded<bool>(new BoundedChannelOptions(1)
     {
         FullMode = BoundedChannelFullMode.DropWrite,
         SingleReader = true,
     });
 
-    public void Poke() => _signal.Writer.TryWrite(true);
+    /// <summary>Wakes this loop here and on every other replica.</summary>
+    public void Poke()
+    {
+        PokeHere();
+        replicas.Nudge(Name);
+    }
+
+    /// <summary>Wakes this process's loop only: a freed worker slot, or a poke another replica sent.</summary>
+    public void PokeHere() => _signal.Writer.TryWrite(true);
 
     /// <summary>Returns when poked or after <paramref name="timeout"/> (measured by <paramref name="time"/>); throws when <paramref name="ct"/> fires.</summary>
     public async Task WaitAsync(TimeSpan timeout, TimeProvider time, CancellationToken ct)

@@ -63,10 +63,19 @@ public sealed class RateLimitOptions : ISettings
 }
 
 /// <summary>
+/// Counts one request in its one-minute window and decides. In memory for one process (<see cref="RateLimiter"/>, SQLite);
+/// in the database when replicas share PostgreSQL (Data/PostgresRateCounter.cs); chosen in Data/DataServices.cs.
+/// </summary>
+public interface IRateCounter
+{
+    ValueTask<RateLimiter.Decision> AcquireAsync(string partition, int limit, CancellationToken ct);
+}
+
+/// <summary>
 /// Fixed one-minute windows counted in memory. Chosen over ASP.NET's limiter because every limited answer must carry
 /// <c>X-RateLimit-Limit/Remaining/Reset</c>, and a 429 needs <c>Retry-After</c> and a JSON body (the built-in answers 503).
 /// </summary>
-public sealed class RateLimiter(TimeProvider time)
+public sealed class RateLimiter(TimeProvider time) : IRateCounter
 {
     private static readonly TimeSpan Window = TimeSpan.FromMinutes(1);
     private readonly ConcurrentDictionary<string, Counter> _counters = new(StringComparer.Ordinal);
@@ -80,10 +89,22 @@ public sealed class RateLimiter(TimeProvider time)
 
     public readonly record struct Decision(bool Allowed, int Limit, int Remaining, DateTimeOffset Reset);
 
+    public ValueTask<Decision> AcquireAsync(string partition, int limit, CancellationToken ct) => ValueTask.FromResult(Acquire(partition, limit));
+
+    /// <summary>The start of the one-minute window holding <paramref name="now"/>, in Unix milliseconds.</summary>
+    public static long WindowStart(DateTimeOffset now) =>
+        now.ToUnixTimeMilliseconds() / (long)Window.TotalMilliseconds * (long)Window.TotalMilliseconds;
+
+    /// <summary>The decision for the <paramref name="count"/>-th request of the window starting at <paramref name="windowStart"/>.</summary>
+    public static Decision Decide(long windowStart, int count, int limit)
+    {
+        var reset = DateTimeOffset.FromUnixTimeMilliseconds(windowStart) + Window;
+        return new Decision(count <= limit, limit, Math.Max(0, limit - count), reset);
+    }
+
     public Decision Acquire(string partition, int limit)
     {
-        var now = time.GetUtcNow();
-        var windowStart = now.ToUnixTimeMilliseconds() / (long)Window.TotalMilliseconds * (long)Window.TotalMilliseconds;
+        var windowStart = WindowStart(time.GetUtcNow());
         var counter = _counters.GetOrAdd(partition, _ => new Counter(windowStart));
         int count;
         lock (counter)
@@ -99,8 +120,7 @@ public sealed class RateLimiter(TimeProvider time)
         {
             Sweep(windowStart);
         }
-        var reset = DateTimeOffset.FromUnixTimeMilliseconds(windowStart) + Window;
-        return new Decision(count <= limit, limit, Math.Max(0, limit - count), reset);
+        return Decide(windowStart, count, limit);
     }
 
     private void Sweep(long currentWindow)
@@ -121,7 +141,7 @@ public sealed class RateLimitFilter(string policy) : IEndpointFilter
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var http = context.HttpContext;
-        if (Check(http, policy) is { Allowed: false } refused)
+        if (await CheckAsync(http, policy) is { Allowed: false } refused)
         {
             var retryAfter = RetryAfterSeconds(http, refused);
             // Written here rather than thrown: the exception handler would clear the X-RateLimit-* headers.
@@ -135,10 +155,10 @@ public sealed class RateLimitFilter(string policy) : IEndpointFilter
     /// Counts the request against <paramref name="policy"/> and writes <c>X-RateLimit-Limit/Remaining/Reset</c>; null when
     /// the policy is off. A refused caller is answered by the caller of this method (JSON for the API, a page for pages).
     /// </summary>
-    public static RateLimiter.Decision? Check(HttpContext http, string policy)
+    public static async ValueTask<RateLimiter.Decision?> CheckAsync(HttpContext http, string policy)
     {
         var options = http.RequestServices.GetRequiredService<IOptionsMonitor<RateLimitOptions>>().CurrentValue;
-        var limiter = http.RequestServices.GetRequiredService<RateLimiter>();
+        var limiter = http.RequestServices.GetRequiredService<IRateCounter>();
         var permits = options.PermitsFor(policy);
         if (permits <= 0)
         {
@@ -171,7 +191,7 @@ public sealed class RateLimitFilter(string policy) : IEndpointFilter
         RateLimiter.Decision? tightest = null;
         foreach (var (partition, limit) in checks)
         {
-            var decision = limiter.Acquire(partition, limit);
+            var decision = await limiter.AcquireAsync(partition, limit, http.RequestAborted);
             if (tightest is null || !decision.Allowed || decision.Remaining < tightest.Value.Remaining)
             {
                 tightest = decision;

@@ -21,6 +21,13 @@ public sealed class SecretsOptions
     /// refuses to start). Keep a copy apart from the database backups: losing it loses every protected secret.
     /// </summary>
     public string? MasterKey { get; set; }
+
+    /// <summary>
+    /// A file holding the same base64 key (a mounted secret, e.g. <c>/run/secrets/apertur-master-key</c>), read at start
+    /// when <see cref="MasterKey"/> is empty: one key for every replica without putting it in the environment. It must
+    /// exist; nothing is generated into it.
+    /// </summary>
+    public string? MasterKeyFile { get; set; }
 }
 
 public static partial class SecretsAtRest

@@ -19,6 +19,16 @@ public static partial class Startup
     /// </summary>
     public static async Task<bool> TryPrepareAsync(IServiceProvider services, CancellationToken ct)
     {
+        // SQLite: one serving process per data directory; a second one is refused in one line (docs/scale-out.md).
+        if (services.GetRequiredService<DatabaseSettings>().Provider == DatabaseProvider.Sqlite)
+        {
+            if (!DataDirectoryLock.TryAcquire(AperturOptions.ResolveDataDirectory(services.GetRequiredService<IConfiguration>()), out var release, out var refusal))
+            {
+                await Console.Error.WriteLineAsync(refusal);
+                return false;
+            }
+            services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopped.Register(release!.Dispose);
+        }
         try
         {
             await StorageServices.CheckImageStoreAsync(services, ct);

@@ -153,7 +153,7 @@ public abstract partial class LeaseWorker<TWork, TOptions>(IServiceScopeFactory 
             _ = task.ContinueWith(_ =>
             {
                 _inFlight.TryRemove(key, out Task? _);
-                nudge.Poke();
+                nudge.PokeHere();
             }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
         }
         return claim.Ids.Count;

@@ -74,7 +74,7 @@ public sealed class UploadModel(AperturDb db, TimeProvider time, IOptions<Upload
         };
         UploadPageHeaders.Apply(Response);
         // Limited per client address before the database is read; the refusal is a page in the visitor's language.
-        if (RateLimitFilter.Check(HttpContext, RateLimitPolicies.UploadPage) is { Allowed: false } refused)
+        if (await RateLimitFilter.CheckAsync(HttpContext, RateLimitPolicies.UploadPage) is { Allowed: false } refused)
         {
             State = UploadPageState.Busy;
             Response.StatusCode = StatusCodes.Status429TooManyRequests;

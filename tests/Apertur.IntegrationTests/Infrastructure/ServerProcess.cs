@@ -128,6 +128,13 @@ public sealed partial class ServerProcess : IAsyncDisposable
         return await WaitForExitAsync(timeout ?? TimeSpan.FromSeconds(60));
     }
 
+    /// <summary>Kills the process with SIGKILL, as a crash or the OOM killer would, and waits until it is gone.</summary>
+    public async Task KillAsync()
+    {
+        _process.Kill(entireProcessTree: true);
+        await _process.WaitForExitAsync();
+    }
+
     public async Task<int> WaitForExitAsync(TimeSpan timeout)
     {
         using var cts = new CancellationTokenSource(timeout);

@@ -1,4 +1,5 @@
 using System.Net.Http.Headers;
+using Apertur.Server.Data;
 using Apertur.Server.Keys;
 using Apertur.Tests;
 using Microsoft.AspNetCore.Hosting;
@@ -7,6 +8,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
@@ -199,6 +201,26 @@ public sealed class TestApp : IAsyncDisposable
             await app.DisposeAsync();
             throw;
         }
+    }
+
+    /// <summary>
+    /// Stops this in-memory server and keeps its storage (deleted at dispose as before), so that a server process can take
+    /// the data directory over: SQLite serves one process per data directory (docs/scale-out.md). Read what the process
+    /// stores with <see cref="ReadStorageAsync{T}"/>.
+    /// </summary>
+    public async Task StopServerAsync()
+    {
+        Client?.Dispose();
+        await _factory.DisposeAsync();
+    }
+
+    /// <summary>Reads this server's database directly, without a server: works while it is stopped and another process serves.</summary>
+    public async Task<T> ReadStorageAsync<T>(Func<AperturDb, Task<T>> read)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(_config).Build();
+        await using var provider = new ServiceCollection().AddLogging().AddAperturData(configuration).BuildServiceProvider();
+        await using var scope = provider.CreateAsyncScope();
+        return await read(scope.ServiceProvider.GetRequiredService<AperturDb>());
     }
 
     /// <summary>A client with the given bearer key, or none.</summary>

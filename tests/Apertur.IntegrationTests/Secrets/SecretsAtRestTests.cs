@@ -95,6 +95,43 @@ public sealed class SecretsAtRestTests
         (await KeyRingAsync(first)).ShouldBe(ring);
     }
 
+    [Fact]
+    public async Task Replicas_WithTheSameKeyFromAMasterKeyFile_ShareTheKeyRing_AndAnotherKeyFileIsRefused()
+    {
+        var key = NewMasterKey();
+        await using var first = await TestApp.StartAsync(Databases.Postgres, new Dictionary<string, string?> { [MasterKeySetting] = key });
+        var (uuid, publicKey) = await SessionWithServerKeyAsync(first);
+        var secrets = Path.Combine(Path.GetTempPath(), "apertur-tests", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(secrets);
+        try
+        {
+            var same = Path.Combine(secrets, "same.key");
+            await File.WriteAllTextAsync(same, key + "\n");
+            await using (var replica = await first.StartAnotherAsync(new Dictionary<string, string?> { [MasterKeySetting] = "", [MasterKeySetting + "File"] = same }))
+            {
+                (await PublicKeyAsync(replica, uuid)).ShouldBe(publicKey);
+            }
+
+            var other = Path.Combine(secrets, "other.key");
+            await File.WriteAllTextAsync(other, NewMasterKey());
+            var e = await Should.ThrowAsync<Exception>(() => first.StartAnotherAsync(new Dictionary<string, string?> { [MasterKeySetting] = "", [MasterKeySetting + "File"] = other }));
+            (e as CryptographicException ?? e.InnerException as CryptographicException ?? throw new ShouldAssertException($"not a key failure: {e}"))
+                .Message.ShouldContain("encrypted under master key");
+
+            var missing = await Should.ThrowAsync<Exception>(() => first.StartAnotherAsync(new Dictionary<string, string?>
+            {
+                [MasterKeySetting] = "",
+                [MasterKeySetting + "File"] = Path.Combine(secrets, "missing.key"),
+            }));
+            (missing as InvalidOperationException ?? missing.InnerException as InvalidOperationException ?? throw new ShouldAssertException($"not a settings failure: {missing}"))
+                .Message.ShouldContain("Apertur:Secrets:MasterKeyFile names");
+        }
+        finally
+        {
+            Directory.Delete(secrets, recursive: true);
+        }
+    }
+
     [Theory]
     [InlineData("not base64!")]
     [InlineData("AAECAwQFBgcICQoLDA0ODw==")]

@@ -6,7 +6,7 @@ using Microsoft.Extensions.Options;
 namespace Apertur.Server.Dashboard.Accounts;
 
 /// <summary>Sign-in: one message for every failure (unknown name, wrong password, locked account), so none tells that a name exists.</summary>
-public sealed class LoginModel(AccountService accounts, RateLimiter limiter, IOptions<DashboardOptions> options) : DashboardPageModel
+public sealed class LoginModel(AccountService accounts, IRateCounter limiter, IOptions<DashboardOptions> options) : DashboardPageModel
 {
     public string? Username { get; private set; }
 
@@ -26,7 +26,7 @@ public sealed class LoginModel(AccountService accounts, RateLimiter limiter, IOp
         if (perMinute > 0)
         {
             var ip = HttpContext.Connection.RemoteIpAddress?.ToString() ?? "unknown";
-            var decision = limiter.Acquire("dashboard-sign-in:" + ip, perMinute);
+            var decision = await limiter.AcquireAsync("dashboard-sign-in:" + ip, perMinute, ct);
             if (!decision.Allowed)
             {
                 Response.StatusCode = StatusCodes.Status429TooManyRequests;
