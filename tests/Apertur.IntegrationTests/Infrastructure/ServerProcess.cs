@@ -33,6 +33,10 @@ public sealed partial class ServerProcess : IAsyncDisposable
     public static string Description => Environment.GetEnvironmentVariable("APERTUR_PUBLISHED_SERVER") is { Length: > 0 } published
         ? published : "dotnet Apertur.Server.dll (this build)";
 
+    /// <summary>Settings as a server reads them from its environment: <c>Apertur:Storage:Kind</c> becomes <c>Apertur__Storage__Kind</c>; empty ones are left out.</summary>
+    public static Dictionary<string, string> AsEnvironment(IEnumerable<KeyValuePair<string, string?>> settings) =>
+        settings.Where(s => s.Value is not null).ToDictionary(s => s.Key.Replace(":", "__", StringComparison.Ordinal), s => s.Value!);
+
     /// <summary>Starts the server with <paramref name="args"/> and settings <paramref name="environment"/> on a new data directory.</summary>
     public static ServerProcess Start(IEnumerable<string> args, IDictionary<string, string>? environment = null)
     {
