@@ -185,6 +185,15 @@ public sealed class ThreeProcessesTests(ITestOutputHelper output)
         var uuid = (await owner.Client.CreateSessionAsync("""{"max_images":50}""")).SessionId();
         await using var replicas = await ProcessReplicas.StartAsync(owner, bucket, 3);
 
+        // Limits count fixed one-minute windows on UTC minute boundaries, and real processes run on the real clock: start
+        // with half a minute or more left in the window, so the 33 uploads all fall in one window.
+        var now = TimeProvider.System.GetUtcNow();
+        var left = TimeSpan.FromMinutes(1) - TimeSpan.FromMilliseconds(now.ToUnixTimeMilliseconds() % 60_000);
+        if (left < TimeSpan.FromSeconds(30))
+        {
+            await Task.Delay(left + TimeSpan.FromMilliseconds(100));
+        }
+        var windowEnds = TimeProvider.System.GetUtcNow().ToUnixTimeMilliseconds() / 60_000 * 60_000 + 60_000;
         for (var n = 0; n < 30; n++)
         {
             using var phone = replicas[n % 3].Anonymous();
@@ -198,5 +207,6 @@ public sealed class ThreeProcessesTests(ITestOutputHelper output)
             refused.Headers.RetryAfter.ShouldNotBeNull(replica.ToString());
             refused.Headers.GetValues("X-RateLimit-Remaining").Single().ShouldBe("0", replica.ToString());
         }
+        TimeProvider.System.GetUtcNow().ToUnixTimeMilliseconds().ShouldBeLessThan(windowEnds, "the uploads took more than half a minute: the test is void");
     }
 }
