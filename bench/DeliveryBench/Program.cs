@@ -8,6 +8,12 @@
 //   per kind    --kinds webhook,s3,...: for each destination kind, a backlog of --kind-images images of --kind-size-mb MB
 //               (default 40 × 5 MB) is queued with the worker off, then delivered to the kind's real server on loopback
 //               (scripts/services.sh start): MB/s from the first attempt's start to the last attempt's end (SQLite).
+//   replicas    --replicas 1,3: for each count N, the latency run against N server processes on one fresh PostgreSQL
+//               database and one fresh S3 bucket (--s3, default http://127.0.0.1:54566: fauxqs of scripts/services.sh),
+//               one master key file, a data directory and port each. N = 1: one server; N = 3, two rows: "spread" (uploads
+//               round-robin over A, B, C, all deliver) and "split" (uploads to A, workers off there; B and C deliver).
+//               Per row: uploads/s, upload (→ 201) p50/p99, delivery p50/p95/p99/max, errors, every image delivered once.
+//               Replaces the latency and throughput runs; PostgreSQL only. [--replicas 1,3] [--s3 <url>]
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
@@ -30,6 +36,10 @@ if (options.Kinds.Length > 0)
 Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {Environment.OSVersion}, .NET {Environment.Version}");
 Console.WriteLine($"image: small.jpg ({image.Length} bytes), webhook format multipart, receiver answers 200 at once");
 Console.WriteLine();
+if (options.Replicas.Length > 0)
+{
+    return await ReplicaRunsAsync(options, image, receiver);
+}
 
 var latencies = new List<string>();
 var throughputs = new List<string>();
@@ -68,10 +78,22 @@ static async Task<(string Row, bool Failed)> LatencyRunAsync(string database, Be
     using var server = await Server.StartAsync(options, storage, workerEnabled: !options.UploadsOnly);
     var destination = await storage.AddWebhookAsync(receiver.Url("/latency"));
     var session = await server.CreateSessionAsync([destination]);
-    // Warm-up (JIT, connection pools, first delivery), not measured.
-    for (var i = 0; i < 50; i++)
+    var run = await MeasureLatencyAsync(options, image, receiver, [server], session, deliveries: !options.UploadsOnly);
+    var (ms, upload) = (run.Delivery, run.Ingest);
+    var row = $"| {database} | {run.Uploads} | {P(ms, 50):F1} | {P(ms, 95):F1} | {P(ms, 99):F1} | {ms.LastOrDefault():F1} | {P(upload, 50):F1} / {P(upload, 99):F1} | {run.Lost} |";
+    Console.WriteLine($"latency {database}: {run.Uploads} uploads ({run.Errors} errors), p50 {P(ms, 50):F1} ms, p99 {P(ms, 99):F1} ms");
+    return (row, run.Errors > 0 || run.Lost > 0);
+}
+
+/// The latency run's measurement, on one server or several: 50 warm-up uploads per server uploaded to (JIT, connection pools,
+/// first delivery; not measured), then options.Rate uploads/s for options.Seconds s, round-robin over uploadTo, each to
+/// the session; then, with deliveries, waits (up to 60 s) until the receiver has every image.
+static async Task<LatencyRun> MeasureLatencyAsync(BenchOptions options, byte[] image, Receiver receiver, IReadOnlyList<Server> uploadTo,
+    string session, bool deliveries)
+{
+    for (var i = 0; i < 50 * uploadTo.Count; i++)
     {
-        await server.UploadAsync(session, image);
+        await uploadTo[i % uploadTo.Count].UploadAsync(session, image);
     }
     await Task.Delay(1000);
     receiver.Reset();
@@ -91,6 +113,7 @@ static async Task<(string Row, bool Failed)> LatencyRunAsync(string database, Be
         {
             await Task.Delay(wait);
         }
+        var server = uploadTo[i % uploadTo.Count];
         uploads.Add(Task.Run(async () =>
         {
             var sent = Stopwatch.GetTimestamp();
@@ -106,20 +129,77 @@ static async Task<(string Row, bool Failed)> LatencyRunAsync(string database, Be
         }));
     }
     await Task.WhenAll(uploads);
+    var seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
     var deadline = Stopwatch.StartNew();
-    while (!options.UploadsOnly && answered.Keys.Any(id => !receiver.Arrivals.ContainsKey(id)) && deadline.Elapsed < TimeSpan.FromSeconds(60))
+    while (deliveries && answered.Keys.Any(id => !receiver.Arrivals.ContainsKey(id)) && deadline.Elapsed < TimeSpan.FromSeconds(60))
     {
         await Task.Delay(50);
     }
-    var lost = options.UploadsOnly ? 0 : answered.Keys.Count(id => !receiver.Arrivals.ContainsKey(id));
+    if (deliveries)
+    {
+        // A second delivery of an image (a retry, two replicas' workers on one delivery) would come soon after the first.
+        await Task.Delay(1000);
+    }
+    var lost = deliveries ? answered.Keys.Count(id => !receiver.Arrivals.ContainsKey(id)) : 0;
+    var twice = answered.Keys.Count(id => receiver.Deliveries.TryGetValue(id, out var n) && n > 1);
     var ms = answered.Where(a => receiver.Arrivals.ContainsKey(a.Key))
         // Signed: the worker, nudged at commit, can reach the receiver before the client has read its 201.
         .Select(a => Stopwatch.GetElapsedTime(a.Value, receiver.Arrivals[a.Key]).TotalMilliseconds)
         .Order().ToArray();
-    double[] upload = [.. uploadTimes.Order()];
-    var row = $"| {database} | {answered.Count} | {P(ms, 50):F1} | {P(ms, 95):F1} | {P(ms, 99):F1} | {ms.LastOrDefault():F1} | {P(upload, 50):F1} / {P(upload, 99):F1} | {lost} |";
-    Console.WriteLine($"latency {database}: {answered.Count} uploads ({errors} errors), p50 {P(ms, 50):F1} ms, p99 {P(ms, 99):F1} ms");
-    return (row, errors > 0 || lost > 0);
+    return new LatencyRun(answered.Count, errors, seconds, [.. uploadTimes.Order()], ms, lost, twice);
+}
+
+/// --replicas: for each count N, the latency run against N server processes on one fresh PostgreSQL database and one fresh
+/// S3 bucket (Replicas). N = 1: uploads and deliveries on the one server. N > 1: "spread", uploads round-robin over all and
+/// every replica's workers on; "split", every upload to replica A, whose workers are off, so another process delivers.
+static async Task<int> ReplicaRunsAsync(BenchOptions options, byte[] image, Receiver receiver)
+{
+    if (options.Databases.Contains("sqlite"))
+    {
+        Console.WriteLine("replicas: SQLite serves one process only (apertur.lock); the replica runs are on PostgreSQL");
+    }
+    var rows = new List<string>();
+    var failed = false;
+    foreach (var count in options.Replicas)
+    {
+        foreach (var split in count == 1 ? [false] : new[] { false, true })
+        {
+            var (row, rowFailed) = await ReplicaRunAsync(options, image, receiver, count, split);
+            rows.Add(row);
+            failed |= rowFailed;
+        }
+    }
+    Console.WriteLine();
+    Console.WriteLine($"Replicas: {options.Rate} uploads/s for {options.Seconds} s on PostgreSQL, images in one S3 bucket ({options.S3}), one webhook destination; " +
+        "upload = request sent → 201 received by the client; delivery = 201 received by the client → receiver got the request.");
+    Console.WriteLine();
+    Console.WriteLine("| replicas | uploads to | delivered by | uploads | uploads/s | upload p50 / p99 ms | p50 ms | p95 ms | p99 ms | max ms | errors | delivered once |");
+    Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|---|");
+    rows.ForEach(Console.WriteLine);
+    return failed ? 1 : 0;
+}
+
+static async Task<(string Row, bool Failed)> ReplicaRunAsync(BenchOptions options, byte[] image, Receiver receiver, int count, bool split)
+{
+    await using var storage = await Storage.CreateAsync("postgres", options);
+    using var replicas = await Replicas.StartAsync(options, storage, count, workerEnabled: i => !(split && i == 0));
+    var destination = await storage.AddWebhookAsync(receiver.Url("/replicas"));
+    var session = await replicas[0].CreateSessionAsync([destination]);
+    var run = await MeasureLatencyAsync(options, image, receiver, split ? [replicas[0]] : replicas.Servers, session, deliveries: true);
+    var names = Enumerable.Range(0, count).Select(Replicas.Name).ToArray();
+    var (layout, uploadsTo, deliveredBy) = (count, split) switch
+    {
+        (1, _) => ("1", "A", "A"),
+        (_, false) => ($"{count} spread", $"{string.Join(", ", names)} round-robin", string.Join(", ", names)),
+        (_, true) => ($"{count} split", "A (workers off)", string.Join(", ", names.Skip(1))),
+    };
+    var (ms, upload) = (run.Delivery, run.Ingest);
+    var once = run.Lost == 0 && run.Twice == 0 ? "yes" : $"no: {run.Lost} lost, {run.Twice} twice";
+    var row = $"| {layout} | {uploadsTo} | {deliveredBy} | {run.Uploads} | {run.Uploads / run.Seconds:F1} | {P(upload, 50):F1} / {P(upload, 99):F1} | " +
+        $"{P(ms, 50):F1} | {P(ms, 95):F1} | {P(ms, 99):F1} | {ms.LastOrDefault():F1} | {run.Errors} | {once} |";
+    Console.WriteLine($"replicas {layout}: {run.Uploads} uploads ({run.Errors} errors) in {run.Seconds:F1} s, upload p99 {P(upload, 99):F1} ms, " +
+        $"delivery p50 {P(ms, 50):F1} ms, p99 {P(ms, 99):F1} ms, {run.Lost} lost, {run.Twice} twice");
+    return (row, run.Errors > 0 || run.Lost > 0 || run.Twice > 0);
 }
 
 static async Task<(string Row, bool Failed)> ThroughputRunAsync(string database, BenchOptions options, byte[] image, Receiver receiver)
@@ -164,6 +244,9 @@ static async Task<(string Row, bool Failed)> ThroughputRunAsync(string database,
 static double P(double[] sorted, double percentile) =>
     sorted.Length == 0 ? double.NaN : sorted[Math.Clamp((int)Math.Ceiling(percentile / 100 * sorted.Length) - 1, 0, sorted.Length - 1)];
 
+/// <summary>What one latency run measured: ingest (request sent → 201) and delivery (201 → receiver) times in ms, sorted.</summary>
+internal sealed record LatencyRun(int Uploads, int Errors, double Seconds, double[] Ingest, double[] Delivery, int Lost, int Twice);
+
 /// <summary>The webhook receiver: answers 200 at once and notes the first arrival of each image and every arrival's time.</summary>
 internal sealed class Receiver : IAsyncDisposable
 {
@@ -175,6 +258,9 @@ internal sealed class Receiver : IAsyncDisposable
     private Receiver(WebApplication app) => _app = app;
 
     public ConcurrentDictionary<string, long> Arrivals { get; } = new();
+
+    /// <summary>How many times each image arrived.</summary>
+    public ConcurrentDictionary<string, int> Deliveries { get; } = new();
     public int Count => Volatile.Read(ref _count);
     public long First => Interlocked.Read(ref _first);
     public long Last => Interlocked.Read(ref _last);
@@ -185,6 +271,7 @@ internal sealed class Receiver : IAsyncDisposable
     public void Reset()
     {
         Arrivals.Clear();
+        Deliveries.Clear();
         Interlocked.Exchange(ref _count, 0);
         Interlocked.Exchange(ref _first, 0);
         Interlocked.Exchange(ref _last, 0);
@@ -204,7 +291,9 @@ internal sealed class Receiver : IAsyncDisposable
             {
             }
             var now = Stopwatch.GetTimestamp();
-            receiver.Arrivals.TryAdd(context.Request.Headers["X-Aptr-Image-Id"].ToString(), now);
+            var id = context.Request.Headers["X-Aptr-Image-Id"].ToString();
+            receiver.Arrivals.TryAdd(id, now);
+            receiver.Deliveries.AddOrUpdate(id, 1, (_, n) => n + 1);
             Interlocked.CompareExchange(ref receiver._first, now, 0);
             Interlocked.Exchange(ref receiver._last, now);
             Interlocked.Increment(ref receiver._count);
@@ -324,7 +413,9 @@ internal sealed class Server : IDisposable
         _http = http;
     }
 
-    public static async Task<Server> StartAsync(BenchOptions options, Storage storage, bool workerEnabled)
+    /// <summary>Starts the server on <paramref name="storage"/>; <paramref name="settings"/> (environment) are set last, over the bench's.</summary>
+    public static async Task<Server> StartAsync(BenchOptions options, Storage storage, bool workerEnabled,
+        IReadOnlyDictionary<string, string>? settings = null)
     {
         var port = FreePort();
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
@@ -347,6 +438,10 @@ internal sealed class Server : IDisposable
         env["Apertur__Sessions__MaxImagesCap"] = "1000000";
         env["Apertur__Workers__Enabled"] = workerEnabled ? "true" : "false";
         env["Apertur__Delivery__Concurrency"] = options.Concurrency.ToString(CultureInfo.InvariantCulture);
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+        {
+            env[key] = value;
+        }
         var process = Process.Start(start)!;
         _ = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
@@ -444,7 +539,7 @@ internal sealed class Server : IDisposable
 }
 
 internal sealed record BenchOptions(string ServerDll, int Rate, int Seconds, int Backlog, int Destinations, int Concurrency, string[] Databases,
-    string Postgres, string FixturesDirectory, bool UploadsOnly, string[] Kinds, int KindImages, int KindSizeMb)
+    string Postgres, string FixturesDirectory, bool UploadsOnly, string[] Kinds, int KindImages, int KindSizeMb, int[] Replicas, string S3)
 {
     public static BenchOptions Parse(string[] args)
     {
@@ -467,6 +562,8 @@ internal sealed record BenchOptions(string ServerDll, int Rate, int Seconds, int
             args.Contains("--uploads-only"),
             Get("--kinds", "").Split(',', StringSplitOptions.RemoveEmptyEntries),
             Int("--kind-images", 40),
-            Int("--kind-size-mb", 5));
+            Int("--kind-size-mb", 5),
+            [.. Get("--replicas", "").Split(',', StringSplitOptions.RemoveEmptyEntries).Select(n => int.Parse(n, CultureInfo.InvariantCulture))],
+            Get("--s3", "http://127.0.0.1:54566"));
     }
 }

@@ -5,6 +5,7 @@ using Apertur.Server.Deliveries;
 using Apertur.Server.Destinations;
 using Apertur.Server.Encryption;
 using Apertur.Server.Events;
+using Apertur.Server.Health;
 using Apertur.Server.EventWebhooks;
 using Apertur.Server.Home;
 using Apertur.Server.Hosting;
@@ -66,6 +67,8 @@ builder.Services.AddPolling();
 builder.Services.AddStats();
 // Image bytes: a local directory by default, behind IImageStore.
 builder.Services.AddImageStorage(builder.Configuration);
+// Readiness checks (database, image store) for /healthz/ready.
+builder.Services.AddHealth();
 // Uploads: stream to a temp file, check the bytes, commit image + deliveries in one transaction; the uploads history.
 builder.Services.AddUploads();
 // The operators' dashboard: Razor Pages under /dashboard with their own cookie sign-in, separate from the API's keys.
@@ -113,7 +116,7 @@ app.UseApiErrors();
 
 // GET /: where the dashboard, health check and docs are.
 app.MapHomePage();
-// GET /healthz.
+// GET /healthz, /healthz/live and /healthz/ready (database and image store checked).
 app.MapHealth();
 // Upload sessions: create, read, change, password check, list.
 app.MapSessionsApi();

@@ -1,6 +1,3 @@
-using System.Text.Json.Serialization;
-using Microsoft.AspNetCore.Http.HttpResults;
-
 namespace Apertur.Server.Hosting;
 
 /// <summary>What every feature leans on: time, the server-wide settings, public URLs, rate limits, the one error shape.</summary>
@@ -42,16 +39,4 @@ public static class HostingServices
         app.UseStatusCodePages(ApiErrorHandler.WriteStatusCodeBodyAsync);
         return app;
     }
-
-    /// <summary><c>GET /healthz</c>: answering means the database was migrated and the server listens.</summary>
-    public static IEndpointRouteBuilder MapHealth(this IEndpointRouteBuilder app)
-    {
-        app.MapGet("/healthz", Health);
-        return app;
-    }
-
-    private static Ok<HealthView> Health() => TypedResults.Ok(new HealthView("ok"));
 }
-
-/// <summary>The health answer: <c>{"status":"ok"}</c>.</summary>
-public sealed record HealthView([property: JsonPropertyName("status")] string Status);

@@ -24,4 +24,10 @@ public interface IImageStore
 
     /// <summary>Removes the image's bytes. Deleting an id that is not stored is not an error.</summary>
     Task DeleteAsync(Guid imageId, CancellationToken ct);
+
+    /// <summary>
+    /// Writes a small probe where images go, reads it back and removes it: throws when the store cannot take images now
+    /// (the readiness check, docs/scale-out.md "Readiness", and the start-up check of the S3 store).
+    /// </summary>
+    Task ProbeAsync(CancellationToken ct);
 }

@@ -64,6 +64,25 @@ public sealed partial class LocalDiskImageStore : IImageStore
         return Task.CompletedTask;
     }
 
+    public async Task ProbeAsync(CancellationToken ct)
+    {
+        // Beside the images (same filesystem, same permissions), under a name no image id takes.
+        var probe = Path.Combine(_imagesDirectory, $"probe-{Guid.NewGuid():N}{TempSuffix}");
+        var bytes = "Apertur readiness probe"u8.ToArray();
+        try
+        {
+            await File.WriteAllBytesAsync(probe, bytes, ct);
+            if (!(await File.ReadAllBytesAsync(probe, ct)).AsSpan().SequenceEqual(bytes))
+            {
+                throw new IOException($"the probe file {probe} read back differs from what was written");
+            }
+        }
+        finally
+        {
+            File.Delete(probe);
+        }
+    }
+
     private string PathOf(Guid imageId) => PathOf(_imagesDirectory, imageId);
 
     /// <summary>Where an image's file is under <paramref name="imagesDirectory"/> (<c>{DataDirectory}/images</c>); read by <c>storage migrate</c> too.</summary>

@@ -116,7 +116,9 @@ public sealed partial class UploadCommitter(IServiceScopeFactory scopes, TimePro
             await using var tx = await db.Database.BeginTransactionAsync(CancellationToken.None);
             var now = Iso.Millis(time.GetUtcNow());
             var keyed = new Dictionary<(Guid, string), Image>();
-            foreach (var item in batch)
+            // Session rows are claimed in one order (by id) in every batch of every replica: two batches that both touch
+            // sessions S1 and S2 in opposite orders would deadlock on PostgreSQL. Stable: a session's uploads keep their order.
+            foreach (var item in batch.OrderBy(i => i.SessionId))
             {
                 if (await ClaimAsync(db, events, item, now, keyed) is { } result)
                 {

@@ -94,7 +94,7 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output)
     /// <summary>The owner's settings as environment variables, plus a fast lease so the restart reclaims quickly.</summary>
     private static Dictionary<string, string> Environment(TestApp owner)
     {
-        var env = owner.Settings.Where(s => s.Value is not null).ToDictionary(s => s.Key.Replace(":", "__", StringComparison.Ordinal), s => s.Value!);
+        var env = ServerProcess.AsEnvironment(owner.Settings);
         env["Urls"] = "http://127.0.0.1:0";
         env["Logging__LogLevel__Default"] = "Warning";
         env["Logging__LogLevel__Microsoft.Hosting.Lifetime"] = "Information";

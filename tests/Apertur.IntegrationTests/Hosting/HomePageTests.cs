@@ -19,6 +19,7 @@ public sealed class HomePageTests
         var html = await response.Content.ReadAsStringAsync();
         html.ShouldContain("href=\"/dashboard\"");
         html.ShouldContain("href=\"/healthz\"");
+        html.ShouldContain("href=\"/healthz/ready\"");
         html.ShouldContain("docs/api.md");
         response.Headers.GetValues("Content-Security-Policy").Single().ShouldStartWith("default-src 'none'");
     }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using Apertur.IntegrationTests.Infrastructure;
@@ -69,42 +68,11 @@ public sealed class StartupFailureTests
         return lines[0];
     }
 
-    private static async Task<(int Exit, string Out, string Err)> StartAsync(string connectionString, params string[] args)
-    {
-        var dataDirectory = Path.Combine(Path.GetTempPath(), "apertur-tests", Guid.NewGuid().ToString("N"));
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Apertur.Server.dll"));
-        foreach (var arg in args)
+    private static Task<(int Exit, string Out, string Err)> StartAsync(string connectionString, params string[] args) =>
+        ServerProcess.RunToExitAsync(args, new Dictionary<string, string>
         {
-            start.ArgumentList.Add(arg);
-        }
-        start.Environment["Apertur__DataDirectory"] = dataDirectory;
-        start.Environment["Apertur__Database__Provider"] = "Postgres";
-        start.Environment["Apertur__Database__ConnectionString"] = connectionString;
-        start.Environment["Urls"] = "http://127.0.0.1:0";
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        try
-        {
-            // A safety net: a server that starts serving instead of stopping fails the test here.
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        finally
-        {
-            if (!process.HasExited)
-            {
-                process.Kill();
-            }
-            try
-            {
-                Directory.Delete(dataDirectory, recursive: true);
-            }
-            catch (DirectoryNotFoundException)
-            {
-            }
-        }
-        return (process.ExitCode, await stdout, await stderr);
-    }
+            ["Apertur__Database__Provider"] = "Postgres",
+            ["Apertur__Database__ConnectionString"] = connectionString,
+            ["Urls"] = "http://127.0.0.1:0",
+        });
 }

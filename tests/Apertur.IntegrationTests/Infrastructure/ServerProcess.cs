@@ -33,10 +33,72 @@ public sealed partial class ServerProcess : IAsyncDisposable
     public static string Description => Environment.GetEnvironmentVariable("APERTUR_PUBLISHED_SERVER") is { Length: > 0 } published
         ? published : "dotnet Apertur.Server.dll (this build)";
 
+    /// <summary>Settings as a server reads them from its environment: <c>Apertur:Storage:Kind</c> becomes <c>Apertur__Storage__Kind</c>; empty ones are left out.</summary>
+    public static Dictionary<string, string> AsEnvironment(IEnumerable<KeyValuePair<string, string?>> settings) =>
+        settings.Where(s => s.Value is not null).ToDictionary(s => s.Key.Replace(":", "__", StringComparison.Ordinal), s => s.Value!);
+
     /// <summary>Starts the server with <paramref name="args"/> and settings <paramref name="environment"/> on a new data directory.</summary>
     public static ServerProcess Start(IEnumerable<string> args, IDictionary<string, string>? environment = null)
     {
         var dataDirectory = Path.Combine(Path.GetTempPath(), "apertur-tests", Guid.NewGuid().ToString("N"));
+        var process = new Process { StartInfo = StartInfo(args, environment, dataDirectory) };
+        var server = new ServerProcess(process, dataDirectory);
+        process.OutputDataReceived += (_, e) => server.Add(e.Data);
+        process.ErrorDataReceived += (_, e) => server.Add(e.Data);
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return server;
+    }
+
+    /// <summary>
+    /// Runs the server with <paramref name="args"/> until it exits: a command (<c>keys create</c>, <c>storage migrate</c>)
+    /// or a start that must be refused. Standard output and standard error come back apart. In
+    /// <paramref name="dataDirectory"/>, which the caller keeps, or in a new one deleted afterwards. A server still running
+    /// after <paramref name="timeout"/> (default 90 s) is killed and fails the test with its output.
+    /// </summary>
+    public static async Task<(int Exit, string Out, string Err)> RunToExitAsync(IEnumerable<string> args,
+        IDictionary<string, string>? environment = null, string? dataDirectory = null, TimeSpan? timeout = null)
+    {
+        var ownDirectory = dataDirectory is null;
+        dataDirectory ??= Path.Combine(Path.GetTempPath(), "apertur-tests", Guid.NewGuid().ToString("N"));
+        using var process = Process.Start(StartInfo(args, environment, dataDirectory))!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        try
+        {
+            using var limit = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(90));
+            try
+            {
+                await process.WaitForExitAsync(limit.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                process.Kill(entireProcessTree: true);
+                await process.WaitForExitAsync();
+                throw new TimeoutException($"the server was still running after {timeout ?? TimeSpan.FromSeconds(90)}:\n{await stdout}\n{await stderr}");
+            }
+            return (process.ExitCode, await stdout, await stderr);
+        }
+        finally
+        {
+            if (ownDirectory)
+            {
+                try
+                {
+                    Directory.Delete(dataDirectory, recursive: true);
+                }
+                catch (DirectoryNotFoundException)
+                {
+                }
+            }
+        }
+    }
+
+    // The executable (the published build when scripts/test.sh made one), run from the data directory as an operator's shell
+    // or a service manager would, on SQLite unless the environment says otherwise.
+    private static ProcessStartInfo StartInfo(IEnumerable<string> args, IDictionary<string, string>? environment, string dataDirectory)
+    {
         Directory.CreateDirectory(dataDirectory);
         ProcessStartInfo start;
         if (Environment.GetEnvironmentVariable("APERTUR_PUBLISHED_SERVER") is { Length: > 0 } published)
@@ -49,7 +111,6 @@ public sealed partial class ServerProcess : IAsyncDisposable
             start = new ProcessStartInfo("dotnet");
             start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Apertur.Server.dll"));
         }
-        // Started from elsewhere than its own folder, as an operator's shell or a service manager does.
         start.WorkingDirectory = dataDirectory;
         start.RedirectStandardOutput = true;
         start.RedirectStandardError = true;
@@ -68,14 +129,7 @@ public sealed partial class ServerProcess : IAsyncDisposable
         {
             start.Environment[name] = value;
         }
-        var process = new Process { StartInfo = start };
-        var server = new ServerProcess(process, dataDirectory);
-        process.OutputDataReceived += (_, e) => server.Add(e.Data);
-        process.ErrorDataReceived += (_, e) => server.Add(e.Data);
-        process.Start();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return server;
+        return start;
     }
 
     private void Add(string? line)

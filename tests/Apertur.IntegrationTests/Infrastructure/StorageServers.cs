@@ -19,9 +19,14 @@ public sealed class S3Server : IDisposable
     public async Task<string> NewBucketAsync()
     {
         var bucket = "apertur-e2e-" + Guid.NewGuid().ToString("N")[..16];
+        await CreateBucketAsync(bucket);
+        return bucket;
+    }
+
+    public async Task CreateBucketAsync(string bucket)
+    {
         using var response = await _http.PutAsync(bucket, null);
         response.StatusCode.ShouldBe(HttpStatusCode.OK, $"creating bucket {bucket} at {Endpoint}");
-        return bucket;
     }
 
     /// <summary>Deletes the bucket and every object in it (what an operator's mistake or an outage looks like to a server).</summary>

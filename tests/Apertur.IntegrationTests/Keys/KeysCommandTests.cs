@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using Apertur.IntegrationTests.Infrastructure;
 using Apertur.Server.Keys;
 using Shouldly;
 
@@ -7,23 +7,8 @@ namespace Apertur.IntegrationTests.Keys;
 /// <summary>Runs the real executable: <c>keys create</c> prints a key and exits without serving.</summary>
 public sealed class KeysCommandTests
 {
-    private static async Task<(int Exit, string Out, string Err)> RunAsync(string dataDirectory, params string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Apertur.Server.dll"));
-        foreach (var a in args)
-        {
-            start.ArgumentList.Add(a);
-        }
-        start.Environment["Apertur__DataDirectory"] = dataDirectory;
-        start.Environment["Logging__LogLevel__Default"] = "Warning";
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        await process.WaitForExitAsync(timeout.Token);
-        return (process.ExitCode, await stdout, await stderr);
-    }
+    private static Task<(int Exit, string Out, string Err)> RunAsync(string dataDirectory, params string[] args) =>
+        ServerProcess.RunToExitAsync(args, new Dictionary<string, string> { ["Logging__LogLevel__Default"] = "Warning" }, dataDirectory);
 
     [Fact]
     public async Task KeysCreate_PrintsANewWellFormedKeyPerCall()

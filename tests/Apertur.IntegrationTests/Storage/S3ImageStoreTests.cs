@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using Apertur.IntegrationTests.Deliveries;
 using Apertur.IntegrationTests.Infrastructure;
@@ -121,7 +120,7 @@ public sealed class S3ImageStoreTests
     {
         var bucket = "apertur-missing-" + Guid.NewGuid().ToString("N")[..12];
 
-        var (exit, stdout, stderr) = await RunAsync(S3Settings(bucket));
+        var (exit, stdout, stderr) = await ServerProcess.RunToExitAsync(["--urls", "http://127.0.0.1:0"], ServerProcess.AsEnvironment(S3Settings(bucket)));
 
         exit.ShouldBe(1);
         var line = OneLine(stdout, stderr);
@@ -137,7 +136,7 @@ public sealed class S3ImageStoreTests
         var settings = S3Settings("apertur-photos");
         settings["Apertur:Storage:S3:ServiceUrl"] = $"http://127.0.0.1:{port}";
 
-        var (exit, stdout, stderr) = await RunAsync(settings);
+        var (exit, stdout, stderr) = await ServerProcess.RunToExitAsync(["--urls", "http://127.0.0.1:0"], ServerProcess.AsEnvironment(settings));
 
         exit.ShouldBe(1);
         var line = OneLine(stdout, stderr);
@@ -154,55 +153,5 @@ public sealed class S3ImageStoreTests
         lines.Length.ShouldBe(1, output);
         lines[0].ShouldStartWith("Apertur could not start:");
         return lines[0];
-    }
-
-    /// <summary>Runs the real executable with <paramref name="settings"/> (as environment variables) until it exits.</summary>
-    public static async Task<(int Exit, string Out, string Err)> RunAsync(IDictionary<string, string?> settings, string? dataDirectory = null,
-        params string[] args)
-    {
-        var ownDirectory = dataDirectory is null;
-        dataDirectory ??= Path.Combine(Path.GetTempPath(), "apertur-tests", Guid.NewGuid().ToString("N"));
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Apertur.Server.dll"));
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-        start.Environment["Apertur__DataDirectory"] = dataDirectory;
-        start.Environment["Urls"] = "http://127.0.0.1:0";
-        foreach (var (key, value) in settings)
-        {
-            if (value is not null)
-            {
-                start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
-            }
-        }
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        try
-        {
-            // A safety net: a server that starts serving instead of stopping fails the test here.
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        finally
-        {
-            if (!process.HasExited)
-            {
-                process.Kill();
-            }
-            if (ownDirectory)
-            {
-                try
-                {
-                    Directory.Delete(dataDirectory, recursive: true);
-                }
-                catch (DirectoryNotFoundException)
-                {
-                }
-            }
-        }
-        return (process.ExitCode, await stdout, await stderr);
     }
 }

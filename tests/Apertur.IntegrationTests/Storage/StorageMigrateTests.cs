@@ -38,8 +38,8 @@ public sealed class StorageMigrateTests
         (int Exit, string Out, string Err) first = (-1, "", ""), second = (-1, "", "");
         var restarted = await local.RestartAsync(async () =>
         {
-            first = await S3ImageStoreTests.RunAsync(settings, local.DataDirectory, "storage", "migrate");
-            second = await S3ImageStoreTests.RunAsync(settings, local.DataDirectory, "storage", "migrate");
+            first = await ServerProcess.RunToExitAsync(["storage", "migrate"], ServerProcess.AsEnvironment(settings), local.DataDirectory);
+            second = await ServerProcess.RunToExitAsync(["storage", "migrate"], ServerProcess.AsEnvironment(settings), local.DataDirectory);
             // Switched: the bucket alone holds the images now.
             Directory.Delete(Path.Combine(local.DataDirectory, "images"), recursive: true);
         });
@@ -72,7 +72,7 @@ public sealed class StorageMigrateTests
     [Fact]
     public async Task StorageMigrate_LocalStoreConfigured_RefusesWithWhatToSet()
     {
-        var (exit, _, stderr) = await S3ImageStoreTests.RunAsync(new Dictionary<string, string?>(), null, "storage", "migrate");
+        var (exit, _, stderr) = await ServerProcess.RunToExitAsync(["storage", "migrate"]);
 
         exit.ShouldBe(2);
         stderr.ShouldContain("Apertur:Storage:Kind=s3");
