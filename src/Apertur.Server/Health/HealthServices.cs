@@ -23,47 +23,52 @@ public static class HealthServices
     }
 }
 
-/// <summary>The database answers a query.</summary>
-public sealed partial class DatabaseCheck(IServiceScopeFactory scopes, ILogger<DatabaseCheck> logger) : IHealthCheck
+/// <summary>
+/// A readiness check that passes when its probe completes: a probe that throws fails it with <see cref="Failure"/> as the
+/// public description, and the reason goes to the log only (the answer is public and says no more than which check failed).
+/// </summary>
+public abstract partial class ProbeCheck(ILogger logger) : IHealthCheck
 {
+    /// <summary>The sentence a failed check answers, e.g. "The database cannot be used."</summary>
+    protected abstract string Failure { get; }
+
+    protected abstract Task ProbeAsync(CancellationToken ct);
+
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         try
         {
-            await using var scope = scopes.CreateAsyncScope();
-            var db = scope.ServiceProvider.GetRequiredService<AperturDb>();
-            await db.Database.SqlQueryRaw<int>("SELECT 1 AS \"Value\"").SingleAsync(cancellationToken);
+            await ProbeAsync(cancellationToken);
             return HealthCheckResult.Healthy();
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            // The reason goes to the log only: the readiness answer is public and says no more than which check failed.
-            LogFailed(logger, e.GetBaseException().Message);
-            return HealthCheckResult.Unhealthy("The database cannot be used.");
+            LogFailed(logger, Failure, e.GetBaseException().Message);
+            return HealthCheckResult.Unhealthy(Failure);
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Readiness: the database cannot be used ({Reason})")]
-    private static partial void LogFailed(ILogger logger, string reason);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Readiness check failed: {Failure} ({Reason})")]
+    private static partial void LogFailed(ILogger logger, string failure, string reason);
+}
+
+/// <summary>The database answers a query.</summary>
+public sealed class DatabaseCheck(IServiceScopeFactory scopes, ILogger<DatabaseCheck> logger) : ProbeCheck(logger)
+{
+    protected override string Failure => "The database cannot be used.";
+
+    protected override async Task ProbeAsync(CancellationToken ct)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<AperturDb>();
+        await db.Database.SqlQueryRaw<int>("SELECT 1 AS \"Value\"").SingleAsync(ct);
+    }
 }
 
 /// <summary>The image store takes a write, gives it back and deletes it (<see cref="IImageStore.ProbeAsync"/>).</summary>
-public sealed partial class StorageCheck(IImageStore store, ILogger<StorageCheck> logger) : IHealthCheck
+public sealed class StorageCheck(IImageStore store, ILogger<StorageCheck> logger) : ProbeCheck(logger)
 {
-    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
-    {
-        try
-        {
-            await store.ProbeAsync(cancellationToken);
-            return HealthCheckResult.Healthy();
-        }
-        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-        {
-            LogFailed(logger, e.GetBaseException().Message);
-            return HealthCheckResult.Unhealthy("The image store cannot take images.");
-        }
-    }
+    protected override string Failure => "The image store cannot take images.";
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Readiness: the image store cannot take images ({Reason})")]
-    private static partial void LogFailed(ILogger logger, string reason);
+    protected override Task ProbeAsync(CancellationToken ct) => store.ProbeAsync(ct);
 }

@@ -51,7 +51,7 @@ public sealed class ReadinessTests
         ready.GetProperty("status").GetString().ShouldBe("not ready");
         CheckOf(ready, "storage").ShouldBe("unhealthy");
         CheckOf(ready, "database").ShouldBe("healthy");
-        app.Output.Text.ShouldContain("Readiness: the image store cannot take images");
+        app.Output.Text.ShouldContain("Readiness check failed: The image store cannot take images.");
 
         await s3.CreateBucketAsync(bucket);
         (await ReadyAsync(client)).Status.ShouldBe(HttpStatusCode.OK);
