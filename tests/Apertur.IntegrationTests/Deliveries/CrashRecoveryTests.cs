@@ -105,19 +105,5 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output)
         return env;
     }
 
-    private async Task<ServerProcess> StartServerAsync(Dictionary<string, string> env)
-    {
-        var server = ServerProcess.Start([], env);
-        try
-        {
-            await server.ListeningAsync();
-            return server;
-        }
-        catch
-        {
-            output.WriteLine(server.Output);
-            await server.DisposeAsync();
-            throw;
-        }
-    }
+    private Task<ServerProcess> StartServerAsync(Dictionary<string, string> env) => ServerProcess.StartListeningAsync([], env, output);
 }

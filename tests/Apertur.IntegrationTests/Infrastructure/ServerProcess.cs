@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text.RegularExpressions;
 using Shouldly;
+using Xunit.Abstractions;
 
 namespace Apertur.IntegrationTests.Infrastructure;
 
@@ -49,6 +50,26 @@ public sealed partial class ServerProcess : IAsyncDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return server;
+    }
+
+    /// <summary>
+    /// <see cref="Start"/>, then waits until it listens. One that does not is disposed after writing its output to
+    /// <paramref name="output"/>, and the failure is thrown.
+    /// </summary>
+    public static async Task<ServerProcess> StartListeningAsync(IEnumerable<string> args, IDictionary<string, string>? environment, ITestOutputHelper output)
+    {
+        var server = Start(args, environment);
+        try
+        {
+            await server.ListeningAsync();
+            return server;
+        }
+        catch
+        {
+            output.WriteLine(server.Output);
+            await server.DisposeAsync();
+            throw;
+        }
     }
 
     /// <summary>
