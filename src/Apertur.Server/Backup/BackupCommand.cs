@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.Json;
-using Apertur.Server.Data;
 using Apertur.Server.Hosting;
 using Apertur.Server.Storage;
 using Microsoft.Data.Sqlite;
@@ -30,19 +29,17 @@ public static class BackupCommand
 
     public static async Task<int> RunAsync(string[] args, IServiceProvider services)
     {
-        if (args.Length != 2 || args[1].StartsWith('-'))
+        var (paths, exit) = await Installation.ReadAsync("backup", Usage, args, services);
+        if (paths is null)
         {
-            await Console.Error.WriteLineAsync(Usage);
-            return 2;
+            return exit;
         }
-        var dataDirectory = AperturOptions.ResolveDataDirectory(services.GetRequiredService<IConfiguration>());
-        var target = Path.GetFullPath(args[1]);
-        if ((Installation.Refusal("backup", services) ?? TargetRefusal(target, dataDirectory)) is { } refusal)
+        var (dataDirectory, target, database) = paths;
+        if (TargetRefusal(target, dataDirectory) is { } refusal)
         {
             await Console.Error.WriteLineAsync($"backup: {refusal}");
             return 1;
         }
-        var database = new SqliteConnectionStringBuilder(services.GetRequiredService<DatabaseSettings>().ConnectionString).DataSource;
         if (!File.Exists(database))
         {
             await Console.Error.WriteLineAsync($"backup: there is no database {database} to back up: is Apertur:DataDirectory ({dataDirectory}) the server's?");

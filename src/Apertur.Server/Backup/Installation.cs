@@ -1,5 +1,7 @@
 using Apertur.Server.Data;
+using Apertur.Server.Hosting;
 using Apertur.Server.Storage;
+using Microsoft.Data.Sqlite;
 
 namespace Apertur.Server.Backup;
 
@@ -7,9 +9,30 @@ namespace Apertur.Server.Backup;
 internal static class Installation
 {
     /// <summary>
+    /// The one argument of <c>backup</c> or <c>restore</c>, a directory, as a full path, with the data directory and the
+    /// SQLite file of the settings. Null after printing <paramref name="usage"/> (exit 2) or the refusal of another
+    /// installation (exit 1).
+    /// </summary>
+    public static async Task<(Paths? Paths, int Exit)> ReadAsync(string command, string usage, string[] args, IServiceProvider services)
+    {
+        if (args.Length != 2 || args[1].StartsWith('-'))
+        {
+            await Console.Error.WriteLineAsync(usage);
+            return (null, 2);
+        }
+        if (Refusal(command, services) is { } refusal)
+        {
+            await Console.Error.WriteLineAsync($"{command}: {refusal}");
+            return (null, 1);
+        }
+        return (new Paths(AperturOptions.ResolveDataDirectory(services.GetRequiredService<IConfiguration>()), Path.GetFullPath(args[1]),
+            new SqliteConnectionStringBuilder(services.GetRequiredService<DatabaseSettings>().ConnectionString).DataSource), 0);
+    }
+
+    /// <summary>
     /// Null for SQLite with local images; else the one line that says which standard tools back up that installation.
     /// </summary>
-    public static string? Refusal(string command, IServiceProvider services)
+    private static string? Refusal(string command, IServiceProvider services)
     {
         var postgres = services.GetRequiredService<DatabaseSettings>().Provider == DatabaseProvider.Postgres;
         var s3 = services.GetRequiredService<StorageOptions>().Kind == StorageKind.S3;
@@ -31,3 +54,6 @@ internal static class Installation
             && !Path.IsPathRooted(relative));
     }
 }
+
+/// <summary>The data directory, the directory named on the command line, and the SQLite file (<c>{DataDirectory}/apertur.db</c> unless set).</summary>
+internal sealed record Paths(string DataDirectory, string Directory, string Database);

@@ -1,7 +1,5 @@
 using System.Globalization;
-using Apertur.Server.Data;
 using Apertur.Server.Hosting;
-using Microsoft.Data.Sqlite;
 
 namespace Apertur.Server.Backup;
 
@@ -19,25 +17,18 @@ public static class RestoreCommand
 
     public static async Task<int> RunAsync(string[] args, IServiceProvider services)
     {
-        if (args.Length != 2 || args[1].StartsWith('-'))
+        var (paths, exit) = await Installation.ReadAsync("restore", Usage, args, services);
+        if (paths is null)
         {
-            await Console.Error.WriteLineAsync(Usage);
-            return 2;
+            return exit;
         }
-        var dataDirectory = AperturOptions.ResolveDataDirectory(services.GetRequiredService<IConfiguration>());
-        var backup = Path.GetFullPath(args[1]);
-        if (Installation.Refusal("restore", services) is { } refusal)
-        {
-            await Console.Error.WriteLineAsync($"restore: {refusal}");
-            return 1;
-        }
+        var (dataDirectory, backup, database) = paths;
         if (!File.Exists(Path.Combine(backup, BackupCommand.ManifestFileName)) || !File.Exists(Path.Combine(backup, "apertur.db")))
         {
             await Console.Error.WriteLineAsync($"restore: {backup} is not a complete backup: it has no {BackupCommand.ManifestFileName} or no apertur.db "
                 + "(backup writes its manifest last).");
             return 1;
         }
-        var database = new SqliteConnectionStringBuilder(services.GetRequiredService<DatabaseSettings>().ConnectionString).DataSource;
         if (!DataDirectoryLock.TryAcquire(dataDirectory, out var release, out _))
         {
             await Console.Error.WriteLineAsync($"restore: a server is running on the data directory {dataDirectory}: stop it first.");
