@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Text.Json;
 using Apertur.IntegrationTests.Deliveries;
 using Apertur.IntegrationTests.Infrastructure;
 using Apertur.IntegrationTests.Uploads;
@@ -79,16 +80,26 @@ public sealed class BackupTests(ITestOutputHelper output)
                 summary.ShouldNotContain('\n');
                 summary.ShouldStartWith($"backup: {backup}:");
                 acceptedDuring.ShouldBeGreaterThan(0, "uploads went on while the backup ran");
+
+                // A restore never runs under a serving server.
+                var (refused, _, refusal) = await ServerProcess.RunToExitAsync(["restore", backup], env, owner.DataDirectory);
+                refused.ShouldBe(1);
+                refusal.Trim().ShouldNotContain('\n');
+                refusal.ShouldContain("a server is running");
                 (await server.TerminateAsync()).ShouldBe(0, server.Output);
             }
             Directory.EnumerateFileSystemEntries(backup).Select(Path.GetFileName).Order()
                 .ShouldBe(["apertur-backup.json", "apertur.db", "images", "master.key"]);
+            using var manifest = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(backup, "apertur-backup.json")));
+            var backedUp = manifest.RootElement.GetProperty("images").GetInt32();
+            backedUp.ShouldBeGreaterThanOrEqualTo(acceptedBefore.Count);
+            manifest.RootElement.GetProperty("missing_images").GetArrayLength().ShouldBe(0);
 
-            // A restore never writes over a data directory.
-            var (refused, _, refusal) = await ServerProcess.RunToExitAsync(["restore", backup], env, owner.DataDirectory);
-            refused.ShouldBe(1);
-            refusal.Trim().ShouldNotContain('\n');
-            refusal.ShouldContain("is not empty");
+            // Nor over a data directory.
+            var (notEmpty, _, notEmptyRefusal) = await ServerProcess.RunToExitAsync(["restore", backup], env, owner.DataDirectory);
+            notEmpty.ShouldBe(1);
+            notEmptyRefusal.Trim().ShouldNotContain('\n');
+            notEmptyRefusal.ShouldContain("is not empty");
 
             // The disk is lost.
             Directory.Delete(owner.DataDirectory, recursive: true);
@@ -107,6 +118,7 @@ public sealed class BackupTests(ITestOutputHelper output)
                 var images = await owner.ReadStorageAsync(db => db.Images.AsNoTracking().Select(i => i.Id).ToListAsync());
                 images.ShouldBeSubsetOf(accepted.Keys, "every image row comes from an accepted upload");
                 acceptedBefore.Keys.ShouldBeSubsetOf(images, "every image accepted before the backup is restored");
+                images.Count.ShouldBe(backedUp, "the restored images are those of the manifest");
                 foreach (var id in images)
                 {
                     var bytes = await client.GetByteArrayAsync($"/api/v1/uploads/{id}/download");
