@@ -1,3 +1,4 @@
+using Apertur.Server.Backup;
 using Apertur.Server.CloudDrives;
 using Apertur.Server.Dashboard;
 using Apertur.Server.Data;
@@ -97,6 +98,18 @@ if (KeysCommand.Matches(args))
 if (StorageCommand.Matches(args))
 {
     return await StorageCommand.RunAsync(args, app.Services);
+}
+
+// `backup <dir>` copies the database (one consistent state), its images and the master key while a server serves, and exits.
+if (BackupCommand.Matches(args))
+{
+    return await BackupCommand.RunAsync(args, app.Services);
+}
+
+// `restore <dir>` copies a backup into the empty data directory of a stopped server, and exits.
+if (RestoreCommand.Matches(args))
+{
+    return await RestoreCommand.RunAsync(args, app.Services);
 }
 
 // Migrate and seed before listening: /healthz answering means the database is ready. A database that cannot be used

@@ -8,7 +8,8 @@ namespace Apertur.Server.Home;
 /// </summary>
 public static class HomePage
 {
-    private static readonly string Version = typeof(HomePage).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
+    /// <summary>This build's version (the informational version without its commit), shown here and written in backups.</summary>
+    internal static readonly string Version = typeof(HomePage).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
         .Split('+')[0] ?? "?";
 
     private static readonly string Html = $$"""

@@ -37,6 +37,9 @@ public static class CommandLine
           {self} keys create --project <name> [--create-project] [--test] [--label <text>]
                                                   print a new API key and exit
           {self} storage migrate                  copy the local images into the S3 bucket of Apertur:Storage:S3:*, verified
+          {self} backup <directory>               copy the database, images and master key into a new directory, while
+                                                  the server runs (SQLite and local images; docs/operations.md)
+          {self} restore <directory>              copy a backup into the empty data directory of a stopped server
           {self} --help                           this text
 
         --lan  serves the local network on port {DefaultPort} (or the port of --urls) and writes this machine's network

@@ -94,30 +94,12 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output)
     /// <summary>The owner's settings as environment variables, plus a fast lease so the restart reclaims quickly.</summary>
     private static Dictionary<string, string> Environment(TestApp owner)
     {
-        var env = ServerProcess.AsEnvironment(owner.Settings);
-        env["Urls"] = "http://127.0.0.1:0";
-        env["Logging__LogLevel__Default"] = "Warning";
-        env["Logging__LogLevel__Microsoft.Hosting.Lifetime"] = "Information";
-        env["Apertur__Workers__Enabled"] = "true";
+        var env = ServerProcess.TakingOver(owner.Settings);
         env["Apertur__Delivery__Concurrency"] = "4";
         env["Apertur__Delivery__AttemptTimeout"] = "00:00:02";
         env["Apertur__Delivery__Lease"] = "00:00:04";
         return env;
     }
 
-    private async Task<ServerProcess> StartServerAsync(Dictionary<string, string> env)
-    {
-        var server = ServerProcess.Start([], env);
-        try
-        {
-            await server.ListeningAsync();
-            return server;
-        }
-        catch
-        {
-            output.WriteLine(server.Output);
-            await server.DisposeAsync();
-            throw;
-        }
-    }
+    private Task<ServerProcess> StartServerAsync(Dictionary<string, string> env) => ServerProcess.StartListeningAsync([], env, output);
 }

@@ -27,6 +27,8 @@ public sealed partial class DeploymentTests
 
         var output = server.Output;
         output.ShouldContain("keys create --project <name>");
+        output.ShouldContain("backup <directory>");
+        output.ShouldContain("restore <directory>");
         output.ShouldContain("--lan");
         output.ShouldContain("Apertur:PublicBaseUrl");
         output.ShouldContain("Apertur:ReverseProxy:TrustedProxies");

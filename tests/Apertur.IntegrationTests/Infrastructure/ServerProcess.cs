@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text.RegularExpressions;
 using Shouldly;
+using Xunit.Abstractions;
 
 namespace Apertur.IntegrationTests.Infrastructure;
 
@@ -37,6 +38,21 @@ public sealed partial class ServerProcess : IAsyncDisposable
     public static Dictionary<string, string> AsEnvironment(IEnumerable<KeyValuePair<string, string?>> settings) =>
         settings.Where(s => s.Value is not null).ToDictionary(s => s.Key.Replace(":", "__", StringComparison.Ordinal), s => s.Value!);
 
+    /// <summary>
+    /// The environment of a server process that takes a seeded server's storage over (its <paramref name="settings"/>): a
+    /// free loopback port, warnings only besides the "Now listening" line <see cref="ListeningAsync"/> reads, the
+    /// background workers on.
+    /// </summary>
+    public static Dictionary<string, string> TakingOver(IEnumerable<KeyValuePair<string, string?>> settings)
+    {
+        var env = AsEnvironment(settings);
+        env["Urls"] = "http://127.0.0.1:0";
+        env["Logging__LogLevel__Default"] = "Warning";
+        env["Logging__LogLevel__Microsoft.Hosting.Lifetime"] = "Information";
+        env["Apertur__Workers__Enabled"] = "true";
+        return env;
+    }
+
     /// <summary>Starts the server with <paramref name="args"/> and settings <paramref name="environment"/> on a new data directory.</summary>
     public static ServerProcess Start(IEnumerable<string> args, IDictionary<string, string>? environment = null)
     {
@@ -49,6 +65,26 @@ public sealed partial class ServerProcess : IAsyncDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return server;
+    }
+
+    /// <summary>
+    /// <see cref="Start"/>, then waits until it listens. One that does not is disposed after writing its output to
+    /// <paramref name="output"/>, and the failure is thrown.
+    /// </summary>
+    public static async Task<ServerProcess> StartListeningAsync(IEnumerable<string> args, IDictionary<string, string>? environment, ITestOutputHelper output)
+    {
+        var server = Start(args, environment);
+        try
+        {
+            await server.ListeningAsync();
+            return server;
+        }
+        catch
+        {
+            output.WriteLine(server.Output);
+            await server.DisposeAsync();
+            throw;
+        }
     }
 
     /// <summary>
