@@ -130,8 +130,7 @@ public static class CommandLine
         {
             var addresses = app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>().Features
                 .Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()?.Addresses ?? [];
-            var everywhere = addresses.Select(a => a.Replace("://[::]", "://0.0.0.0", StringComparison.Ordinal)
-                    .Replace("://*", "://0.0.0.0", StringComparison.Ordinal).Replace("://+", "://0.0.0.0", StringComparison.Ordinal))
+            var everywhere = addresses.Select(a => PublicUrls.WithWildcardHostAs(a, "0.0.0.0"))
                 .Select(a => Uri.TryCreate(a, UriKind.Absolute, out var uri) ? uri : null)
                 .FirstOrDefault(u => u is not null && u.Host == "0.0.0.0");
             if (everywhere is null)
@@ -160,8 +159,7 @@ public static class CommandLine
     private static int PortOf(string? urls)
     {
         var first = urls?.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault();
-        if (first is not null && Uri.TryCreate(first.Replace("://*", "://localhost", StringComparison.Ordinal)
-                .Replace("://+", "://localhost", StringComparison.Ordinal), UriKind.Absolute, out var uri) && uri.Port > 0)
+        if (first is not null && Uri.TryCreate(PublicUrls.WithWildcardHostAs(first, "localhost"), UriKind.Absolute, out var uri) && uri.Port > 0)
         {
             return uri.Port;
         }

@@ -29,7 +29,7 @@ public sealed partial class PublicUrls(IOptions<AperturOptions> options, IServic
             return configured.TrimEnd('/');
         }
         var address = services.GetService<IServer>()?.Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault();
-        var fallback = address is null ? "http://localhost" : WildcardHost().Replace(address, "://localhost").TrimEnd('/');
+        var fallback = address is null ? "http://localhost" : WithWildcardHostAs(address, "localhost").TrimEnd('/');
         if (Interlocked.Exchange(ref _warned, 1) == 0)
         {
             LogNoPublicBaseUrl(logger, fallback);
@@ -42,6 +42,12 @@ public sealed partial class PublicUrls(IOptions<AperturOptions> options, IServic
     public static string QrPath(Guid sessionId) => $"/api/v1/upload-sessions/{sessionId}/qr";
 
     public string Qr(HttpRequest request, Guid sessionId) => BaseUrl(request) + QrPath(sessionId);
+
+    /// <summary>
+    /// A listening address with its wildcard host (<c>+</c>, <c>*</c>, <c>0.0.0.0</c>, <c>[::]</c>) written as
+    /// <paramref name="host"/>: <c>http://+:5080</c> as <c>http://localhost:5080</c>. Other addresses come back unchanged.
+    /// </summary>
+    public static string WithWildcardHostAs(string address, string host) => WildcardHost().Replace(address, "://" + host);
 
     [System.Text.RegularExpressions.GeneratedRegex(@"://(\+|\*|0\.0\.0\.0|\[::\])(?=[:/]|$)")]
     private static partial System.Text.RegularExpressions.Regex WildcardHost();
