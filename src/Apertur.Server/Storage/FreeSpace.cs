@@ -14,7 +14,8 @@ public sealed class FreeSpace(StorageOptions options, IReadOnlyList<string> dire
 {
     private static readonly TimeSpan KeepReading = TimeSpan.FromSeconds(1);
 
-    private (FreeSpaceReading? Reading, long At)? _last;
+    // Swapped whole: a request reads either the old reading or the new one, never half of each.
+    private volatile Kept? _last;
 
     /// <summary><c>Apertur:Storage:MinFreeBytes</c>; 0 when the check is off.</summary>
     public long MinFreeBytes => options.MinFreeBytes;
@@ -22,13 +23,12 @@ public sealed class FreeSpace(StorageOptions options, IReadOnlyList<string> dire
     /// <summary>The free space now (read at most once a second); null when it cannot be read.</summary>
     public FreeSpaceReading? Read()
     {
-        var last = _last;
-        if (last is { } kept && time.GetElapsedTime(kept.At) < KeepReading)
+        if (_last is { } kept && time.GetElapsedTime(kept.At) < KeepReading)
         {
             return kept.Reading;
         }
         var reading = ReadNow();
-        _last = (reading, time.GetTimestamp());
+        _last = new Kept(reading, time.GetTimestamp());
         return reading;
     }
 
@@ -67,6 +67,8 @@ public sealed class FreeSpace(StorageOptions options, IReadOnlyList<string> dire
         }
         return least;
     }
+
+    private sealed record Kept(FreeSpaceReading? Reading, long At);
 
     // The store creates its directories when it is first used; until then the nearest existing parent is on the same filesystem.
     private static string Existing(string directory)

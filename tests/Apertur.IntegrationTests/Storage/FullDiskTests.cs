@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
@@ -11,7 +12,9 @@ using Apertur.Server.Deliveries;
 using Apertur.Server.Hosting;
 using Apertur.Server.Storage;
 using Apertur.Tests;
+using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using Shouldly;
 
@@ -98,8 +101,8 @@ public sealed class FullDiskTests
         }
         Directory.GetFiles(Path.Combine(filesystem.Path, "tmp")).ShouldBeEmpty("no partial temp file");
         (await ImageCountAsync(app)).ShouldBe(0);
-        app.Output.Text.ShouldContain("storage is full");
-        app.Output.Text.ShouldNotContain("No space left on device" + Environment.NewLine + "   at ", Case.Sensitive, "one line, no stack trace");
+        app.Output.Text.ShouldContain("with 507: the server's storage is full (No space left on device");
+        app.Output.Text.ShouldNotContain(nameof(IOException), Case.Sensitive, "one line, no stack trace");
         using (var detail = await anonymous.GetAsync($"/api/v1/upload/{session}/session"))
         {
             detail.StatusCode.ShouldBe(HttpStatusCode.OK, "the server keeps serving");
@@ -111,8 +114,33 @@ public sealed class FullDiskTests
         (await ImageCountAsync(app)).ShouldBe(1);
     }
 
+    [Fact]
+    public async Task Commit_SqliteDatabaseOrDiskIsFull_507NoRowAndTheStoredFileRemoved()
+    {
+        var full = new FullAtCommit();
+        await using var app = await TestApp.StartAsync(Databases.Sqlite, services: s => s.ConfigureDbContext<AperturDb>(o => o.AddInterceptors(full)));
+        var session = (await app.Client.CreateSessionAsync("{}")).SessionId();
+        using var anonymous = app.CreateClient();
+
+        full.Armed = true;
+        using (var refused = await anonymous.UploadAsync(session, Fixture.Bytes("small.jpg"), "small.jpg"))
+        {
+            full.Armed = false;
+            var error = await refused.ReadJsonAsync();
+            ((int)refused.StatusCode).ShouldBe(507, error.ToString());
+            error.GetProperty("code").GetString().ShouldBe("INSUFFICIENT_STORAGE");
+            refused.Headers.RetryAfter.ShouldNotBeNull();
+        }
+        (await ImageCountAsync(app)).ShouldBe(0);
+        Directory.GetFiles(Path.Combine(app.DataDirectory, "images"), "*", SearchOption.AllDirectories).ShouldBeEmpty("the row is absent: the file goes");
+        app.Output.Text.ShouldContain("with 507: the server's storage is full (SQLite Error 13: 'database or disk is full'");
+
+        using var accepted = await anonymous.UploadAsync(session, Fixture.Bytes("small.jpg"), "small.jpg");
+        accepted.StatusCode.ShouldBe(HttpStatusCode.Created);
+    }
+
     [Theory, ClassData(typeof(Databases))]
-    public async Task Delivery_WhileUploadsAreRefused_AcceptedImageIsStillDelivered(string database)
+    public async Task BelowTheMinimum_DashboardWarnsAndAcceptedImagesAreStillDelivered(string database)
     {
         await using var filesystem = await SmallFilesystem.MountAsync(16);
         await using var receiver = await TestReceiver.StartAsync();
@@ -126,6 +154,9 @@ public sealed class FullDiskTests
         var imageId = await DeliveryKit.UploadAsync(app, session);
         (await DeliveryKit.WaitForAttemptsAsync(app, imageId, 1)).Status.ShouldBe(DeliveryStatus.Retrying);
 
+        using var browser = await DashboardBrowser.SignInAsync(app);
+        (await browser.PageAsync("/dashboard?all=true")).ShouldNotContain("disk-full");
+
         filesystem.Fill(leaveFree: Megabyte);
         // The server reads the free space at most once a second.
         var freeSpace = app.Services.GetRequiredService<FreeSpace>();
@@ -134,7 +165,6 @@ public sealed class FullDiskTests
         {
             ((int)refused.StatusCode).ShouldBe(507);
         }
-        using var browser = await DashboardBrowser.SignInAsync(app);
         var html = WebUtility.HtmlDecode(await browser.PageAsync("/dashboard?all=true"));
         html.ShouldContain("uploads are refused until space is freed");
         html.ShouldContain("the minimum is 4 MB");
@@ -149,6 +179,16 @@ public sealed class FullDiskTests
     {
         await using var scope = app.Services.CreateAsyncScope();
         return await scope.ServiceProvider.GetRequiredService<AperturDb>().Images.CountAsync();
+    }
+
+    /// <summary>SQLite's answer when its file cannot grow, at the COMMIT of a transaction, while armed.</summary>
+    private sealed class FullAtCommit : DbTransactionInterceptor
+    {
+        public volatile bool Armed;
+
+        public override ValueTask<InterceptionResult> TransactionCommittingAsync(DbTransaction transaction, TransactionEventData eventData,
+            InterceptionResult result, CancellationToken cancellationToken = default) =>
+            Armed ? throw new SqliteException("SQLite Error 13: 'database or disk is full'.", 13) : ValueTask.FromResult(result);
     }
 
     /// <summary>A multipart upload whose file part starts and then never ends (until <see cref="End"/>).</summary>
