@@ -6,7 +6,8 @@ namespace Apertur.Server.Hosting;
 /// <summary>
 /// The one place exceptions become HTTP answers (docs/api.md "Errors"): API errors as-is, bad input as 400, a database that cannot be used
 /// right now as 503 with <c>Retry-After</c> (<see cref="DatabaseUnavailable"/>), so is an image store that cannot
-/// (<see cref="Storage.ImageStoreUnavailableException"/>), anything else 500.
+/// (<see cref="Storage.ImageStoreUnavailableException"/>), a full disk as 507 with <c>Retry-After</c>
+/// (<see cref="Storage.StorageFull"/>), anything else 500.
 /// </summary>
 public sealed partial class ApiErrorHandler(ILogger<ApiErrorHandler> logger) : IExceptionHandler
 {
@@ -39,6 +40,12 @@ public sealed partial class ApiErrorHandler(ILogger<ApiErrorHandler> logger) : I
                 var answer = DatabaseUnavailable.Answer();
                 await ApiException.WriteAsync(context, answer.Status, answer.Code, answer.Message, answer.RetryAfterSeconds);
                 return true;
+            case var full when Storage.StorageFull.Is(full):
+                // ENOSPC or SQLite's "database or disk is full": one line, no stack trace; what is stored is still served.
+                LogStorageFull(logger, context.Request.Method, context.Request.Path, full.GetBaseException().Message);
+                var fullAnswer = Storage.StorageFull.Answer();
+                await ApiException.WriteAsync(context, fullAnswer.Status, fullAnswer.Code, fullAnswer.Message, fullAnswer.RetryAfterSeconds);
+                return true;
             case Storage.ImageStoreUnavailableException store:
                 // The S3 image store refused or could not be reached: one line, no stack trace; the client sends again.
                 LogStoreUnavailable(logger, context.Request.Method, context.Request.Path, store.Message);
@@ -69,6 +76,9 @@ public sealed partial class ApiErrorHandler(ILogger<ApiErrorHandler> logger) : I
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Database unavailable on {Method} {Path}: {Reason}")]
     private static partial void LogDatabaseUnavailable(ILogger logger, string method, string path, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Storage full on {Method} {Path}: {Reason}")]
+    private static partial void LogStorageFull(ILogger logger, string method, string path, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Image store unavailable on {Method} {Path}: {Reason}")]
     private static partial void LogStoreUnavailable(ILogger logger, string method, string path, string reason);

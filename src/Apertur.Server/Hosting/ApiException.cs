@@ -4,7 +4,7 @@ namespace Apertur.Server.Hosting;
 
 /// <summary>
 /// Any failure the client should see. Thrown from anywhere; <see cref="ApiErrorHandler"/> turns it into the
-/// error body of docs/api.md "Errors", <c>{"statusCode","error","message","code"}</c> (plus <c>retryAfter</c> on 429 and 503).
+/// error body of docs/api.md "Errors", <c>{"statusCode","error","message","code"}</c> (plus <c>retryAfter</c> on 429, 503 and 507).
 /// </summary>
 public sealed class ApiException(int status, string code, string message, int? retryAfterSeconds = null) : Exception(message)
 {
@@ -30,7 +30,7 @@ public sealed class ApiException(int status, string code, string message, int? r
     }
 }
 
-/// <summary>The error body. <c>retryAfter</c> is omitted unless a <c>Retry-After</c> is sent (429, 503).</summary>
+/// <summary>The error body. <c>retryAfter</c> is omitted unless a <c>Retry-After</c> is sent (429, 503, 507).</summary>
 public sealed record ErrorBody(
     int StatusCode,
     string Error,

@@ -77,7 +77,8 @@ public static partial class DatabaseUnavailable
             + "Check Apertur:DataDirectory (or Apertur:Database:ConnectionString) and that the server may write there.";
     }
 
-    private static IEnumerable<Exception> Chain(Exception exception)
+    /// <summary><paramref name="exception"/> and the exceptions it wraps, outermost first.</summary>
+    internal static IEnumerable<Exception> Chain(Exception exception)
     {
         for (Exception? e = exception; e is not null; e = e.InnerException)
         {

@@ -19,8 +19,8 @@ public sealed partial class LocalDiskImageStore : IImageStore
 
     public LocalDiskImageStore(string dataDirectory, TimeProvider time, ILogger<LocalDiskImageStore> logger)
     {
-        _imagesDirectory = Path.Combine(dataDirectory, "images");
-        _tempDirectory = Path.Combine(dataDirectory, "tmp");
+        _imagesDirectory = ImagesDirectoryOf(dataDirectory);
+        _tempDirectory = TempDirectoryOf(dataDirectory);
         DataDirectory.CreateOwnerOnly(_tempDirectory);
         for (var shard = 0; shard < 256; shard++)
         {
@@ -32,6 +32,12 @@ public sealed partial class LocalDiskImageStore : IImageStore
     }
 
     public string TempDirectory => _tempDirectory;
+
+    /// <summary>Where the local store keeps images: <c>{DataDirectory}/images</c>.</summary>
+    internal static string ImagesDirectoryOf(string dataDirectory) => Path.Combine(dataDirectory, "images");
+
+    /// <summary>Where both stores write upload temp files: <c>{DataDirectory}/tmp</c>.</summary>
+    internal static string TempDirectoryOf(string dataDirectory) => Path.Combine(dataDirectory, "tmp");
 
     public string NewTempFilePath() => NewTempFilePath(_tempDirectory);
 

@@ -36,7 +36,7 @@ public sealed class S3ImageStore : IImageStore, IDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = options;
-        _tempDirectory = Path.Combine(dataDirectory, "tmp");
+        _tempDirectory = LocalDiskImageStore.TempDirectoryOf(dataDirectory);
         DataDirectory.CreateOwnerOnly(_tempDirectory);
         LocalDiskImageStore.SweepStaleTempFiles(_tempDirectory, time, logger);
         _client = CreateClient(options);

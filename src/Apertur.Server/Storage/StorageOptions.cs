@@ -21,7 +21,28 @@ public sealed class StorageOptions : ISettings
 
     public S3StorageOptions S3 { get; set; } = new();
 
-    public IReadOnlyList<string> Problems() => Kind == StorageKind.S3 ? S3.Problems() : [];
+    /// <summary>
+    /// Uploads are refused (507 <c>INSUFFICIENT_STORAGE</c>) when the filesystem of the upload temp files (and, for the local
+    /// store, of the images) has less than this free, counting the upload's declared size (docs/deploy.md "A full disk").
+    /// Default 1 GiB; 0 turns the check off.
+    /// </summary>
+    public long MinFreeBytes { get; set; } = DefaultMinFreeBytes;
+
+    public const long DefaultMinFreeBytes = 1L << 30;
+
+    public IReadOnlyList<string> Problems()
+    {
+        var problems = new List<string>();
+        if (MinFreeBytes < 0)
+        {
+            problems.Add($"{Section}:{nameof(MinFreeBytes)} must not be negative (got {MinFreeBytes}); 0 turns the free-space check off.");
+        }
+        if (Kind == StorageKind.S3)
+        {
+            problems.AddRange(S3.Problems());
+        }
+        return problems;
+    }
 }
 
 /// <summary>Settings section <c>Apertur:Storage:S3</c>, used when <c>Apertur:Storage:Kind</c> is <c>s3</c>.</summary>

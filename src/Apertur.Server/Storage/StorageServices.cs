@@ -7,14 +7,18 @@ public static partial class StorageServices
 {
     /// <summary>
     /// Registers the image store <c>Apertur:Storage:Kind</c> names: a local directory under <c>Apertur:DataDirectory</c>
-    /// (default) or an S3 bucket (docs/deploy.md "Image store on S3"). The settings are read now: the kind decides the
-    /// registration.
+    /// (default) or an S3 bucket (docs/deploy.md "Image store on S3"), and the free-space check of uploads
+    /// (<see cref="FreeSpace"/>). The settings are read now: the kind decides the registration.
     /// </summary>
     public static IServiceCollection AddImageStorage(this IServiceCollection services, IConfiguration configuration)
     {
         var dataDirectory = AperturOptions.ResolveDataDirectory(configuration);
         var options = configuration.ReadSettings<StorageOptions>(StorageOptions.Section);
         services.AddSingleton(options);
+        // Temp files are local with either store; the local store's images are beside them (docs/deploy.md "A full disk").
+        var tempDirectory = LocalDiskImageStore.TempDirectoryOf(dataDirectory);
+        IReadOnlyList<string> written = options.Kind == StorageKind.S3 ? [tempDirectory] : [tempDirectory, LocalDiskImageStore.ImagesDirectoryOf(dataDirectory)];
+        services.AddSingleton(sp => new FreeSpace(options, written, sp.GetRequiredService<TimeProvider>()));
         if (options.Kind == StorageKind.S3)
         {
             services.AddSingleton<S3ImageStore>(sp => new S3ImageStore(options.S3, dataDirectory, sp.GetRequiredService<TimeProvider>(),

@@ -142,6 +142,11 @@ public sealed partial class UploadCommitter(IServiceScopeFactory scopes, TimePro
             {
                 LogBatchFailedUnavailable(logger, batch.Count, e.GetBaseException().Message);
             }
+            else if (StorageFull.Is(e))
+            {
+                // SQLite's "database or disk is full": each upload answers 507 (UploadHandler), nothing was committed.
+                LogBatchFailedFull(logger, batch.Count, e.GetBaseException().Message);
+            }
             else
             {
                 LogBatchFailed(logger, e, batch.Count);
@@ -263,6 +268,9 @@ public sealed partial class UploadCommitter(IServiceScopeFactory scopes, TimePro
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Committing a batch of {Count} uploads failed: the database is unavailable ({Reason})")]
     private static partial void LogBatchFailedUnavailable(ILogger logger, int count, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Committing a batch of {Count} uploads failed: the disk is full ({Reason})")]
+    private static partial void LogBatchFailedFull(ILogger logger, int count, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Commit of image {ImageId} reported an error, but the image row exists; its file is kept")]
     private static partial void LogCommittedDespiteError(ILogger logger, Exception exception, Guid imageId);

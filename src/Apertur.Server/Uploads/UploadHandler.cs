@@ -17,8 +17,9 @@ namespace Apertur.Server.Uploads;
 /// A retry with the <c>Idempotency-Key</c> of an image already stored is answered as the first time (<see cref="UploadIdempotency"/>),
 /// whatever the session's state now, and stores, publishes and delivers nothing.
 /// </summary>
-public sealed partial class UploadHandler(AperturDb db, IImageStore store, UploadCommitter committer, ServerKeys keys, SessionEventHub events,
-    DeliveryNudge deliveries, EventPublisher webhookEvents, TimeProvider time, IOptions<UploadOptions> options, ILogger<UploadHandler> logger)
+public sealed partial class UploadHandler(AperturDb db, IImageStore store, FreeSpace freeSpace, UploadCommitter committer, ServerKeys keys,
+    SessionEventHub events, DeliveryNudge deliveries, EventPublisher webhookEvents, TimeProvider time, IOptions<UploadOptions> options,
+    ILogger<UploadHandler> logger)
 {
     public async Task<UploadResult> HandleAsync(string uuid, HttpRequest request, CancellationToken ct)
     {
@@ -31,6 +32,8 @@ public sealed partial class UploadHandler(AperturDb db, IImageStore store, Uploa
         }
         UploadChecks.RequirePassword(session, request.Headers["x-session-password"].ToString());
         var limits = UploadLimits.For(session, options.Value);
+        // Below Apertur:Storage:MinFreeBytes: 507 before a byte of the body is read or written (docs/deploy.md "A full disk").
+        freeSpace.RequireRoomFor(request.ContentLength);
         if (original is not null)
         {
             return await ReplayAsync(request, original, limits, ct);
@@ -85,6 +88,15 @@ public sealed partial class UploadHandler(AperturDb db, IImageStore store, Uploa
             await PublishFailedAsync(session, listeners, e);
             throw;
         }
+        catch (Exception e) when (StorageFull.Is(e))
+        {
+            // The disk filled while the temp file was written or moved in, or SQLite's file could not grow at commit: the temp
+            // file goes (finally), no row was committed, and this is one line, not a stack trace.
+            LogStorageFull(logger, session.Id, e.GetBaseException().Message);
+            var answer = StorageFull.Answer();
+            await PublishFailedAsync(session, listeners, answer);
+            throw answer;
+        }
         finally
         {
             DeleteQuietly(tempPath);
@@ -116,6 +128,10 @@ public sealed partial class UploadHandler(AperturDb db, IImageStore store, Uploa
             await webhookEvents.PublishAsync(listeners, session.Env, EventTopics.UploadFailed,
                 EventData.UploadFailed(session, error.Status, error.Code, error.Message), CancellationToken.None);
         }
+        catch (Exception e) when (StorageFull.Is(e))
+        {
+            LogFailedEventLostFull(logger, session.Id, e.GetBaseException().Message);
+        }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             LogFailedEventLost(logger, e, session.Id);
@@ -143,8 +159,14 @@ public sealed partial class UploadHandler(AperturDb db, IImageStore store, Uploa
     [LoggerMessage(Level = LogLevel.Debug, Message = "Rejected an upload to session {SessionId}: {Status} {Code}")]
     private static partial void LogRejected(ILogger logger, Guid sessionId, int status, string code);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Refused an upload to session {SessionId} with 507: the server's storage is full ({Reason})")]
+    private static partial void LogStorageFull(ILogger logger, Guid sessionId, string reason);
+
     [LoggerMessage(Level = LogLevel.Error, Message = "Could not queue project.upload.failed for session {SessionId}")]
     private static partial void LogFailedEventLost(ILogger logger, Exception exception, Guid sessionId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not queue project.upload.failed for session {SessionId}: the server's storage is full ({Reason})")]
+    private static partial void LogFailedEventLostFull(ILogger logger, Guid sessionId, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not delete upload temp file {Path}")]
     private static partial void LogTempNotDeleted(ILogger logger, Exception exception, string path);

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 
@@ -14,7 +13,6 @@ namespace Apertur.IntegrationTests.Infrastructure;
 public sealed class PrivatePostgres : IAsyncDisposable
 {
     private const string Bin = "/usr/lib/postgresql/15/bin";
-    private static readonly TimeSpan CommandTimeout = TimeSpan.FromMinutes(2);
     private readonly string _directory;
 
     private PrivatePostgres(string directory, int port)
@@ -37,11 +35,11 @@ public sealed class PrivatePostgres : IAsyncDisposable
     {
         var directory = Path.Combine(Path.GetTempPath(), "apertur-tests", "pg-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(directory);
-        await RunAsync("chown", "postgres:postgres", directory);
+        await Command.RunAsync("chown", "postgres:postgres", directory);
         var cluster = new PrivatePostgres(directory, Loopback.FreePort());
         try
         {
-            await RunAsync("runuser", "-u", "postgres", "--", $"{Bin}/initdb", "-D", cluster.DataDirectory, "-U", "postgres", "--auth=trust",
+            await Command.RunAsync("runuser", "-u", "postgres", "--", $"{Bin}/initdb", "-D", cluster.DataDirectory, "-U", "postgres", "--auth=trust",
                 "-E", "UTF8", "--locale=C.UTF-8");
             await cluster.StartServerAsync();
             return cluster;
@@ -58,7 +56,7 @@ public sealed class PrivatePostgres : IAsyncDisposable
     {
         // A disposable test server: durability off, as scripts/services.sh runs the shared one. The socket lives in our directory.
         var options = $"-c listen_addresses=127.0.0.1 -p {Port} -k {_directory} -c fsync=off -c synchronous_commit=off -c full_page_writes=off";
-        await RunAsync("runuser", "-u", "postgres", "--", $"{Bin}/pg_ctl", "-D", DataDirectory, "-l", Path.Combine(_directory, "server.log"),
+        await Command.RunAsync("runuser", "-u", "postgres", "--", $"{Bin}/pg_ctl", "-D", DataDirectory, "-l", Path.Combine(_directory, "server.log"),
             "-w", "-t", "60", "-o", options, "start");
         IsRunning = true;
     }
@@ -66,7 +64,7 @@ public sealed class PrivatePostgres : IAsyncDisposable
     /// <summary>Stops the server the way an operator restarting it does (<c>-m fast</c>: sessions are ended, nothing waits); returns once it is down.</summary>
     public async Task StopServerAsync()
     {
-        await RunAsync("runuser", "-u", "postgres", "--", $"{Bin}/pg_ctl", "-D", DataDirectory, "-m", "fast", "-w", "-t", "60", "stop");
+        await Command.RunAsync("runuser", "-u", "postgres", "--", $"{Bin}/pg_ctl", "-D", DataDirectory, "-m", "fast", "-w", "-t", "60", "stop");
         IsRunning = false;
     }
 
@@ -81,7 +79,7 @@ public sealed class PrivatePostgres : IAsyncDisposable
     {
         if (IsRunning)
         {
-            await RunAsync("runuser", "-u", "postgres", "--", $"{Bin}/pg_ctl", "-D", DataDirectory, "-m", "immediate", "-w", "stop");
+            await Command.RunAsync("runuser", "-u", "postgres", "--", $"{Bin}/pg_ctl", "-D", DataDirectory, "-m", "immediate", "-w", "stop");
             IsRunning = false;
         }
         try
@@ -91,24 +89,6 @@ public sealed class PrivatePostgres : IAsyncDisposable
         catch (IOException)
         {
             // The temp directory is cleaned by the OS.
-        }
-    }
-
-    private static async Task RunAsync(string command, params string[] args)
-    {
-        var start = new ProcessStartInfo(command) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in args)
-        {
-            start.ArgumentList.Add(a);
-        }
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(CommandTimeout);
-        await process.WaitForExitAsync(timeout.Token);
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"{command} {string.Join(' ', args)} exited with {process.ExitCode}: {await stdout}{await stderr}");
         }
     }
 }

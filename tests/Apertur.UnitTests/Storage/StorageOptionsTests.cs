@@ -3,7 +3,10 @@ using Shouldly;
 
 namespace Apertur.UnitTests.Storage;
 
-/// <summary>Apertur:Storage settings: one sentence per bad value, naming the key (docs/deploy.md "Image store on S3").</summary>
+/// <summary>
+/// Apertur:Storage settings: one sentence per bad value, naming the key (docs/deploy.md "Image store on S3", "A full disk");
+/// what counts as a full disk.
+/// </summary>
 public sealed class StorageOptionsTests
 {
     [Fact]
@@ -41,6 +44,31 @@ public sealed class StorageOptionsTests
             Kind = StorageKind.S3,
             S3 = new S3StorageOptions { Bucket = "photos", ServiceUrl = "http://127.0.0.1:9000", ForcePathStyle = true },
         }.Problems().ShouldBeEmpty();
+
+    [Fact]
+    public void MinFreeBytes_Default1GiBZeroAllowedNegativeNamed()
+    {
+        new StorageOptions().MinFreeBytes.ShouldBe(1L << 30);
+        new StorageOptions { MinFreeBytes = 0 }.Problems().ShouldBeEmpty();
+
+        var problems = new StorageOptions { MinFreeBytes = -1 }.Problems();
+
+        problems.ShouldBe(["Apertur:Storage:MinFreeBytes must not be negative (got -1); 0 turns the free-space check off."]);
+    }
+
+    [Fact]
+    public void StorageFull_EnospcQuotaAndSqliteFull_NotOtherFailures()
+    {
+        StorageFull.Is(new IOException("No space left on device : '/data/tmp/x.part'", 28)).ShouldBeTrue();
+        StorageFull.Is(new IOException("Disk quota exceeded", 122)).ShouldBeTrue();
+        StorageFull.Is(new InvalidOperationException("wrapped", new Microsoft.Data.Sqlite.SqliteException("database or disk is full", 13))).ShouldBeTrue();
+        StorageFull.Is(new Microsoft.Data.Sqlite.SqliteException("database is locked", 5)).ShouldBeFalse();
+        StorageFull.Is(new IOException("Input/output error", 5)).ShouldBeFalse();
+        StorageFull.Is(new FileNotFoundException("gone")).ShouldBeFalse();
+
+        var answer = StorageFull.Answer();
+        (answer.Status, answer.Code, answer.RetryAfterSeconds).ShouldBe((507, "INSUFFICIENT_STORAGE", (int?)StorageFull.RetryAfterSeconds));
+    }
 
     [Fact]
     public void KeyOf_PrefixImagesAndTheIdInHex() =>
