@@ -1,6 +1,7 @@
 using System.Net;
 using Apertur.IntegrationTests.Dashboard;
 using Apertur.IntegrationTests.Deliveries;
+using Apertur.IntegrationTests.EventWebhooks;
 using Apertur.IntegrationTests.Infrastructure;
 using Apertur.IntegrationTests.Storage;
 using Apertur.IntegrationTests.Uploads;
@@ -15,7 +16,7 @@ using Shouldly;
 namespace Apertur.IntegrationTests.Sessions;
 
 /// <summary>
-/// Deletion on demand (docs/api.md "Delete a session"): <c>DELETE /upload-sessions/{uuid}</c> removes the bytes, cancels the
+/// Deletion on demand (docs/api.md "Upload sessions", "Delete"): <c>DELETE /upload-sessions/{uuid}</c> removes the bytes, cancels the
 /// deliveries (a retrying one and one in the middle of its attempt), and no receiver hears of the images again; a second
 /// DELETE answers the same; downloads answer 410 <c>IMAGE_DELETED</c>; uploads are refused.
 /// </summary>
@@ -100,7 +101,11 @@ public sealed class SessionDeleteTests
         image.BytesDeletedAt.ShouldNotBeNull();
         image.BytesDeletedReason.ShouldBe(BytesDeleted.SessionDeleted);
         image.InPollQueue.ShouldBeFalse();
-        (await Manage.DbAsync(app, db => db.Sessions.AsNoTracking().SingleAsync(s => s.Id == Guid.Parse(sessionId)))).DeletedAt.ShouldNotBeNull();
+        var session = await Manage.DbAsync(app, db => db.Sessions.AsNoTracking().SingleAsync(s => s.Id == Guid.Parse(sessionId)));
+        session.DeletedAt.ShouldNotBeNull();
+        // What was attached about the person goes with the photos.
+        session.Tags.ShouldBeEmpty();
+        session.Metadata.ShouldBeNull();
 
         // The attempt in flight ends now with a 200: its outcome must not turn the cancelled delivery into "sent".
         release.SetResult();
@@ -277,5 +282,31 @@ public sealed class SessionDeleteTests
         after.ShouldNotContain($"/images/{imageId}");
         after.ShouldNotContain("Delete session</button>");
         (await Manage.DbAsync(app, db => db.Images.AsNoTracking().SingleAsync())).BytesDeletedReason.ShouldBe(BytesDeleted.SessionDeleted);
+    }
+
+    [Theory, ClassData(typeof(Databases))]
+    public async Task Delete_Twice_EmitsProjectSessionDeletedOnceWithTheSessionAsItWas(string database)
+    {
+        await using var receiver = await TestReceiver.StartAsync();
+        await using var app = await EventHooks.StartAsync(database);
+        await EventHooks.CreateWebhookAsync(app, $$"""{"url":"{{receiver.Url()}}","topics":["project.session.*"]}""");
+        var sessionId = (await app.Client.CreateSessionAsync("""{"tags":["user:42"],"label":"Claim 7"}""")).SessionId();
+        await receiver.WaitForAsync(1);
+
+        for (var call = 0; call < 2; call++)
+        {
+            using var deleted = await DeleteAsync(app.Client, sessionId);
+            await ShouldBeNoContentAsync(deleted);
+        }
+
+        var request = (await receiver.WaitForAsync(2))[1];
+        using var body = System.Text.Json.JsonDocument.Parse(request.Body);
+        body.RootElement.GetProperty("event").GetString().ShouldBe("project.session.deleted");
+        var data = body.RootElement.GetProperty("data");
+        data.GetProperty("session_id").GetString().ShouldBe(sessionId);
+        data.GetProperty("status").GetString().ShouldBe("deleted");
+        data.GetProperty("tags").EnumerateArray().Select(t => t.GetString()).ShouldBe(["user:42"]);
+        data.GetProperty("label").GetString().ShouldBe("Claim 7");
+        (await Manage.DbAsync(app, db => db.EventLogs.CountAsync(e => e.Topic == "project.session.deleted"))).ShouldBe(1);
     }
 }
