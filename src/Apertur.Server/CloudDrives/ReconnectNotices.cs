@@ -70,7 +70,7 @@ public sealed partial class ReconnectNotices(IServiceScopeFactory scopes, Public
             return;
         }
         var waiting = await db.Deliveries.AsNoTracking()
-            .CountAsync(d => d.DestinationId == destinationId && d.Status != DeliveryStatus.Sent && d.Status != DeliveryStatus.Failed, ct);
+            .CountAsync(d => d.DestinationId == destinationId && (d.Status == DeliveryStatus.Pending || d.Status == DeliveryStatus.Retrying || d.Status == DeliveryStatus.Sending), ct);
         var (subject, body) = Compose(found.Project.Name, found.Project.Id, found.Destination.Id, found.Destination.Name, found.Destination.Type,
             kinds.DisplayName(found.Destination.Type), found.Connection.AccountName, found.Connection.LastError, waiting, delivery.Value.RetryWindow, urls.BaseUrl());
         try

@@ -31,4 +31,6 @@ public static class DeliveryStatus
     public const string Sent = "sent";
     public const string Failed = "failed";
     public const string Retrying = "retrying";
+    /// <summary>Final: never attempted again because its image's bytes were deleted (the session was deleted, or retention).</summary>
+    public const string Cancelled = "cancelled";
 }

@@ -28,7 +28,7 @@ public sealed record DeliveryEntry(Delivery Delivery, string? DestinationName, s
 public sealed class DeliveryLog(AperturDb db, TimeProvider time, DeliveryNudge nudge)
 {
     public static readonly IReadOnlyList<string> Statuses =
-        [DeliveryStatus.Pending, DeliveryStatus.Sending, DeliveryStatus.Sent, DeliveryStatus.Failed, DeliveryStatus.Retrying];
+        [DeliveryStatus.Pending, DeliveryStatus.Sending, DeliveryStatus.Sent, DeliveryStatus.Failed, DeliveryStatus.Retrying, DeliveryStatus.Cancelled];
 
     /// <summary>A page of the log, newest first, and the total that matches the filter.</summary>
     public async Task<(List<DeliveryEntry> Entries, int Total)> ListAsync(Guid projectId, DeliveryFilter filter, int page, int pageSize, CancellationToken ct)

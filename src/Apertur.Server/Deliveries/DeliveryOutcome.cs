@@ -61,5 +61,17 @@ public sealed record DeliveryOutcome(
         new(DeliveryStatus.Retrying, attemptsBefore, $"No adapter for {kind} is installed in this version", null,
             now + options.MissingAdapterRecheck, firstAttemptAt, null, null, null);
 
+    /// <summary>
+    /// The image's bytes were deleted (<see cref="Uploads.Image.BytesDeletedAt"/>): nothing is tried or counted, the delivery
+    /// ends <c>cancelled</c> with the reason (no failure e-mail: nothing failed).
+    /// </summary>
+    public static DeliveryOutcome Cancelled(int attemptsBefore, DateTimeOffset? firstAttemptAt, string reason, DateTimeOffset now) =>
+        new(DeliveryStatus.Cancelled, attemptsBefore, reason, null, now, firstAttemptAt, null, null, null);
+
+    /// <summary>The <c>last_error</c> of a delivery cancelled because its image's bytes were deleted for <paramref name="bytesDeletedReason"/>.</summary>
+    public static string CancelledBecause(string? bytesDeletedReason) => bytesDeletedReason == Uploads.BytesDeleted.Retention
+        ? "Cancelled: the image was deleted (retention period ended)"
+        : "Cancelled: the image was deleted with its session";
+
     internal static string? Truncate(string? text) => text is { Length: > TextLimit } ? text[..TextLimit] : text;
 }

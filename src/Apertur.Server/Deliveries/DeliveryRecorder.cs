@@ -202,6 +202,9 @@ public sealed partial class DeliveryRecorder(IServiceScopeFactory scopes, WriteG
                 events.Publish(sessionId, SessionEventNames.ImageFailed, new { imageId, destinationId, error = o.LastError });
                 failures.Poke();
                 break;
+            case DeliveryStatus.Cancelled:
+                LogCancelled(logger, work.Delivery.Id, destination, o.LastError);
+                break;
             default:
                 LogRetrying(logger, work.Delivery.Id, destination, o.Attempts, o.LastError, o.NextAttemptAt);
                 events.Publish(sessionId, SessionEventNames.ImageRetrying,
@@ -215,6 +218,9 @@ public sealed partial class DeliveryRecorder(IServiceScopeFactory scopes, WriteG
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Delivery {DeliveryId} to {Destination} failed for good after attempt {Attempt}: {Error}")]
     private static partial void LogFailed(ILogger logger, Guid deliveryId, string destination, int attempt, string? error);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Delivery {DeliveryId} to {Destination} was cancelled: {Reason}")]
+    private static partial void LogCancelled(ILogger logger, Guid deliveryId, string destination, string? reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Delivery {DeliveryId} to {Destination} will be retried at {NextAttemptAt} (attempt {Attempt}: {Error})")]
     private static partial void LogRetrying(ILogger logger, Guid deliveryId, string destination, int attempt, string? error, DateTimeOffset nextAttemptAt);

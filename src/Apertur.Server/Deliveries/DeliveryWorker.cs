@@ -64,6 +64,14 @@ public sealed partial class DeliveryWorker(IServiceScopeFactory scopes, Destinat
         var delivery = work.Delivery;
         var started = Iso.Millis(Time.GetUtcNow());
         var clock = Time.GetTimestamp();
+        if (work.Image.BytesDeletedAt is not null)
+        {
+            // The image's bytes were deleted (its session deleted, or retention) after this delivery was queued or requeued:
+            // nothing is sent anywhere; the delivery ends cancelled, not failed (no failure e-mail).
+            var cancelled = DeliveryOutcome.Cancelled(delivery.Attempts, delivery.FirstAttemptAt, DeliveryOutcome.CancelledBecause(work.Image.BytesDeletedReason), started);
+            await recorder.RecordAsync(new RecordedAttempt(work, leaseToken, started, TimeSpan.Zero, cancelled));
+            return;
+        }
         events.Publish(work.Session.Id, SessionEventNames.ImageDelivering,
             new { imageId = work.Image.Id.ToString(), destinationId = delivery.DestinationId.ToString() });
         DeliveryOutcome outcome;

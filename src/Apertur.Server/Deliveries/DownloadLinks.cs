@@ -79,7 +79,9 @@ public static class DownloadLinksApi
             case DownloadLinks.Check.Invalid:
                 throw ApiException.Forbidden("This download link is not valid.", "DOWNLOAD_LINK_INVALID");
         }
-        var image = await db.Images.AsNoTracking().Where(i => i.Id == id).Select(i => new { i.MimeType, i.Filename }).FirstOrDefaultAsync(ct);
+        var image = await db.Images.AsNoTracking().Where(i => i.Id == id)
+            .Select(i => new { i.MimeType, i.Filename, i.BytesDeletedAt, i.BytesDeletedReason }).FirstOrDefaultAsync(ct);
+        Uploads.BytesDeleted.ThrowIfDeleted(image?.BytesDeletedAt, image?.BytesDeletedReason);
         var stream = image is null ? null : await store.OpenReadAsync(id, ct);
         if (image is null || stream is null)
         {

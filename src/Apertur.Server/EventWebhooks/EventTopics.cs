@@ -18,13 +18,15 @@ public static class EventTopics
     public const string UploadFailed = "project.upload.failed";
     public const string SessionCreated = "project.session.created";
     public const string SessionExpired = "project.session.expired";
+    /// <summary>A session was deleted on demand (Sessions/SessionEraser.cs), once.</summary>
+    public const string SessionDeleted = "project.session.deleted";
     /// <summary>Accepted in subscriptions; never fired by a self-hosted server (there is no billing).</summary>
     public const string BillingPlanChanged = "project.billing.plan_changed";
     /// <summary>The topic of the test endpoint's event; not a subscription name.</summary>
     public const string WebhookTest = "webhook.test";
 
     public static readonly IReadOnlyList<string> Canonical =
-        [UploadStarted, UploadCompleted, UploadFailed, SessionCreated, SessionExpired, BillingPlanChanged];
+        [UploadStarted, UploadCompleted, UploadFailed, SessionCreated, SessionExpired, SessionDeleted, BillingPlanChanged];
 
     /// <summary>Subscription names seen in SDK READMEs and the Odoo plugin, and the canonical topic each one receives.</summary>
     public static readonly IReadOnlyDictionary<string, string> Aliases = new Dictionary<string, string>(StringComparer.Ordinal)

@@ -63,7 +63,7 @@ public sealed partial class SessionExpirySweep(IServiceScopeFactory scopes, Time
         var events = scope.ServiceProvider.GetRequiredService<EventPublisher>();
         var now = Iso.Millis(time.GetUtcNow());
         var expired = await db.Sessions.AsNoTracking()
-            .Where(s => s.ExpiredAnnouncedAt == null && s.Status == SessionStatus.Active && s.ExpiresAt <= now)
+            .Where(s => s.ExpiredAnnouncedAt == null && s.Status == SessionStatus.Active && s.ExpiresAt <= now && s.DeletedAt == null)
             .OrderBy(s => s.ExpiresAt).Take(BatchSize).ToListAsync(ct);
         var queued = 0;
         foreach (var session in expired)

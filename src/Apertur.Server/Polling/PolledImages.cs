@@ -3,6 +3,7 @@ using Apertur.Server.Events;
 using Apertur.Server.Hosting;
 using Apertur.Server.Sessions;
 using Apertur.Server.Storage;
+using Apertur.Server.Uploads;
 using Microsoft.EntityFrameworkCore;
 
 namespace Apertur.Server.Polling;
@@ -29,17 +30,18 @@ public sealed class PolledImages(AperturDb db, IImageStore store, TimeProvider t
         return images.Select(i => new PollImage(i.Id.ToString(), i.Filename, i.SizeBytes, i.MimeType, i.Source, Iso.Format(i.CreatedAt))).ToList();
     }
 
-    /// <summary>An image of the session and its sniffed type; 404 when either is gone.</summary>
+    /// <summary>An image of the session and its sniffed type; 404 when either is gone, 410 when its bytes were deleted.</summary>
     public async Task<(Stream Bytes, string MimeType)> OpenAsync(Guid projectId, string uuid, string imageId, CancellationToken ct)
     {
         var session = await SessionState.FindAsync(db, uuid, ct, projectId);
         var id = Ids.ParseOrNotFound(imageId, "Image");
-        var mimeType = await db.Images.AsNoTracking()
+        var image = await db.Images.AsNoTracking()
             .Where(i => i.Id == id && i.SessionId == session.Id)
-            .Select(i => i.MimeType)
+            .Select(i => new { i.MimeType, i.BytesDeletedAt, i.BytesDeletedReason })
             .FirstOrDefaultAsync(ct) ?? throw ImageNotFound();
+        BytesDeleted.ThrowIfDeleted(image.BytesDeletedAt, image.BytesDeletedReason);
         var bytes = await store.OpenReadAsync(id, ct) ?? throw ImageNotFound();
-        return (bytes, mimeType);
+        return (bytes, image.MimeType);
     }
 
     /// <summary>Marks the image acknowledged; a repeated ack changes nothing (docs/api.md "Long polling").</summary>

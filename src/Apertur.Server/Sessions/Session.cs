@@ -26,6 +26,11 @@ public sealed class Session
     public DateTimeOffset LastChangedAt { get; set; }
     /// <summary>When <c>project.session.expired</c> was queued for this session: the sweep's once-only marker.</summary>
     public DateTimeOffset? ExpiredAnnouncedAt { get; set; }
+    /// <summary>
+    /// When the session was deleted on demand (<see cref="SessionEraser"/>): it takes no more uploads and reads as
+    /// <c>expired</c>; its rows stay for the delivery log, its images' bytes are gone.
+    /// </summary>
+    public DateTimeOffset? DeletedAt { get; set; }
     public List<SessionDestination> Destinations { get; set; } = [];
 }
 
@@ -42,4 +47,6 @@ public static class SessionStatus
     public const string Active = "active";
     public const string Completed = "completed";
     public const string Expired = "expired";
+    /// <summary>Only in <c>project.session.deleted</c>'s data: the API reads a deleted session as <see cref="Expired"/>.</summary>
+    public const string Deleted = "deleted";
 }

@@ -11,9 +11,13 @@ public static class SessionState
     private static readonly CompiledQuery<Func<AperturDb, Guid, CancellationToken, Task<Session?>>> ReadById = new(() =>
         EF.CompileAsyncQuery((AperturDb db, Guid id, CancellationToken ct) => db.Sessions.AsNoTracking().FirstOrDefault(s => s.Id == id)));
 
-    /// <summary><c>completed</c> stays completed; an active session past its expiry reads as <c>expired</c>.</summary>
+    /// <summary>
+    /// A deleted session reads as <c>expired</c> (closed for good; the API has no other word for it); <c>completed</c> stays
+    /// completed; an active session past its expiry reads as <c>expired</c>.
+    /// </summary>
     public static string StatusOf(Session session, DateTimeOffset now) =>
-        session.Status == SessionStatus.Completed ? SessionStatus.Completed
+        session.DeletedAt is not null ? SessionStatus.Expired
+        : session.Status == SessionStatus.Completed ? SessionStatus.Completed
         : now >= session.ExpiresAt ? SessionStatus.Expired
         : session.Status;
 

@@ -6,8 +6,8 @@ using Microsoft.AspNetCore.Http.HttpResults;
 namespace Apertur.Server.Sessions;
 
 /// <summary>
-/// Upload sessions (docs/api.md "Upload sessions"): create, read, change, password check, list. Routing and mapping only:
-/// the rules are <see cref="SessionCreator"/>'s and <see cref="SessionService"/>'s.
+/// Upload sessions (docs/api.md "Upload sessions"): create, read, change, delete, password check, list. Routing and mapping
+/// only: the rules are <see cref="SessionCreator"/>'s, <see cref="SessionService"/>'s and <see cref="SessionEraser"/>'s.
 /// </summary>
 public static class SessionsApi
 {
@@ -20,6 +20,7 @@ public static class SessionsApi
             keyed.MapPost(path, CreateAsync).WithRateLimit(RateLimitPolicies.SessionCreate);
         }
         keyed.MapPatch("/upload-sessions/{uuid}", PatchAsync).WithRateLimit(RateLimitPolicies.Api);
+        keyed.MapDelete("/upload-sessions/{uuid}", DeleteAsync).WithRateLimit(RateLimitPolicies.Api);
         keyed.MapGet("/sessions", ListAsync).WithRateLimit(RateLimitPolicies.SessionRead);
         keyed.MapGet("/sessions/recent", RecentAsync).WithRateLimit(RateLimitPolicies.SessionRead);
 
@@ -62,6 +63,13 @@ public static class SessionsApi
         var caller = http.GetCaller();
         var body = await JsonBody.ReadAsync(http.Request, ct);
         return TypedResults.Ok(await sessions.PatchAsync(caller, uuid, body, ct));
+    }
+
+    /// <summary>Erasure on demand: 204 every time, the first call and the next ones alike.</summary>
+    private static async Task<NoContent> DeleteAsync(string uuid, HttpContext http, SessionEraser eraser, CancellationToken ct)
+    {
+        await eraser.DeleteAsync(http.GetCaller().ProjectId, uuid, ct);
+        return TypedResults.NoContent();
     }
 
     private static async Task<Ok<PasswordCheck>> VerifyPasswordAsync(string uuid, HttpContext http, SessionService sessions, CancellationToken ct)

@@ -23,4 +23,8 @@ public sealed class Image
     public string? IdempotencyKey { get; set; }
     /// <summary>SHA-256 of the stored bytes, kept only with an <see cref="IdempotencyKey"/> to tell a retry from another image.</summary>
     public byte[]? ContentSha256 { get; set; }
+    /// <summary>When the bytes were removed from the image store (the row stays); null while they are kept.</summary>
+    public DateTimeOffset? BytesDeletedAt { get; set; }
+    /// <summary>Why the bytes were removed: one of <see cref="BytesDeleted"/>'s reasons; null while they are kept.</summary>
+    public string? BytesDeletedReason { get; set; }
 }

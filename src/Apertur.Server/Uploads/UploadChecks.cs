@@ -9,9 +9,13 @@ public static partial class UploadChecks
 {
     public const string DefaultSource = "camera";
 
-    /// <summary>Why the session takes no upload (410 expired, 422 full or completed), or null when it is open.</summary>
+    /// <summary>
+    /// Why the session takes no upload (410 expired or deleted, 422 full or completed), or null when it is open. A deleted
+    /// session answers as an expired one (same status and code), with its own message.
+    /// </summary>
     public static ApiException? Closed(Session session, DateTimeOffset now) => SessionState.StatusOf(session, now) switch
     {
+        _ when session.DeletedAt is not null => new ApiException(410, "SESSION_EXPIRED", "This upload session was deleted."),
         SessionStatus.Expired => new ApiException(410, "SESSION_EXPIRED", "This upload session has expired."),
         SessionStatus.Completed => new ApiException(422, "SESSION_FULL", "This upload session is complete and accepts no more images."),
         _ when session.ImageCount >= session.MaxImages => new ApiException(422, "SESSION_FULL", $"This upload session already has its {session.MaxImages} images."),

@@ -170,7 +170,7 @@ public sealed partial class UploadCommitter(IServiceScopeFactory scopes, TimePro
     {
         var sessionId = item.SessionId;
         var claimed = await db.Sessions
-            .Where(s => s.Id == sessionId && s.Status == SessionStatus.Active && s.ImageCount < s.MaxImages && s.ExpiresAt > now)
+            .Where(s => s.Id == sessionId && s.Status == SessionStatus.Active && s.ImageCount < s.MaxImages && s.ExpiresAt > now && s.DeletedAt == null)
             .ExecuteUpdateAsync(set => set
                 .SetProperty(s => s.ImageCount, s => s.ImageCount + 1)
                 .SetProperty(s => s.LastChangedAt, now)

@@ -15,7 +15,7 @@ namespace Apertur.Server.Uploads;
 /// bytes, one-transaction commit, events. Whatever fails, the temp file is gone when this returns. Event webhooks hear
 /// <c>project.upload.started</c> once the session checks pass, then <c>.completed</c> (in the commit) or <c>.failed</c>.
 /// A retry with the <c>Idempotency-Key</c> of an image already stored is answered as the first time (<see cref="UploadIdempotency"/>),
-/// whatever the session's state now, and stores, publishes and delivers nothing.
+/// whatever the session's state now (unless it was deleted), and stores, publishes and delivers nothing.
 /// </summary>
 public sealed partial class UploadHandler(AperturDb db, IImageStore store, FreeSpace freeSpace, UploadCommitter committer, ServerKeys keys,
     SessionEventHub events, DeliveryNudge deliveries, EventPublisher webhookEvents, TimeProvider time, IOptions<UploadOptions> options,
@@ -26,7 +26,8 @@ public sealed partial class UploadHandler(AperturDb db, IImageStore store, FreeS
         var idempotencyKey = UploadIdempotency.KeyOf(request);
         var session = await SessionState.FindAsync(db, uuid, ct);
         var original = idempotencyKey is null ? null : await UploadIdempotency.FindAsync(db, session.Id, idempotencyKey, ct);
-        if (original is null && UploadChecks.Closed(session, time.GetUtcNow()) is { } closed)
+        // A replay is answered whatever the session's state, except once the session was deleted: nothing of it is served then.
+        if ((original is null || session.DeletedAt is not null) && UploadChecks.Closed(session, time.GetUtcNow()) is { } closed)
         {
             throw closed;
         }

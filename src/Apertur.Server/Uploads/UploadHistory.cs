@@ -29,12 +29,13 @@ public sealed class UploadHistory(AperturDb db, IImageStore store)
         return await RowsAsync(caller, images, ct);
     }
 
-    /// <summary>An image of the caller's project and its bytes; 404 when either is gone.</summary>
+    /// <summary>An image of the caller's project and its bytes; 404 when either is gone, 410 when its bytes were deleted.</summary>
     public async Task<(Image Image, Stream Bytes)> OpenAsync(Caller caller, string imageId, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(caller);
         var id = Ids.ParseOrNotFound(imageId, "Image");
         var image = await db.Images.AsNoTracking().FirstOrDefaultAsync(i => i.Id == id && i.ProjectId == caller.ProjectId, ct);
+        BytesDeleted.ThrowIfDeleted(image?.BytesDeletedAt, image?.BytesDeletedReason);
         var stream = image is null ? null : await store.OpenReadAsync(image.Id, ct);
         if (image is null || stream is null)
         {
@@ -56,6 +57,8 @@ public sealed class UploadHistory(AperturDb db, IImageStore store)
             var mine = byImage[i.Id].ToList();
             var delivered = mine.Count(d => d.Status == Deliveries.DeliveryStatus.Sent);
             var failed = mine.Count(d => d.Status == Deliveries.DeliveryStatus.Failed);
+            // A cancelled delivery (the image was deleted) has ended without reaching its destination: it counts as failed in the status.
+            var cancelled = mine.Count(d => d.Status == Deliveries.DeliveryStatus.Cancelled);
             var breakdown = mine.GroupBy(d => d.Type ?? "deleted").OrderBy(g => g.Key, StringComparer.Ordinal)
                 .Select(g => new DestinationCount(g.Key, g.Count())).ToList();
             return new UploadRow(
@@ -74,7 +77,7 @@ public sealed class UploadHistory(AperturDb db, IImageStore store)
                 DestinationsDelivered: delivered,
                 DestinationsFailed: failed,
                 DestinationsBreakdown: breakdown,
-                Status: UploadStatus.Of(mine.Count, delivered, failed));
+                Status: UploadStatus.Of(mine.Count, delivered, failed + cancelled));
         }).ToList();
     }
 }

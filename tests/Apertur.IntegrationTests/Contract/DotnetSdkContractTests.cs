@@ -100,4 +100,30 @@ public sealed class DotnetSdkContractTests
         var unauthenticated = new DotnetSdkWire(app.CreateClient(), "aptr_live_" + new string('z', 32));
         (await Should.ThrowAsync<SdkException>(() => unauthenticated.JsonAsync(HttpMethod.Post, "/api/v1/upload-sessions"))).Status.ShouldBe(401);
     }
+
+    [Theory, ClassData(typeof(Databases))]
+    public async Task DeleteSession_Answers204WithNoBody_TwiceAndDownloads410AsStringCode(string db)
+    {
+        await using var app = await TestApp.StartAsync(db);
+        var sdk = new DotnetSdkWire(app.CreateClient(), app.LiveKey);
+        var uuid = (await sdk.JsonAsync(HttpMethod.Post, "/api/v1/upload-sessions", new() { ["long_polling"] = true })).GetProperty("uuid").GetString()!;
+        var imageId = (await sdk.UploadAsync(uuid, Fixture.Bytes("small.jpg"))).GetProperty("id").GetString()!;
+
+        // docs/api.md "Conventions": every DELETE answers 204 with no body (the SDKs read no body on 204), the second one too.
+        for (var call = 1; call <= 2; call++)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Delete, $"/api/v1/upload-sessions/{uuid}");
+            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", app.LiveKey);
+            using var response = await app.CreateClient().SendAsync(request);
+            response.StatusCode.ShouldBe(System.Net.HttpStatusCode.NoContent, $"call {call}");
+            (await response.Content.ReadAsByteArrayAsync()).ShouldBeEmpty($"call {call}");
+            response.Content.Headers.ContentType.ShouldBeNull($"call {call}");
+        }
+        (await sdk.JsonAsync(HttpMethod.Delete, $"/api/v1/upload-sessions/{uuid}")).ValueKind.ShouldBe(JsonValueKind.Undefined);
+
+        var gone = await Should.ThrowAsync<SdkException>(() => sdk.RawAsync($"/api/v1/upload-sessions/{uuid}/images/{imageId}"));
+        gone.Status.ShouldBe(410);
+        gone.Code.ShouldBe("IMAGE_DELETED");
+        gone.Message.ShouldNotStartWith("HTTP ");
+    }
 }

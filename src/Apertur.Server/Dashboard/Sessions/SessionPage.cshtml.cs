@@ -14,7 +14,7 @@ namespace Apertur.Server.Dashboard.Sessions;
 /// One session: its QR code large enough to scan from the screen, its link, and its images with their deliveries, refreshed
 /// live from the session's SSE stream (the public <c>/api/v1/upload/{uuid}/events</c>, fed by the SessionEventHub).
 /// </summary>
-public sealed class SessionPageModel(AperturDb db, PublicUrls urls, DeliveryLog log, TimeProvider time) : ProjectPageModel
+public sealed class SessionPageModel(AperturDb db, PublicUrls urls, DeliveryLog log, SessionEraser eraser, TimeProvider time) : ProjectPageModel
 {
     public sealed record ImageRow(Image Image, IReadOnlyList<(string Destination, string Status, string? Error)> Deliveries);
 
@@ -57,6 +57,17 @@ public sealed class SessionPageModel(AperturDb db, PublicUrls urls, DeliveryLog 
         return Redirect(DashboardRoutes.Session(Project.Id, sessionId));
     }
 
+    /// <summary>Owners only: the same erasure as <c>DELETE /api/v1/upload-sessions/{uuid}</c> (the form asks first).</summary>
+    public async Task<IActionResult> OnPostDeleteAsync(Guid sessionId, CancellationToken ct)
+    {
+        if (!await TryAsync(() => eraser.DeleteAsync(Project.Id, sessionId.ToString(), ct)))
+        {
+            return NotFoundPage();
+        }
+        Notice = "Session deleted: its photos were removed from the server and its pending deliveries cancelled.";
+        return Redirect(DashboardRoutes.Session(Project.Id, sessionId));
+    }
+
     private async Task<bool> LoadAsync(Guid sessionId, CancellationToken ct)
     {
         var session = await db.Sessions.AsNoTracking().FirstOrDefaultAsync(s => s.Id == sessionId && s.ProjectId == Project.Id, ct);
@@ -65,7 +76,8 @@ public sealed class SessionPageModel(AperturDb db, PublicUrls urls, DeliveryLog 
             return false;
         }
         Session = session;
-        Status = SessionState.StatusOf(session, time.GetUtcNow());
+        // The API reads a deleted session as expired; the dashboard says what happened.
+        Status = session.DeletedAt is not null ? SessionStatus.Deleted : SessionState.StatusOf(session, time.GetUtcNow());
         var images = await db.Images.AsNoTracking().Where(i => i.SessionId == session.Id).OrderBy(i => i.ImageIndex).ToListAsync(ct);
         var deliveries = await (
                 from d in db.Deliveries.AsNoTracking()

@@ -1,0 +1,39 @@
+using Apertur.BrowserTests.Infrastructure;
+using Apertur.IntegrationTests.Infrastructure;
+using Microsoft.Playwright;
+using Shouldly;
+using static Microsoft.Playwright.Assertions;
+
+namespace Apertur.BrowserTests.Dashboard;
+
+/// <summary>Deleting a session from its page (docs/api.md "Upload sessions", "Delete"): asked first, then shown deleted, photos as placeholders.</summary>
+[Collection(OneBrowser.Name)]
+public sealed class DashboardEraseTests(Chromium chromium)
+{
+    [Fact]
+    public async Task Session_DeleteAskedFirstThenConfirmed_ShowsTheSessionDeletedAndItsPhotoAsAPlaceholder()
+    {
+        await using var site = await DashboardSite.StartAsync(chromium);
+        var page = await site.SignedInPageAsync();
+        var (uuid, _) = await site.App.NewSessionAsync();
+        (await site.App.UploadElsewhereAsync(uuid, "small.jpg")).ShouldBe(201);
+        var projectId = await site.App.Client.ProjectIdAsync();
+        await page.GotoAsync($"{site.Origin}/dashboard/projects/{projectId}/sessions/{uuid}");
+        var photo = page.Locator("[data-image='small.jpg']");
+        await Expect(photo.Locator("img")).ToHaveJSPropertyAsync("naturalWidth", 640);
+
+        // The browser asks first (the site's pages accept every question, DashboardSite.NewPageAsync).
+        var questions = new List<string>();
+        page.Dialog += (_, dialog) => questions.Add(dialog.Message);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Delete session" }).ClickAsync();
+        questions.ShouldHaveSingleItem().ShouldStartWith("Delete this session?");
+
+        await Expect(page.GetByRole(AriaRole.Status).First).ToContainTextAsync("Session deleted");
+        await Expect(page.Locator("[data-session-status]")).ToHaveTextAsync("deleted");
+        await Expect(photo.Locator("[data-bytes-deleted]")).ToHaveTextAsync("deleted");
+        await Expect(photo.Locator("img")).ToHaveCountAsync(0);
+        await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Delete session" })).ToHaveCountAsync(0);
+        await Expect(page.Locator(".qr svg")).ToHaveCountAsync(0);
+        await page.ScreenshotAsync(new() { Path = Path.Combine(Path.GetTempPath(), "apertur-dashboard-session-deleted.png"), FullPage = true });
+    }
+}
