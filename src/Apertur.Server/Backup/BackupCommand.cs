@@ -154,7 +154,8 @@ public static class BackupCommand
         }
         cmd.CommandText = "SELECT max(version) FROM schema_migrations";
         var schema = await cmd.ExecuteScalarAsync() as string ?? "";
-        cmd.CommandText = "SELECT id, size_bytes FROM images ORDER BY id";
+        // Images whose bytes were deleted on purpose (a deleted session, retention) have no file to copy, and miss none.
+        cmd.CommandText = "SELECT id, size_bytes FROM images WHERE bytes_deleted_at IS NULL ORDER BY id";
         var rows = new List<(Guid, long)>();
         await using var reader = await cmd.ExecuteReaderAsync();
         while (await reader.ReadAsync())
