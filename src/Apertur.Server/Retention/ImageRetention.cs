@@ -58,19 +58,7 @@ public sealed partial class ImageRetention(IServiceScopeFactory scopes, IImageSt
                     .SetProperty(i => i.BytesDeletedReason, BytesDeleted.Retention), ct);
             await tx.CommitAsync(ct);
         }
-        var left = 0;
-        foreach (var id in due)
-        {
-            try
-            {
-                await store.DeleteAsync(id, ct);
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                left++;
-                LogBytesLeft(logger, e, id);
-            }
-        }
+        var left = await store.RemoveAllAsync(due, (id, e) => LogBytesLeft(logger, e, id), ct);
         LogDeleted(logger, due.Count - left, left);
         return due.Count;
     }

@@ -78,19 +78,7 @@ public sealed partial class SessionEraser(AperturDb db, IImageStore store, Sessi
         var ids = await db.Images.AsNoTracking()
             .Where(i => i.SessionId == sessionId && i.BytesDeletedReason == BytesDeleted.SessionDeleted)
             .Select(i => i.Id).ToListAsync(ct);
-        var failed = 0;
-        foreach (var id in ids)
-        {
-            try
-            {
-                await store.DeleteAsync(id, ct);
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                failed++;
-                LogBytesNotDeleted(logger, e, id, sessionId);
-            }
-        }
+        var failed = await store.RemoveAllAsync(ids, (id, e) => LogBytesNotDeleted(logger, e, id, sessionId), ct);
         if (failed > 0)
         {
             LogSomeBytesLeft(logger, failed, ids.Count, sessionId);
