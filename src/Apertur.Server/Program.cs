@@ -14,6 +14,7 @@ using Apertur.Server.Keys;
 using Apertur.Server.Polling;
 using Apertur.Server.Projects;
 using Apertur.Server.Qr;
+using Apertur.Server.Retention;
 using Apertur.Server.Sessions;
 using Apertur.Server.Stats;
 using Apertur.Server.Storage;
@@ -80,6 +81,8 @@ builder.Services.AddUploadPage();
 builder.Services.AddDelivery();
 // Event webhooks: the outbox writer, the signed sender and its worker, CRUD, the session-expiry sweep.
 builder.Services.AddEventWebhooks();
+// Image bytes deleted after their retention (Apertur:Retention), by a periodic sweep.
+builder.Services.AddRetention();
 // `keys create` prints only the key on standard output: its logs (a master key generated on a first use) go to standard error.
 builder.AddKeysCommand(args);
 

@@ -13,45 +13,18 @@ namespace Apertur.Server.EventWebhooks;
 /// two replicas cannot both announce it) and queues the event. A completed (full) session never reads as expired and is
 /// not announced. Off when <c>Apertur:Workers:Enabled</c> is false.
 /// </summary>
-public sealed partial class SessionExpirySweep(IServiceScopeFactory scopes, TimeProvider time, IOptions<EventWebhookOptions> options,
-    IOptions<WorkersOptions> workers, IJobLock jobs, ILogger<SessionExpirySweep> logger) : BackgroundService
+public sealed class SessionExpirySweep(IServiceScopeFactory scopes, TimeProvider time, IOptions<EventWebhookOptions> options,
+    IOptions<WorkersOptions> workers, IJobLock jobs, ILogger<SessionExpirySweep> logger)
+    : PeriodicJob(Jobs.SessionExpirySweep, "Session expiry sweep", time, workers, jobs, logger)
 {
     private const int BatchSize = 100;
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override TimeSpan Interval => options.Value.ExpirySweepInterval;
+
+    protected override async Task RunPassAsync(CancellationToken ct)
     {
-        if (!workers.Value.Enabled)
+        while (await SweepAsync(ct) == BatchSize)
         {
-            return;
-        }
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                // One replica sweeps at a time (docs/scale-out.md).
-                await jobs.TryRunAsync(Jobs.SessionExpirySweep, async ct =>
-                {
-                    while (await SweepAsync(ct) == BatchSize)
-                    {
-                    }
-                }, stoppingToken);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception e)
-            {
-                DatabaseUnavailable.LogJobFailure(logger, e, "Session expiry sweep", LogSweepFailed);
-            }
-            try
-            {
-                await Task.Delay(options.Value.ExpirySweepInterval, time, stoppingToken);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
         }
     }
 
@@ -61,7 +34,7 @@ public sealed partial class SessionExpirySweep(IServiceScopeFactory scopes, Time
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<AperturDb>();
         var events = scope.ServiceProvider.GetRequiredService<EventPublisher>();
-        var now = Iso.Millis(time.GetUtcNow());
+        var now = Iso.Millis(Time.GetUtcNow());
         var expired = await db.Sessions.AsNoTracking()
             .Where(s => s.ExpiredAnnouncedAt == null && s.Status == SessionStatus.Active && s.ExpiresAt <= now && s.DeletedAt == null)
             .OrderBy(s => s.ExpiresAt).Take(BatchSize).ToListAsync(ct);
@@ -84,7 +57,4 @@ public sealed partial class SessionExpirySweep(IServiceScopeFactory scopes, Time
         }
         return expired.Count;
     }
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "Session expiry sweep failed; trying again at the next interval")]
-    private static partial void LogSweepFailed(ILogger logger, Exception exception);
 }

@@ -27,4 +27,5 @@ public static class Jobs
     public const string SessionExpirySweep = "session-expiry-sweep";
     public const string FailureEmails = "failure-emails";
     public const string ReconnectNotices = "reconnect-notices";
+    public const string Retention = "retention";
 }

@@ -68,15 +68,8 @@ public sealed partial class SessionEraser(AperturDb db, IImageStore store, Sessi
 
     // Every call, not only the first: a failed delivery retried by hand after the deletion is cancelled again here. A
     // `sending` one loses its lease: its attempt's outcome is then dropped by DeliveryRecorder's lease-guarded update.
-    private Task<int> CancelOpenDeliveriesAsync(Guid sessionId, DateTimeOffset now, CancellationToken ct) => db.Deliveries
-        .Where(d => d.SessionId == sessionId
-            && (d.Status == DeliveryStatus.Pending || d.Status == DeliveryStatus.Retrying || d.Status == DeliveryStatus.Sending))
-        .ExecuteUpdateAsync(s => s
-            .SetProperty(d => d.Status, DeliveryStatus.Cancelled)
-            .SetProperty(d => d.LastError, DeliveryOutcome.CancelledBecause(BytesDeleted.SessionDeleted))
-            .SetProperty(d => d.LeaseToken, (Guid?)null)
-            .SetProperty(d => d.LeaseExpiresAt, (DateTimeOffset?)null)
-            .SetProperty(d => d.UpdatedAt, now), ct);
+    private Task<int> CancelOpenDeliveriesAsync(Guid sessionId, DateTimeOffset now, CancellationToken ct) =>
+        DeliveryCancellation.CancelOpenAsync(db.Deliveries.Where(d => d.SessionId == sessionId), BytesDeleted.SessionDeleted, now, ct);
 
     // Every image of the session whose bytes were deleted with it: deleting an id the store no longer holds is no error,
     // so what an earlier call could not remove is removed now.
@@ -85,19 +78,7 @@ public sealed partial class SessionEraser(AperturDb db, IImageStore store, Sessi
         var ids = await db.Images.AsNoTracking()
             .Where(i => i.SessionId == sessionId && i.BytesDeletedReason == BytesDeleted.SessionDeleted)
             .Select(i => i.Id).ToListAsync(ct);
-        var failed = 0;
-        foreach (var id in ids)
-        {
-            try
-            {
-                await store.DeleteAsync(id, ct);
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                failed++;
-                LogBytesNotDeleted(logger, e, id, sessionId);
-            }
-        }
+        var failed = await store.RemoveAllAsync(ids, (id, e) => LogBytesNotDeleted(logger, e, id, sessionId), ct);
         if (failed > 0)
         {
             LogSomeBytesLeft(logger, failed, ids.Count, sessionId);

@@ -84,6 +84,15 @@ public static class EventHooks
         return row!;
     }
 
+    /// <summary>
+    /// Waits until <paramref name="count"/> event deliveries are recorded as sent. Before moving a manual clock: a receiver
+    /// has the request before the worker records the answer, and an attempt still in flight when the clock jumps times out
+    /// (its timeout runs on that clock) and is retried.
+    /// </summary>
+    public static Task WaitForSentAsync(TestApp app, int count) =>
+        Wait.UntilAsync(async () => (await DeliveriesAsync(app)) is var rows && rows.Count == count && rows.All(d => d.Status == WebhookDeliveryStatus.Sent),
+            what: $"{count} event deliveries recorded as sent");
+
     /// <summary>The deliveries page of a webhook, as the API answers it.</summary>
     public static async Task<JsonElement> DeliveriesPageAsync(TestApp app, string webhookId, string query = "")
     {

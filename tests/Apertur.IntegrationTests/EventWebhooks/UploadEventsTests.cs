@@ -90,6 +90,7 @@ public sealed class UploadEventsTests : IAsyncLifetime
         requests.Select(Topic).ShouldNotContain("project.upload.completed");
 
         // An expired session refuses before the upload starts: no event at all.
+        await EventHooks.WaitForSentAsync(app, 4);
         clock.Advance(TimeSpan.FromMinutes(11));
         using (var late = await app.Client.UploadAsync(session, Fixture.Bytes("small.jpg")))
         {

@@ -1,0 +1,61 @@
+using Apertur.Server.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace Apertur.Server.Queues;
+
+/// <summary>
+/// Background work that runs a pass every <see cref="Interval"/>: one replica at a time (<see cref="IJobLock"/>, docs/scale-out.md
+/// "Periodic jobs"), off when <c>Apertur:Workers:Enabled</c> is false. A pass that fails is logged (one line while the
+/// database is unavailable) and tried again at the next interval. A job is a subclass and one <c>AddHostedService</c>.
+/// </summary>
+public abstract partial class PeriodicJob(string job, string name, TimeProvider time, IOptions<WorkersOptions> workers, IJobLock jobs, ILogger logger)
+    : BackgroundService
+{
+    private static readonly TimeSpan MaxStep = TimeSpan.FromDays(1);
+
+    protected TimeProvider Time => time;
+
+    /// <summary>How long to wait after a pass before the next one.</summary>
+    protected abstract TimeSpan Interval { get; }
+
+    /// <summary>One pass; it loops over batches until there is nothing left to do now.</summary>
+    protected abstract Task RunPassAsync(CancellationToken ct);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (!workers.Value.Enabled)
+        {
+            return;
+        }
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await jobs.TryRunAsync(job, RunPassAsync, stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                DatabaseUnavailable.LogJobFailure(logger, e, name, (l, failure) => LogPassFailed(l, failure, name));
+            }
+            try
+            {
+                // Task.Delay takes at most about 49 days: a longer interval is waited in steps of a day.
+                for (var left = Interval; left > TimeSpan.Zero; left -= MaxStep)
+                {
+                    await Task.Delay(left < MaxStep ? left : MaxStep, time, stoppingToken);
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "{Job} failed; trying again at the next interval")]
+    private static partial void LogPassFailed(ILogger logger, Exception exception, string job);
+}

@@ -1,0 +1,71 @@
+using Apertur.Server.Data;
+using Apertur.Server.Deliveries;
+using Apertur.Server.Hosting;
+using Apertur.Server.Storage;
+using Apertur.Server.Uploads;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Apertur.Server.Retention;
+
+/// <summary>
+/// Deletes the bytes of images past their retention (docs/operations.md "Retention"): done with for
+/// <c>ImagesAfterDelivery</c> (every delivery final, acknowledged when polled), or uploaded more than <c>MaxImageAge</c>
+/// ago whatever their state. A batch is first marked in the database (<c>bytes_deleted_at</c>, reason <c>retention</c>,
+/// out of the poll queue, open deliveries cancelled), then its bytes leave the image store: a download answers 410 from the
+/// moment of the commit, and bytes a failed delete leaves behind are an orphan, never a row without bytes that still
+/// claims them.
+/// </summary>
+public sealed partial class ImageRetention(IServiceScopeFactory scopes, IImageStore store, IOptions<RetentionOptions> options, TimeProvider time,
+    ILogger<ImageRetention> logger)
+{
+    public const int BatchSize = 200;
+
+    /// <summary>Deletes one batch; returns how many images it took (a full batch means there may be more).</summary>
+    public async Task<int> SweepAsync(CancellationToken ct)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<AperturDb>();
+        var now = Iso.Millis(time.GetUtcNow());
+        var doneBefore = now - options.Value.ImagesAfterDelivery;
+        var uploadedBefore = now - options.Value.MaxImageAge;
+        var due = await db.Images.AsNoTracking()
+            .Where(i => i.BytesDeletedAt == null)
+            .Where(i => i.CreatedAt <= uploadedBefore
+                || (i.CreatedAt <= doneBefore
+                    // A polled image leaves the queue by its acknowledgement (it stays flagged InPollQueue).
+                    && ((i.AcknowledgedAt == null && !i.InPollQueue) || (i.AcknowledgedAt != null && i.AcknowledgedAt <= doneBefore))
+                    && !db.Deliveries.Any(d => d.ImageId == i.Id
+                        && (d.Status == DeliveryStatus.Pending || d.Status == DeliveryStatus.Sending || d.Status == DeliveryStatus.Retrying
+                            || d.UpdatedAt > doneBefore))))
+            .OrderBy(i => i.CreatedAt)
+            .Select(i => i.Id)
+            .Take(BatchSize)
+            .ToListAsync(ct);
+        if (due.Count == 0)
+        {
+            return 0;
+        }
+        await using (var tx = await db.Database.BeginTransactionAsync(ct))
+        {
+            // Deliveries first, then images: the lock order of DeliveryRecorder and SessionEraser.
+            await DeliveryCancellation.CancelOpenAsync(db.Deliveries.Where(d => due.Contains(d.ImageId)), BytesDeleted.Retention, now, ct);
+            await db.Images.Where(i => due.Contains(i.Id) && i.BytesDeletedAt == null)
+                .ExecuteUpdateAsync(s => s
+                    .SetProperty(i => i.InPollQueue, false)
+                    .SetProperty(i => i.ContentSha256, (byte[]?)null)
+                    .SetProperty(i => i.BytesDeletedAt, now)
+                    .SetProperty(i => i.BytesDeletedReason, BytesDeleted.Retention), ct);
+            await tx.CommitAsync(ct);
+        }
+        var left = await store.RemoveAllAsync(due, (id, e) => LogBytesLeft(logger, e, id), ct);
+        LogDeleted(logger, due.Count - left, left);
+        return due.Count;
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Retention: deleted the bytes of {Count} images ({Left} could not be removed from the image store)")]
+    private static partial void LogDeleted(ILogger logger, int count, int left);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Retention: the bytes of image {ImageId} could not be removed from the image store")]
+    private static partial void LogBytesLeft(ILogger logger, Exception exception, Guid imageId);
+}

@@ -1,0 +1,32 @@
+using Apertur.Server.Hosting;
+using Apertur.Server.Queues;
+using Microsoft.Extensions.Options;
+
+namespace Apertur.Server.Retention;
+
+public static class RetentionServices
+{
+    /// <summary>The retention settings and the sweep that applies them every <c>Apertur:Retention:SweepInterval</c>.</summary>
+    public static IServiceCollection AddRetention(this IServiceCollection services)
+    {
+        services.AddSettings<RetentionOptions>(RetentionOptions.Section);
+        services.AddSingleton<ImageRetention>();
+        services.AddHostedService<RetentionSweep>();
+        return services;
+    }
+}
+
+/// <summary>The periodic retention pass (docs/operations.md "Periodic jobs"): image bytes past their retention, batch by batch.</summary>
+public sealed class RetentionSweep(ImageRetention images, TimeProvider time, IOptions<RetentionOptions> options, IOptions<WorkersOptions> workers,
+    IJobLock jobs, ILogger<RetentionSweep> logger)
+    : PeriodicJob(Jobs.Retention, "Retention sweep", time, workers, jobs, logger)
+{
+    protected override TimeSpan Interval => options.Value.SweepInterval;
+
+    protected override async Task RunPassAsync(CancellationToken ct)
+    {
+        while (await images.SweepAsync(ct) == ImageRetention.BatchSize)
+        {
+        }
+    }
+}

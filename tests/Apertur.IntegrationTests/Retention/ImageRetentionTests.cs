@@ -1,0 +1,145 @@
+using System.Net;
+using Apertur.IntegrationTests.Deliveries;
+using Apertur.IntegrationTests.Infrastructure;
+using Apertur.IntegrationTests.Uploads;
+using Apertur.Server.Deliveries;
+using Apertur.Server.Retention;
+using Apertur.Server.Storage;
+using Apertur.Tests;
+using Microsoft.Extensions.DependencyInjection;
+using Shouldly;
+
+namespace Apertur.IntegrationTests.Retention;
+
+/// <summary>
+/// Image bytes leave the store after their retention (docs/operations.md "Retention"): a delivered image
+/// <c>ImagesAfterDelivery</c> (7 days) after it is done with, an undelivered one not before it is final and never later than
+/// <c>MaxImageAge</c> (30 days) after its upload, a polled one not before it is acknowledged. A download then answers 410.
+/// The sweep is called directly on a manual clock; the background one waits a year here.
+/// </summary>
+public sealed class ImageRetentionTests
+{
+    private static readonly TimeSpan Millisecond = TimeSpan.FromMilliseconds(1);
+
+    private static Dictionary<string, string?> Settings(IDictionary<string, string?>? extra = null)
+    {
+        var settings = new Dictionary<string, string?> { ["Apertur:Retention:SweepInterval"] = "365.00:00:00" };
+        foreach (var (key, value) in extra ?? new Dictionary<string, string?>())
+        {
+            settings[key] = value;
+        }
+        return settings;
+    }
+
+    [Theory, ClassData(typeof(Databases))]
+    public async Task DeliveredImage_BytesKeptSevenDaysAfterDelivery_ThenGoneAndDownload410(string database)
+    {
+        var clock = new ManualClock();
+        await using var receiver = await TestReceiver.StartAsync();
+        await using var app = await DeliveryKit.StartAsync(database, clock, Settings());
+        var uuid = await DeliveryKit.SessionAsync(app, await DeliveryKit.WebhookAsync(app, receiver.Url()));
+        var imageId = await DeliveryKit.UploadAsync(app, uuid);
+        await DeliveryKit.WaitForStatusAsync(app, imageId, DeliveryStatus.Sent);
+        var retention = app.Services.GetRequiredService<ImageRetention>();
+
+        clock.Advance(TimeSpan.FromDays(7) - Millisecond);
+        (await retention.SweepAsync(CancellationToken.None)).ShouldBe(0);
+        (await BytesAsync(app, imageId)).ShouldNotBeNull("kept until seven days after its delivery");
+
+        clock.Advance(TimeSpan.FromMilliseconds(2));
+        (await retention.SweepAsync(CancellationToken.None)).ShouldBe(1);
+        (await BytesAsync(app, imageId)).ShouldBeNull("gone from the store");
+        using var download = await app.Client.GetAsync($"/api/v1/uploads/{imageId}/download");
+        download.StatusCode.ShouldBe(HttpStatusCode.Gone);
+        var error = await download.ReadJsonAsync();
+        error.GetProperty("code").GetString().ShouldBe("IMAGE_DELETED");
+        error.GetProperty("message").GetString()!.ShouldContain("retention");
+        (await DeliveryKit.DeliveryOfAsync(app, imageId)).Status.ShouldBe(DeliveryStatus.Sent, "a sent delivery stays sent");
+        (await retention.SweepAsync(CancellationToken.None)).ShouldBe(0, "nothing twice");
+    }
+
+    [Theory, ClassData(typeof(Databases))]
+    public async Task UndeliveredImage_KeptWhileRetrying_GoneAtMaxAgeWithItsDeliveryCancelled(string database)
+    {
+        var clock = new ManualClock();
+        await using var receiver = await TestReceiver.StartAsync();
+        receiver.Respond = TestReceiver.Answer(500);
+        await using var app = await DeliveryKit.StartAsync(database, clock, Settings(new Dictionary<string, string?>
+        {
+            ["Apertur:Delivery:RetryWindow"] = "60.00:00:00",
+        }));
+        var uuid = await DeliveryKit.SessionAsync(app, await DeliveryKit.WebhookAsync(app, receiver.Url()));
+        var imageId = await DeliveryKit.UploadAsync(app, uuid);
+        await DeliveryKit.WaitForAttemptsAsync(app, imageId, 1);
+        var retention = app.Services.GetRequiredService<ImageRetention>();
+
+        clock.Advance(TimeSpan.FromDays(10));
+        (await retention.SweepAsync(CancellationToken.None)).ShouldBe(0, "still being retried: not final");
+        (await BytesAsync(app, imageId)).ShouldNotBeNull();
+
+        clock.Advance(TimeSpan.FromDays(20));
+        (await retention.SweepAsync(CancellationToken.None)).ShouldBe(1, "thirty days after its upload, whatever its state");
+        (await BytesAsync(app, imageId)).ShouldBeNull();
+        var delivery = await DeliveryKit.WaitForStatusAsync(app, imageId, DeliveryStatus.Cancelled);
+        delivery.LastError.ShouldBe(DeliveryOutcome.CancelledBecause("retention"));
+        var attempts = receiver.Requests.Count;
+        clock.Advance(TimeSpan.FromDays(5));
+        await Task.Delay(500);
+        receiver.Requests.Count.ShouldBe(attempts, "no attempt after the cancellation");
+    }
+
+    [Theory, ClassData(typeof(Databases))]
+    public async Task PolledImage_KeptUntilAcknowledged_ThenSevenDays(string database)
+    {
+        var clock = new ManualClock();
+        await using var app = await TestApp.StartAsync(database, Settings(), clock);
+        var uuid = (await app.Client.CreateSessionAsync("""{"long_polling":true}""")).SessionId();
+        var imageId = Guid.Parse((await app.CreateClient().UploadOkAsync(uuid, "small.jpg")).GetProperty("id").GetString()!);
+        var retention = app.Services.GetRequiredService<ImageRetention>();
+
+        clock.Advance(TimeSpan.FromDays(10));
+        (await retention.SweepAsync(CancellationToken.None)).ShouldBe(0, "not acknowledged yet");
+        using (var ack = await app.Client.PostAsync($"/api/v1/upload-sessions/{uuid}/images/{imageId}/ack", null))
+        {
+            ack.StatusCode.ShouldBe(HttpStatusCode.OK);
+        }
+        clock.Advance(TimeSpan.FromDays(7) - Millisecond);
+        (await retention.SweepAsync(CancellationToken.None)).ShouldBe(0, "seven days after the acknowledgement");
+        clock.Advance(TimeSpan.FromMilliseconds(2));
+        (await retention.SweepAsync(CancellationToken.None)).ShouldBe(1);
+        using var download = await app.Client.GetAsync($"/api/v1/upload-sessions/{uuid}/images/{imageId}");
+        download.StatusCode.ShouldBe(HttpStatusCode.Gone);
+    }
+
+    [Theory, ClassData(typeof(Databases))]
+    public async Task PolledImageNeverAcknowledged_GoneAtMaxAge(string database)
+    {
+        var clock = new ManualClock();
+        await using var app = await TestApp.StartAsync(database, Settings(new Dictionary<string, string?>
+        {
+            ["Apertur:Retention:MaxImageAge"] = "3.00:00:00",
+        }), clock);
+        var uuid = (await app.Client.CreateSessionAsync("""{"long_polling":true}""")).SessionId();
+        var imageId = Guid.Parse((await app.CreateClient().UploadOkAsync(uuid, "small.jpg")).GetProperty("id").GetString()!);
+        var retention = app.Services.GetRequiredService<ImageRetention>();
+
+        clock.Advance(TimeSpan.FromDays(3) - Millisecond);
+        (await retention.SweepAsync(CancellationToken.None)).ShouldBe(0);
+        clock.Advance(TimeSpan.FromMilliseconds(2));
+        (await retention.SweepAsync(CancellationToken.None)).ShouldBe(1);
+        using var poll = await app.Client.GetAsync($"/api/v1/upload-sessions/{uuid}/poll");
+        (await poll.ReadJsonAsync()).GetProperty("images").GetArrayLength().ShouldBe(0, "out of the poll queue");
+    }
+
+    private static async Task<byte[]?> BytesAsync(TestApp app, Guid imageId)
+    {
+        await using var stream = await app.Services.GetRequiredService<IImageStore>().OpenReadAsync(imageId, CancellationToken.None);
+        if (stream is null)
+        {
+            return null;
+        }
+        using var copy = new MemoryStream();
+        await stream.CopyToAsync(copy);
+        return copy.ToArray();
+    }
+}
