@@ -22,7 +22,7 @@ public sealed class StartupFailureTests
         var (exit, stdout, stderr) = await StartAsync(connection.ToString());
 
         exit.ShouldNotBe(0);
-        var line = OneLine(stdout, stderr);
+        var line = ServerProcess.RefusalLine(stdout, stderr);
         line.ShouldContain($"\"{missing}\"");
         line.ShouldContain($"{connection.Host}:{connection.Port}");
         line.ShouldContain("3D000");
@@ -37,7 +37,7 @@ public sealed class StartupFailureTests
         var (exit, stdout, stderr) = await StartAsync($"Host=127.0.0.1;Port={port};Username=postgres;Database=apertur");
 
         exit.ShouldNotBe(0);
-        var line = OneLine(stdout, stderr);
+        var line = ServerProcess.RefusalLine(stdout, stderr);
         line.ShouldContain($"127.0.0.1:{port}");
         line.ShouldContain("\"apertur\"");
     }
@@ -52,20 +52,9 @@ public sealed class StartupFailureTests
 
         exit.ShouldNotBe(0);
         stdout.ShouldNotContain("aptr_");
-        var line = OneLine(stdout, stderr);
+        var line = ServerProcess.RefusalLine(stdout, stderr);
         line.ShouldContain($"\"{missing}\"");
         line.ShouldContain("3D000");
-    }
-
-    private static string OneLine(string stdout, string stderr)
-    {
-        var output = stdout + stderr;
-        output.ShouldNotContain("Unhandled exception", customMessage: output);
-        output.ShouldNotContain("   at ", customMessage: output);
-        var lines = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        lines.Length.ShouldBe(1, output);
-        lines[0].ShouldStartWith("Apertur could not start:");
-        return lines[0];
     }
 
     private static Task<(int Exit, string Out, string Err)> StartAsync(string connectionString, params string[] args) =>

@@ -131,6 +131,21 @@ public sealed partial class ServerProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// The one line a refused start prints (<see cref="RunToExitAsync"/>'s output): no stack trace anywhere, exactly one line
+    /// on standard error, starting "Apertur could not start:". Returns that line.
+    /// </summary>
+    public static string RefusalLine(string stdout, string stderr)
+    {
+        var output = stdout + stderr;
+        output.ShouldNotContain("Unhandled exception", customMessage: output);
+        output.ShouldNotContain("   at ", customMessage: output);
+        var lines = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        lines.Length.ShouldBe(1, output);
+        lines[0].ShouldStartWith("Apertur could not start:");
+        return lines[0];
+    }
+
     // The executable (the published build when scripts/test.sh made one), run from the data directory as an operator's shell
     // or a service manager would, on SQLite unless the environment says otherwise.
     private static ProcessStartInfo StartInfo(IEnumerable<string> args, IDictionary<string, string>? environment, string dataDirectory)
