@@ -48,6 +48,55 @@ public sealed class LocalDiskImageStoreTests : IDisposable
     public async Task OpenReadAsync_UnknownId_IsNull() =>
         (await NewStore().OpenReadAsync(Guid.NewGuid(), CancellationToken.None)).ShouldBeNull();
 
+    [Fact]
+    public async Task ListAsync_PagesOfTwo_EveryImageOnceInKeyOrderWithItsTime()
+    {
+        var store = NewStore();
+        var written = new DateTime(2026, 10, 1, 8, 0, 0, DateTimeKind.Utc);
+        var ids = new List<Guid>();
+        for (var i = 0; i < 7; i++)
+        {
+            var id = Guid.NewGuid();
+            var temp = store.NewTempFilePath();
+            await File.WriteAllBytesAsync(temp, [(byte)i]);
+            await store.PutAsync(id, temp, CancellationToken.None);
+            File.SetLastWriteTimeUtc(LocalDiskImageStore.PathOf(Path.Combine(_dataDirectory, "images"), id), written.AddHours(i));
+            ids.Add(id);
+        }
+        await File.WriteAllTextAsync(Path.Combine(_dataDirectory, "images", "00", "notes.txt"), "not an image");
+
+        var listed = new List<StoredImage>();
+        string? after = null;
+        do
+        {
+            var page = await store.ListAsync(after, 2, CancellationToken.None);
+            page.Images.Count.ShouldBeLessThanOrEqualTo(2);
+            listed.AddRange(page.Images);
+            after = page.Next;
+        }
+        while (after is not null);
+
+        listed.Select(i => i.Id).ShouldBe(ids, ignoreOrder: true);
+        listed.Select(i => i.Key).ShouldBe(listed.Select(i => i.Key).Order(StringComparer.Ordinal), "key order");
+        listed.Select(i => i.Key).Distinct().Count().ShouldBe(7);
+        foreach (var image in listed)
+        {
+            image.WrittenAt.ShouldBe(new DateTimeOffset(written.AddHours(ids.IndexOf(image.Id))));
+        }
+    }
+
+    [Fact]
+    public async Task ExistingAsync_SomeStored_OnlyThose()
+    {
+        var store = NewStore();
+        var stored = Guid.NewGuid();
+        var temp = store.NewTempFilePath();
+        await File.WriteAllBytesAsync(temp, [1]);
+        await store.PutAsync(stored, temp, CancellationToken.None);
+
+        (await store.ExistingAsync([stored, Guid.NewGuid()], CancellationToken.None)).ShouldBe([stored]);
+    }
+
     public void Dispose()
     {
         if (Directory.Exists(_dataDirectory))
