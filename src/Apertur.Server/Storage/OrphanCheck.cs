@@ -93,8 +93,8 @@ public sealed partial class OrphanCheck(string tempDirectory, IServiceScopeFacto
             _storeCursor = page.Next;
             count += page.Images.Count;
             var ids = page.Images.Select(i => i.Id).ToList();
-            var bytesDeleted = await db.Images.AsNoTracking().Where(i => ids.Contains(i.Id))
-                .ToDictionaryAsync(i => i.Id, i => i.BytesDeletedAt != null, ct);
+            var bytesDeleted = await db.Images.Where(i => ids.Contains(i.Id)).Select(i => new { i.Id, Deleted = i.BytesDeletedAt != null })
+                .ToDictionaryAsync(i => i.Id, i => i.Deleted, ct);
             foreach (var image in page.Images)
             {
                 if (bytesDeleted.TryGetValue(image.Id, out var deleted))
@@ -121,7 +121,7 @@ public sealed partial class OrphanCheck(string tempDirectory, IServiceScopeFacto
     private async Task<(int Checked, List<Guid> WithoutBytes)> CheckRowsAsync(AperturDb db, CancellationToken ct)
     {
         var cursor = _rowCursor;
-        var rows = await db.Images.AsNoTracking()
+        var rows = await db.Images
             .Where(i => cursor == null || i.Id.CompareTo(cursor.Value) > 0)
             .OrderBy(i => i.Id)
             .Select(i => new { i.Id, Kept = i.BytesDeletedAt == null })
@@ -134,7 +134,7 @@ public sealed partial class OrphanCheck(string tempDirectory, IServiceScopeFacto
         if (missing.Count > 0)
         {
             // Bytes deleted since the rows were read (retention, a deleted session) are no finding.
-            missing = await db.Images.AsNoTracking().Where(i => missing.Contains(i.Id) && i.BytesDeletedAt == null).Select(i => i.Id).ToListAsync(ct);
+            missing = await db.Images.Where(i => missing.Contains(i.Id) && i.BytesDeletedAt == null).Select(i => i.Id).ToListAsync(ct);
         }
         return (rows.Count, missing);
     }

@@ -137,11 +137,7 @@ public sealed class OrphanCheckTests
     /// <summary>Stores bytes under a fresh id with no row (a crash between the store and the commit); sets the file's time on the local store.</summary>
     private static async Task<Guid> PutWithoutRowAsync(TestApp app, DateTimeOffset? writtenAt)
     {
-        var store = app.Services.GetRequiredService<IImageStore>();
-        var id = Guid.CreateVersion7();
-        var temp = store.NewTempFilePath();
-        await File.WriteAllBytesAsync(temp, [7, 7, 7]);
-        await store.PutAsync(id, temp, CancellationToken.None);
+        var id = await LocalDiskImageStoreTests.PutAsync(app.Services.GetRequiredService<IImageStore>(), [7, 7, 7]);
         if (writtenAt is { } at)
         {
             File.SetLastWriteTimeUtc(LocalDiskImageStore.PathOf(Path.Combine(app.DataDirectory, "images"), id), at.UtcDateTime);

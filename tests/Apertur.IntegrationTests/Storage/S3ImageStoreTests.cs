@@ -70,23 +70,10 @@ public sealed class S3ImageStoreTests
             var ids = new List<Guid>();
             for (var i = 0; i < 5; i++)
             {
-                var id = Guid.NewGuid();
-                var temp = store.NewTempFilePath();
-                await File.WriteAllBytesAsync(temp, [(byte)i]);
-                await store.PutAsync(id, temp, CancellationToken.None);
-                ids.Add(id);
+                ids.Add(await LocalDiskImageStoreTests.PutAsync(store, [(byte)i]));
             }
 
-            var listed = new List<StoredImage>();
-            string? after = null;
-            do
-            {
-                var page = await store.ListAsync(after, 2, CancellationToken.None);
-                page.Images.Count.ShouldBeLessThanOrEqualTo(2);
-                listed.AddRange(page.Images);
-                after = page.Next;
-            }
-            while (after is not null);
+            var listed = await LocalDiskImageStoreTests.ListInPagesOfTwoAsync(store);
 
             listed.Select(i => i.Key).ShouldBe(ids.Select(id => $"site-a/images/{id:N}").Order(StringComparer.Ordinal));
             listed.ShouldAllBe(i => i.WrittenAt > before && i.WrittenAt < before.AddHours(1));
