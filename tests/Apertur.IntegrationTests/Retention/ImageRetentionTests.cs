@@ -150,18 +150,12 @@ public sealed class ImageRetentionTests
         await DeliveryKit.WaitForStatusAsync(app, ours, DeliveryStatus.Sent);
         await DeliveryKit.WaitForStatusAsync(app, theirs, DeliveryStatus.Sent);
         var retention = app.Services.GetRequiredService<ImageRetention>();
+        var delivered = clock.GetUtcNow();
 
-        clock.Advance(TimeSpan.FromDays(2) - Millisecond);
-        (await retention.SweepAsync(CancellationToken.None)).ShouldBe(0, "kept until two days after its delivery");
-        clock.Advance(TimeSpan.FromMilliseconds(2));
-        (await retention.SweepAsync(CancellationToken.None)).ShouldBe(1);
-        (await BytesAsync(app, ours)).ShouldBeNull("the project's own two days");
+        await KeptUntilThenOneGoneAsync(clock, retention, delivered + TimeSpan.FromDays(2), "the project's own two days after delivery");
+        (await BytesAsync(app, ours)).ShouldBeNull();
         (await BytesAsync(app, theirs)).ShouldNotBeNull("another project keeps the server's seven days");
-
-        clock.Advance(TimeSpan.FromDays(5) - TimeSpan.FromMilliseconds(2));
-        (await retention.SweepAsync(CancellationToken.None)).ShouldBe(0);
-        clock.Advance(TimeSpan.FromMilliseconds(2));
-        (await retention.SweepAsync(CancellationToken.None)).ShouldBe(1);
+        await KeptUntilThenOneGoneAsync(clock, retention, delivered + TimeSpan.FromDays(7), "the server's seven days");
         (await BytesAsync(app, theirs)).ShouldBeNull();
     }
 
@@ -177,19 +171,22 @@ public sealed class ImageRetentionTests
         var ours = await PolledUploadAsync(app, app.Client);
         var theirs = await PolledUploadAsync(app, other);
         var retention = app.Services.GetRequiredService<ImageRetention>();
+        var uploaded = clock.GetUtcNow();
 
-        clock.Advance(TimeSpan.FromDays(5) - Millisecond);
-        (await retention.SweepAsync(CancellationToken.None)).ShouldBe(0, "never acknowledged, five days not over");
-        clock.Advance(TimeSpan.FromMilliseconds(2));
-        (await retention.SweepAsync(CancellationToken.None)).ShouldBe(1);
-        (await BytesAsync(app, ours)).ShouldBeNull("the project's own five days after upload");
+        await KeptUntilThenOneGoneAsync(clock, retention, uploaded + TimeSpan.FromDays(5), "never acknowledged: the project's own five days after upload");
+        (await BytesAsync(app, ours)).ShouldBeNull();
         (await BytesAsync(app, theirs)).ShouldNotBeNull();
-
-        clock.Advance(TimeSpan.FromDays(25) - TimeSpan.FromMilliseconds(2));
-        (await retention.SweepAsync(CancellationToken.None)).ShouldBe(0);
-        clock.Advance(TimeSpan.FromMilliseconds(2));
-        (await retention.SweepAsync(CancellationToken.None)).ShouldBe(1, "the server's thirty days, not the project's sixty");
+        await KeptUntilThenOneGoneAsync(clock, retention, uploaded + TimeSpan.FromDays(30), "the server's thirty days, not the project's sixty");
         (await BytesAsync(app, theirs)).ShouldBeNull();
+    }
+
+    /// <summary>A sweep a millisecond before <paramref name="due"/> deletes nothing; one a millisecond after deletes one image.</summary>
+    private static async Task KeptUntilThenOneGoneAsync(ManualClock clock, ImageRetention retention, DateTimeOffset due, string because)
+    {
+        clock.Advance(due - clock.GetUtcNow() - Millisecond);
+        (await retention.SweepAsync(CancellationToken.None)).ShouldBe(0, because);
+        clock.Advance(TimeSpan.FromMilliseconds(2));
+        (await retention.SweepAsync(CancellationToken.None)).ShouldBe(1, because);
     }
 
     private static async Task ShortenAsync(TestApp app, string projectName, int? imagesAfterDeliveryMinutes, int? maxImageAgeMinutes) =>
