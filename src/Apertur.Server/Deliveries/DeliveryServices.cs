@@ -16,7 +16,9 @@ public static class DeliveryServices
         services.AddSingleton<DeliveryRecorder>();
         services.AddSingleton<DownloadLinks>();
         services.AddScoped<DeliveryLog>();
-        services.AddHostedService<DeliveryWorker>();
+        // One instance, also read by the readiness check "delivery" (Health/HealthServices.cs).
+        services.AddSingleton<DeliveryWorker>();
+        services.AddHostedService(sp => sp.GetRequiredService<DeliveryWorker>());
         services.AddHostedService<FailureNotifier>();
         return services;
     }

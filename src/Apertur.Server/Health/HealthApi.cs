@@ -7,8 +7,9 @@ namespace Apertur.Server.Health;
 
 /// <summary>
 /// <c>GET /healthz</c> (answers once the database is migrated and the server listens, as it always has),
-/// <c>GET /healthz/live</c> (the process answers) and <c>GET /healthz/ready</c> (every check of <see cref="HealthServices"/>
-/// passes: 200, else 503), for load balancers and orchestrators (docs/scale-out.md "Readiness").
+/// <c>GET /healthz/live</c> (the process answers) and <c>GET /healthz/ready</c> (the checks of <see cref="HealthServices"/>: 200
+/// when none fails, "degraded" when one works with less, 503 when one fails), for load balancers and orchestrators
+/// (docs/operations.md "Health", docs/scale-out.md "Readiness").
 /// </summary>
 public static class HealthApi
 {
@@ -20,7 +21,12 @@ public static class HealthApi
         app.MapHealthChecks("/healthz/live", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = (context, _) => WriteAsync(context, "live", new Dictionary<string, HealthReportEntry>()) });
         app.MapHealthChecks("/healthz/ready", new HealthCheckOptions
         {
-            ResponseWriter = (context, report) => WriteAsync(context, report.Status == HealthStatus.Healthy ? "ready" : "not ready", report.Entries),
+            ResponseWriter = (context, report) => WriteAsync(context, report.Status switch
+            {
+                HealthStatus.Healthy => "ready",
+                HealthStatus.Degraded => "degraded",
+                _ => "not ready",
+            }, report.Entries),
         });
         return app;
     }
@@ -33,7 +39,7 @@ public static class HealthApi
         var view = new ReadinessView(
             status,
             entries.ToDictionary(e => e.Key, e => new CheckView(
-                e.Value.Status == HealthStatus.Healthy ? "healthy" : "unhealthy",
+                e.Value.Status.ToString().ToLowerInvariant(),
                 e.Value.Description,
                 (long)e.Value.Duration.TotalMilliseconds)));
         return context.Response.WriteAsync(JsonSerializer.Serialize(view, Json));

@@ -137,15 +137,15 @@ public static class CommandLine
             {
                 return;
             }
-            var console = app.Services.GetService<StartupConsole>()?.Out ?? Console.Out;
+            var console = app.Services.GetRequiredService<StartupOutput>();
             var configured = app.Configuration[$"{AperturOptions.Section}:{nameof(AperturOptions.PublicBaseUrl)}"];
             if (NetworkAddress() is not { } address)
             {
-                console.WriteLine("Apertur listens on every interface, but this machine has no network address a phone could reach.");
+                console.Announce("Apertur listens on every interface, but this machine has no network address a phone could reach.");
                 return;
             }
             var origin = $"{everywhere.Scheme}://{address}:{everywhere.Port}";
-            console.WriteLine($"""
+            console.Announce($"""
 
                  Apertur on this network: {origin}/dashboard
                  {(string.IsNullOrWhiteSpace(configured)

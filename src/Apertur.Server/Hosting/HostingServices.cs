@@ -25,6 +25,7 @@ public static class HostingServices
         services.AddSettings<BootstrapOptions>(BootstrapOptions.Section);
         services.AddSettings<RateLimitOptions>(RateLimitOptions.Section);
         services.AddSingleton<PublicUrls>();
+        services.AddSingleton<StartupOutput>();
         services.AddSingleton<RateLimiter>();
         services.AddExceptionHandler<ApiErrorHandler>();
         services.AddProblemDetails();

@@ -139,10 +139,10 @@ public static partial class Startup
 
         // The first dashboard admin (also after an upgrade to the first version with a dashboard), owner of the first project.
         var accounts = scope.ServiceProvider.GetRequiredService<Dashboard.Accounts.AccountService>();
-        var console = services.GetService<StartupConsole>()?.Out ?? Console.Out;
+        var banners = new List<string>();
         if (await accounts.EnsureAdminAsync(project, options.AdminUsername, options.AdminPassword, ct) is { GeneratedPassword: { } adminPassword } admin)
         {
-            await console.WriteLineAsync($"""
+            banners.Add($"""
 
                 ==================================================================
                  Apertur: the dashboard ({Dashboard.DashboardRoutes.Root}) has an admin account.
@@ -152,13 +152,12 @@ public static partial class Startup
                   password  {adminPassword}
                 ==================================================================
 
-                """.AsMemory(), ct);
+                """);
         }
 
         if (printed.Count > 0)
         {
-            // Printed straight to the console, once, so it never lands in structured log sinks.
-            await console.WriteLineAsync($"""
+            banners.Add($"""
 
                 ==================================================================
                  Apertur: first start. Project "{DefaultProjectName}" was created with these
@@ -168,8 +167,10 @@ public static partial class Startup
                    {CommandLine.Self(services.GetRequiredService<IHostEnvironment>().ContentRootPath, "keys create --project <name> [--test]")}
                 ==================================================================
 
-                """.AsMemory(), ct);
+                """);
         }
+        // On the console, or with JSON console logs in an owner-only file of the data directory (docs/operations.md "Logs").
+        await services.GetRequiredService<StartupOutput>().ShowSecretsAsync(banners, ct);
     }
 
     /// <summary>
@@ -189,8 +190,8 @@ public static partial class Startup
 }
 
 /// <summary>
-/// Where the first start prints what it shows once (generated API keys, the first admin's password): standard output
-/// unless this service is registered, never a log sink. Tests register one to read what a start printed.
+/// Where the first start prints what it shows once (generated API keys, the first admin's password; <see cref="StartupOutput"/>):
+/// standard output unless this service is registered, never a log sink. Tests register one to read what a start printed.
 /// </summary>
 public sealed class StartupConsole(TextWriter output)
 {

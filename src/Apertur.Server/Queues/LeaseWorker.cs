@@ -59,6 +59,7 @@ public abstract partial class LeaseWorker<TWork, TOptions>(IServiceScopeFactory 
 {
     private readonly ConcurrentDictionary<long, Task> _inFlight = new();
     private long _next;
+    private long _lastLookedTicks;
 
     /// <summary>The outbox this worker drains.</summary>
     protected abstract LeaseTable Table { get; }
@@ -67,6 +68,13 @@ public abstract partial class LeaseWorker<TWork, TOptions>(IServiceScopeFactory 
     protected abstract string Name { get; }
 
     protected TOptions Options => options.Value;
+
+    /// <summary>
+    /// When the loop last looked for due items (the start, then each claim, whether it returned or failed), by the
+    /// <see cref="TimeProvider"/>; null before it started. It stops moving while every slot is taken: a loop whose attempts
+    /// never return, or that hangs, shows here (the readiness check <c>delivery</c>, Health/HealthServices.cs).
+    /// </summary>
+    public DateTimeOffset? LastLookedAt => Volatile.Read(ref _lastLookedTicks) is var ticks and > 0 ? new DateTimeOffset(ticks, TimeSpan.Zero) : null;
 
     protected IServiceScopeFactory Scopes => scopes;
 
@@ -92,6 +100,7 @@ public abstract partial class LeaseWorker<TWork, TOptions>(IServiceScopeFactory 
         {
             return;
         }
+        Looked();
         await Task.Yield();
         var o = Options;
         await StartingAsync();
@@ -114,6 +123,7 @@ public abstract partial class LeaseWorker<TWork, TOptions>(IServiceScopeFactory 
                     {
                         DatabaseUnavailable.LogJobFailure(logger, e, $"Claiming due {Name}", (l, ex) => LogClaimFailed(l, ex, Name));
                     }
+                    Looked();
                 }
                 // A full claim may mean more is due: look again at once; otherwise sleep until nudged or the poll interval.
                 if (claimed == 0 || claimed < free)
@@ -129,6 +139,8 @@ public abstract partial class LeaseWorker<TWork, TOptions>(IServiceScopeFactory 
         await Task.WhenAll(_inFlight.Values);
         await StoppedAsync();
     }
+
+    private void Looked() => Volatile.Write(ref _lastLookedTicks, time.GetUtcNow().UtcTicks);
 
     private async Task<int> ClaimAndStartAsync(int max, TimeSpan lease, CancellationToken stopping)
     {

@@ -16,7 +16,8 @@ public sealed record AdminCreated(string Username, string? GeneratedPassword);
 /// stores), lock-out after <see cref="DashboardOptions.LockoutThreshold"/> failures in a row, password changes that end
 /// every other sign-in (the security stamp), project membership, and the first admin created at first start.
 /// </summary>
-public sealed partial class AccountService(AperturDb db, TimeProvider time, IOptions<DashboardOptions> options, ILogger<AccountService> logger)
+public sealed partial class AccountService(AperturDb db, TimeProvider time, IOptions<DashboardOptions> options, StartupOutput startupOutput,
+    ILogger<AccountService> logger)
 {
     public const int MinPasswordLength = 10;
     public const int MaxPasswordLength = 256;
@@ -153,6 +154,11 @@ public sealed partial class AccountService(AperturDb db, TimeProvider time, IOpt
         user.SecurityStamp = NewStamp();
         await db.SaveChangesAsync(ct);
         LogPasswordChanged(logger, user.Id);
+        if (user.IsAdmin)
+        {
+            // The generated password no longer works: the file that held it (with JSON console logs) goes (docs/operations.md "Logs").
+            startupOutput.ForgetSecrets();
+        }
         return user;
     }
 
