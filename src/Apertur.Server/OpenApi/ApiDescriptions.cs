@@ -16,8 +16,11 @@ public enum ApiAccess
 /// <summary>The access of one route; every route of the document carries one (<see cref="ApiDocumentTransformers"/> refuses a route without).</summary>
 public sealed record ApiAccessMetadata(ApiAccess Access);
 
-/// <summary>A second request body type of a route, under another content type (the JSON variant of an upload).</summary>
-public sealed record AlternativeBodyMetadata(Type Type, string ContentType);
+/// <summary>
+/// A request body a route reads itself (<see cref="JsonBody"/>, the upload's multipart reader), for the document only: unlike
+/// <c>Accepts</c>, it does not make routing refuse other content types, which the endpoints answer themselves.
+/// </summary>
+public sealed record RequestBodyMetadata(Type Type, string ContentType);
 
 /// <summary>
 /// The declarative part of the API reference: what the feature files add where they map their routes (access, error statuses,
@@ -50,15 +53,11 @@ public static class ApiDescriptions
     public static RouteHandlerBuilder Bytes(this RouteHandlerBuilder builder, params string[] contentTypes) =>
         builder.WithMetadata(new ProducesResponseTypeMetadata(StatusCodes.Status200OK, typeof(Stream), contentTypes));
 
-    /// <summary>Another accepted body, besides the one given with <c>Accepts</c>, under <paramref name="contentType"/>.</summary>
-    public static RouteHandlerBuilder AlsoAccepts<TRequest>(this RouteHandlerBuilder builder, string contentType) =>
-        builder.WithMetadata(new AlternativeBodyMetadata(typeof(TRequest), contentType));
-
     /// <summary>A 200 that is a <c>text/event-stream</c> of <c>event:</c> and <c>data:</c> lines (docs/api.md "Live events (SSE)").</summary>
     public static RouteHandlerBuilder EventStream(this RouteHandlerBuilder builder) =>
         builder.WithMetadata(new ProducesResponseTypeMetadata(StatusCodes.Status200OK, typeof(string), ["text/event-stream"]));
 
-    /// <summary>The JSON request body as the document shows it (<see cref="JsonBody"/> reads it; aliases are in docs/api.md).</summary>
-    public static RouteHandlerBuilder Body<TRequest>(this RouteHandlerBuilder builder) where TRequest : notnull =>
-        builder.Accepts<TRequest>(isOptional: true, "application/json");
+    /// <summary>A request body the route reads, as the document shows it (aliases are in docs/api.md); several for several content types.</summary>
+    public static RouteHandlerBuilder Body<TRequest>(this RouteHandlerBuilder builder, string contentType = "application/json") =>
+        builder.WithMetadata(new RequestBodyMetadata(typeof(TRequest), contentType));
 }

@@ -41,14 +41,10 @@ public static class ApiDocumentTransformers
     public static async Task OperationAsync(OpenApiOperation operation, OpenApiOperationTransformerContext context, CancellationToken ct)
     {
         var description = context.Description;
-        foreach (var alternative in description.ActionDescriptor.EndpointMetadata.OfType<AlternativeBodyMetadata>())
+        foreach (var body in description.ActionDescriptor.EndpointMetadata.OfType<RequestBodyMetadata>())
         {
-            operation.RequestBody ??= new OpenApiRequestBody();
-            if (operation.RequestBody is OpenApiRequestBody body)
-            {
-                body.Content ??= new Dictionary<string, OpenApiMediaType>();
-                body.Content[alternative.ContentType] = new OpenApiMediaType { Schema = await context.GetOrCreateSchemaAsync(alternative.Type, null, ct) };
-            }
+            operation.RequestBody ??= new OpenApiRequestBody { Required = false, Content = new Dictionary<string, OpenApiMediaType>() };
+            operation.RequestBody.Content![body.ContentType] = new OpenApiMediaType { Schema = await context.GetOrCreateSchemaAsync(body.Type, null, ct) };
         }
         var access = description.ActionDescriptor.EndpointMetadata.OfType<ApiAccessMetadata>().LastOrDefault()
             ?? throw new InvalidOperationException(

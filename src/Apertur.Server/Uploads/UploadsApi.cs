@@ -19,7 +19,7 @@ public static class UploadsApi
         // Public: the session UUID is the capability; an Authorization header is ignored. Browsers: this server or allowedDomains.
         app.MapPost("/api/v1/upload/{uuid}/images", UploadAsync).WithRateLimit(RateLimitPolicies.Upload).AddEndpointFilter<AllowedDomainsFilter>()
             .Public().WithTags("Uploads").WithName("UploadImage").WithSummary("Upload one image to a session (public, by its UUID)")
-            .Accepts<UploadRequest>("multipart/form-data").AlsoAccepts<EncryptedUploadRequest>("application/json")
+            .Body<UploadRequest>("multipart/form-data").Body<EncryptedUploadRequest>()
             .Errors(400, 403, 404, 410, 413, 415, 422, 507);
 
         var keyed = app.MapGroup("/api/v1/uploads").RequireApiKey().WithRateLimit(RateLimitPolicies.Api).WithTags("Uploads history");
