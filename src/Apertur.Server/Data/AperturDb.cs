@@ -34,6 +34,8 @@ public sealed class AperturDb(DbContextOptions<AperturDb> options) : DbContext(o
     public DbSet<Dashboard.Accounts.ProjectMember> ProjectMembers => Set<Dashboard.Accounts.ProjectMember>();
     public DbSet<OAuthConnection> OAuthConnections => Set<OAuthConnection>();
     public DbSet<OAuthState> OAuthStates => Set<OAuthState>();
+    public DbSet<Stats.DailyUsage> DailyUsage => Set<Stats.DailyUsage>();
+    public DbSet<Stats.DestinationDailyUsage> DestinationDailyUsage => Set<Stats.DestinationDailyUsage>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -88,6 +90,16 @@ public sealed class AperturDb(DbContextOptions<AperturDb> options) : DbContext(o
             e.HasKey(c => c.DestinationId);
         });
         modelBuilder.Entity<OAuthState>().ToTable("oauth_states");
+        modelBuilder.Entity<Stats.DailyUsage>(e =>
+        {
+            e.ToTable("usage_days");
+            e.HasKey(u => new { u.ProjectId, u.Env, u.Day });
+        });
+        modelBuilder.Entity<Stats.DestinationDailyUsage>(e =>
+        {
+            e.ToTable("usage_destination_days");
+            e.HasKey(u => new { u.ProjectId, u.Env, u.Day, u.DestinationId });
+        });
 
         var isSqlite = Database.IsSqlite();
         foreach (var entity in modelBuilder.Model.GetEntityTypes())

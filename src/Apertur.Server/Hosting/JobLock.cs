@@ -28,4 +28,6 @@ public static class Jobs
     public const string FailureEmails = "failure-emails";
     public const string ReconnectNotices = "reconnect-notices";
     public const string Retention = "retention";
+    public const string OrphanCheck = "orphan-check";
+    public const string RecordPurge = "record-purge";
 }

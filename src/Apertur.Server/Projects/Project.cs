@@ -23,4 +23,8 @@ public sealed class Project
     public int? DefaultExpiryMinutes { get; set; }
     /// <summary>A new session's largest image when the request gives none; null: the server's limit.</summary>
     public int? DefaultMaxImageSizeMb { get; set; }
+    /// <summary>Minutes an image's bytes are kept after it is done with; null: the server's <c>ImagesAfterDelivery</c>, never longer (docs/operations.md "Retention").</summary>
+    public int? ImagesAfterDeliveryMinutes { get; set; }
+    /// <summary>Minutes an image's bytes are kept after its upload at most; null: the server's <c>MaxImageAge</c>, never longer.</summary>
+    public int? MaxImageAgeMinutes { get; set; }
 }

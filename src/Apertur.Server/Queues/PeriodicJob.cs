@@ -21,6 +21,9 @@ public abstract partial class PeriodicJob(string job, string name, TimeProvider 
     /// <summary>One pass; it loops over batches until there is nothing left to do now.</summary>
     protected abstract Task RunPassAsync(CancellationToken ct);
 
+    /// <summary>Work on this replica's own files (its temp directory): every interval on every replica, outside the lock, before the pass.</summary>
+    protected virtual Task RunOnThisReplicaAsync(CancellationToken ct) => Task.CompletedTask;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         if (!workers.Value.Enabled)
@@ -31,6 +34,7 @@ public abstract partial class PeriodicJob(string job, string name, TimeProvider 
         {
             try
             {
+                await RunOnThisReplicaAsync(stoppingToken);
                 await jobs.TryRunAsync(job, RunPassAsync, stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

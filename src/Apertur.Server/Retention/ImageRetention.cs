@@ -21,27 +21,37 @@ public sealed partial class ImageRetention(IServiceScopeFactory scopes, IImageSt
 {
     public const int BatchSize = 200;
 
-    /// <summary>Deletes one batch; returns how many images it took (a full batch means there may be more).</summary>
+    /// <summary>
+    /// Deletes one batch; returns how many images it took (a full batch means there may be more). A project's own shorter
+    /// retention applies to its images (<see cref="ProjectRetention"/>).
+    /// </summary>
     public async Task<int> SweepAsync(CancellationToken ct)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<AperturDb>();
         var now = Iso.Millis(time.GetUtcNow());
-        var doneBefore = now - options.Value.ImagesAfterDelivery;
-        var uploadedBefore = now - options.Value.MaxImageAge;
-        var due = await db.Images.AsNoTracking()
-            .Where(i => i.BytesDeletedAt == null)
-            .Where(i => i.CreatedAt <= uploadedBefore
-                || (i.CreatedAt <= doneBefore
-                    // A polled image leaves the queue by its acknowledgement (it stays flagged InPollQueue).
-                    && ((i.AcknowledgedAt == null && !i.InPollQueue) || (i.AcknowledgedAt != null && i.AcknowledgedAt <= doneBefore))
-                    && !db.Deliveries.Any(d => d.ImageId == i.Id
-                        && (d.Status == DeliveryStatus.Pending || d.Status == DeliveryStatus.Sending || d.Status == DeliveryStatus.Retrying
-                            || d.UpdatedAt > doneBefore))))
-            .OrderBy(i => i.CreatedAt)
-            .Select(i => i.Id)
-            .Take(BatchSize)
-            .ToListAsync(ct);
+        var server = options.Value;
+        // A project that shortens a retention is swept apart with its own thresholds; few projects do (docs/operations.md "Retention").
+        var shorter = (await db.Projects.AsNoTracking()
+                .Where(p => p.ImagesAfterDeliveryMinutes != null || p.MaxImageAgeMinutes != null)
+                .Select(p => new { p.Id, p.ImagesAfterDeliveryMinutes, p.MaxImageAgeMinutes })
+                .ToListAsync(ct))
+            .Select(p => (p.Id, AfterDelivery: ProjectRetention.Effective(p.ImagesAfterDeliveryMinutes, server.ImagesAfterDelivery),
+                MaxAge: ProjectRetention.Effective(p.MaxImageAgeMinutes, server.MaxImageAge)))
+            .Where(p => p.AfterDelivery != server.ImagesAfterDelivery || p.MaxAge != server.MaxImageAge)
+            .ToList();
+        var apart = shorter.Select(p => p.Id).ToList();
+        var images = apart.Count == 0 ? db.Images : db.Images.Where(i => !apart.Contains(i.ProjectId));
+        var due = await DueAsync(db, images, now, server.ImagesAfterDelivery, server.MaxImageAge, BatchSize, ct);
+        foreach (var project in shorter)
+        {
+            if (due.Count == BatchSize)
+            {
+                break;
+            }
+            due.AddRange(await DueAsync(db, db.Images.Where(i => i.ProjectId == project.Id), now, project.AfterDelivery, project.MaxAge,
+                BatchSize - due.Count, ct));
+        }
         if (due.Count == 0)
         {
             return 0;
@@ -61,6 +71,27 @@ public sealed partial class ImageRetention(IServiceScopeFactory scopes, IImageSt
         var left = await store.RemoveAllAsync(due, (id, e) => LogBytesLeft(logger, e, id), ct);
         LogDeleted(logger, due.Count - left, left);
         return due.Count;
+    }
+
+    /// <summary>The oldest <paramref name="max"/> of <paramref name="images"/> past the given retention, bytes not yet deleted.</summary>
+    private static Task<List<Guid>> DueAsync(AperturDb db, IQueryable<Image> images, DateTimeOffset now, TimeSpan afterDelivery, TimeSpan maxAge,
+        int max, CancellationToken ct)
+    {
+        var doneBefore = now - afterDelivery;
+        var uploadedBefore = now - maxAge;
+        return images.AsNoTracking()
+            .Where(i => i.BytesDeletedAt == null)
+            .Where(i => i.CreatedAt <= uploadedBefore
+                || (i.CreatedAt <= doneBefore
+                    // A polled image leaves the queue by its acknowledgement (it stays flagged InPollQueue).
+                    && ((i.AcknowledgedAt == null && !i.InPollQueue) || (i.AcknowledgedAt != null && i.AcknowledgedAt <= doneBefore))
+                    && !db.Deliveries.Any(d => d.ImageId == i.Id
+                        && (d.Status == DeliveryStatus.Pending || d.Status == DeliveryStatus.Sending || d.Status == DeliveryStatus.Retrying
+                            || d.UpdatedAt > doneBefore))))
+            .OrderBy(i => i.CreatedAt)
+            .Select(i => i.Id)
+            .Take(max)
+            .ToListAsync(ct);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Retention: deleted the bytes of {Count} images ({Left} could not be removed from the image store)")]

@@ -6,12 +6,14 @@ namespace Apertur.Server.Retention;
 
 public static class RetentionServices
 {
-    /// <summary>The retention settings and the sweep that applies them every <c>Apertur:Retention:SweepInterval</c>.</summary>
+    /// <summary>The retention settings, the sweep of image bytes and the purge of records, each every <c>Apertur:Retention:SweepInterval</c>.</summary>
     public static IServiceCollection AddRetention(this IServiceCollection services)
     {
         services.AddSettings<RetentionOptions>(RetentionOptions.Section);
         services.AddSingleton<ImageRetention>();
         services.AddHostedService<RetentionSweep>();
+        services.AddSingleton<RecordPurge>();
+        services.AddHostedService<RecordPurgeJob>();
         return services;
     }
 }
@@ -29,4 +31,14 @@ public sealed class RetentionSweep(ImageRetention images, TimeProvider time, IOp
         {
         }
     }
+}
+
+/// <summary>The periodic purge of records (docs/operations.md "Periodic jobs"): sessions, images, deliveries and events past <c>Records</c>.</summary>
+public sealed class RecordPurgeJob(RecordPurge purge, TimeProvider time, IOptions<RetentionOptions> options, IOptions<WorkersOptions> workers,
+    IJobLock jobs, ILogger<RecordPurgeJob> logger)
+    : PeriodicJob(Jobs.RecordPurge, "Record purge", time, workers, jobs, logger)
+{
+    protected override TimeSpan Interval => options.Value.SweepInterval;
+
+    protected override Task RunPassAsync(CancellationToken ct) => purge.PurgeAsync(ct);
 }

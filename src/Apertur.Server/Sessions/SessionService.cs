@@ -107,6 +107,7 @@ public sealed class SessionService(AperturDb db, TimeProvider time, ServerKeys k
             Tags: s.Tags,
             LongPollingEnabled: s.LongPolling,
             Label: s.Label,
-            Env: s.Env)).ToList();
+            Env: s.Env,
+            Deleted: s.DeletedAt is not null)).ToList();
     }
 }

@@ -64,7 +64,13 @@ public sealed record SessionRow(
     [property: JsonPropertyName("tags")] IReadOnlyList<string>? Tags,
     [property: JsonPropertyName("longPollingEnabled")] bool LongPollingEnabled,
     [property: JsonPropertyName("label")] string? Label,
-    [property: JsonPropertyName("env")] string Env);
+    [property: JsonPropertyName("env")] string Env,
+    [property: JsonIgnore] bool Deleted = false)
+{
+    /// <summary>What the dashboard shows: a deleted session says so (the API reads it as <c>expired</c>).</summary>
+    [JsonIgnore]
+    public string DashboardStatus => Deleted ? SessionStatus.Deleted : Status;
+}
 
 /// <summary>The paged list envelope shared by <c>/sessions</c> and <c>/uploads</c>.</summary>
 public sealed record Page<T>(

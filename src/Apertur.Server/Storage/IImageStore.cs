@@ -30,4 +30,22 @@ public interface IImageStore
     /// (the readiness check, docs/scale-out.md "Readiness", and the start-up check of the S3 store).
     /// </summary>
     Task ProbeAsync(CancellationToken ct);
+
+    /// <summary>
+    /// Up to <paramref name="max"/> (at most 1,000) stored images in the store's key order, after the key
+    /// <paramref name="after"/> (null: from the start), with when each was written: the orphan check's walk
+    /// (docs/operations.md "Crash leftovers"). <see cref="StoredImagePage.Next"/> continues the walk; null at the end.
+    /// Names that are no image id are skipped. A call reads only as far as it needs: the local store's
+    /// directories one shard at a time, S3 one listing request.
+    /// </summary>
+    Task<StoredImagePage> ListAsync(string? after, int max, CancellationToken ct);
+
+    /// <summary>Which of <paramref name="imageIds"/> the store holds (local disk: a stat each; S3: a listing of their key range).</summary>
+    Task<IReadOnlySet<Guid>> ExistingAsync(IReadOnlyCollection<Guid> imageIds, CancellationToken ct);
 }
+
+/// <summary>A stored image as a listing sees it: its id, its key in the store and when its bytes were written.</summary>
+public sealed record StoredImage(Guid Id, string Key, DateTimeOffset WrittenAt);
+
+/// <summary>One page of <see cref="IImageStore.ListAsync"/>; <see cref="Next"/> is the key to list after, null once the walk reached the end.</summary>
+public sealed record StoredImagePage(IReadOnlyList<StoredImage> Images, string? Next);

@@ -89,6 +89,40 @@ public sealed partial class LocalDiskImageStore : IImageStore
         }
     }
 
+    /// <summary>Keys are <c>{shard}/{id:N}</c>, in ordinal order: shard by shard, each shard's names sorted.</summary>
+    public Task<StoredImagePage> ListAsync(string? after, int max, CancellationToken ct)
+    {
+        var images = new List<StoredImage>();
+        var (firstShard, afterName) = after is null ? (0, "") : (int.Parse(after[..2], NumberStyles.HexNumber, CultureInfo.InvariantCulture), after[3..]);
+        for (var shard = firstShard; shard < 256; shard++)
+        {
+            var shardName = shard.ToString("x2", CultureInfo.InvariantCulture);
+            var names = Directory.EnumerateFiles(Path.Combine(_imagesDirectory, shardName))
+                .Select(path => Path.GetFileName(path))
+                .Where(name => IsImageName(name) && (shard > firstShard || string.CompareOrdinal(name, afterName) > 0))
+                .Order(StringComparer.Ordinal);
+            foreach (var name in names)
+            {
+                var file = new FileInfo(Path.Combine(_imagesDirectory, shardName, name));
+                if (file.Exists)
+                {
+                    images.Add(new StoredImage(Guid.ParseExact(name, "N"), $"{shardName}/{name}", file.LastWriteTimeUtc));
+                }
+                if (images.Count == max)
+                {
+                    return Task.FromResult(new StoredImagePage(images, images[^1].Key));
+                }
+            }
+        }
+        return Task.FromResult(new StoredImagePage(images, null));
+    }
+
+    /// <summary>Whether <paramref name="name"/> is an image id as the stores write it (<c>{id:N}</c>, lower case).</summary>
+    internal static bool IsImageName(string? name) => Guid.TryParseExact(name, "N", out var id) && id.ToString("N") == name;
+
+    public Task<IReadOnlySet<Guid>> ExistingAsync(IReadOnlyCollection<Guid> imageIds, CancellationToken ct) =>
+        Task.FromResult<IReadOnlySet<Guid>>(imageIds.Where(id => File.Exists(PathOf(id))).ToHashSet());
+
     private string PathOf(Guid imageId) => PathOf(_imagesDirectory, imageId);
 
     /// <summary>Where an image's file is under <paramref name="imagesDirectory"/> (<c>{DataDirectory}/images</c>); read by <c>storage migrate</c> too.</summary>
@@ -112,9 +146,13 @@ public sealed partial class LocalDiskImageStore : IImageStore
         }
     }
 
-    // Uploads interrupted by a crash leave temp files; a day-old one can belong to no live request.
-    internal static void SweepStaleTempFiles(string tempDirectory, TimeProvider time, ILogger logger)
+    /// <summary>
+    /// Deletes the upload temp files a crash left: a day-old one can belong to no live request. Run at start and by the
+    /// orphan check (docs/operations.md "Crash leftovers"); returns how many it deleted.
+    /// </summary>
+    internal static int SweepStaleTempFiles(string tempDirectory, TimeProvider time, ILogger logger)
     {
+        var deleted = 0;
         var cutoff = time.GetUtcNow() - StaleTempAge;
         foreach (var file in Directory.EnumerateFiles(tempDirectory, "*" + TempSuffix))
         {
@@ -123,14 +161,16 @@ public sealed partial class LocalDiskImageStore : IImageStore
                 if (File.GetLastWriteTimeUtc(file) < cutoff.UtcDateTime)
                 {
                     File.Delete(file);
+                    deleted++;
                     LogSweptTempFile(logger, file);
                 }
             }
             catch (IOException)
             {
-                // Busy or already gone: the next start tries again.
+                // Busy or already gone: the next sweep tries again.
             }
         }
+        return deleted;
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Moved the images of {Directory} one level up (storage layout of 2026-11-22)")]

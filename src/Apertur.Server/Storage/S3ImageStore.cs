@@ -31,11 +31,13 @@ public sealed class S3ImageStore : IImageStore, IDisposable
     private readonly S3StorageOptions _options;
     private readonly string _tempDirectory;
     private readonly AmazonS3Client _client;
+    private readonly TimeProvider _time;
 
     public S3ImageStore(S3StorageOptions options, string dataDirectory, TimeProvider time, ILogger logger)
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = options;
+        _time = time;
         _tempDirectory = LocalDiskImageStore.TempDirectoryOf(dataDirectory);
         DataDirectory.CreateOwnerOnly(_tempDirectory);
         LocalDiskImageStore.SweepStaleTempFiles(_tempDirectory, time, logger);
@@ -271,6 +273,54 @@ public sealed class S3ImageStore : IImageStore, IDisposable
             await _client.DeleteObjectAsync(new DeleteObjectRequest { BucketName = Bucket, Key = key }, ct);
             return 0;
         }, ct);
+    }
+
+    /// <summary>Keys are <c>{Prefix}images/{id:N}</c>: the listing's order is the ids' order (UUID v7: upload order).</summary>
+    public Task<StoredImagePage> ListAsync(string? after, int max, CancellationToken ct)
+    {
+        var prefix = $"{_options.Prefix}images/";
+        return OnStoreAsync("list", prefix, async () =>
+        {
+            var response = await _client.ListObjectsV2Async(new ListObjectsV2Request
+            {
+                BucketName = Bucket,
+                Prefix = prefix,
+                StartAfter = after,
+                MaxKeys = Math.Min(max, 1000),
+            }, ct);
+            var objects = response.S3Objects ?? [];
+            var images = objects
+                .Where(o => LocalDiskImageStore.IsImageName(o.Key[prefix.Length..]))
+                .Select(o => new StoredImage(Guid.ParseExact(o.Key[prefix.Length..], "N"), o.Key,
+                    // A store that tells no time: as if just written, so never old enough to delete.
+                    o.LastModified is { } at ? new DateTimeOffset(at) : _time.GetUtcNow()))
+                .ToList();
+            return new StoredImagePage(images, response.IsTruncated == true && objects.Count > 0 ? objects[^1].Key : null);
+        }, ct);
+    }
+
+    /// <summary>
+    /// One listing of the ids' key range, page by page: it reads the keys between the smallest and the largest id, which
+    /// are these images and any other stored in between (orphans; bytes whose rows were deleted are gone from the store).
+    /// </summary>
+    public async Task<IReadOnlySet<Guid>> ExistingAsync(IReadOnlyCollection<Guid> imageIds, CancellationToken ct)
+    {
+        var existing = new HashSet<Guid>();
+        if (imageIds.Count == 0)
+        {
+            return existing;
+        }
+        var wanted = imageIds.ToHashSet();
+        var last = imageIds.Select(KeyOf).Max(StringComparer.Ordinal)!;
+        // A key's own prefix sorts just before it: the listing starts with the smallest id.
+        string? after = imageIds.Select(KeyOf).Min(StringComparer.Ordinal)![..^1];
+        while (after is not null && string.CompareOrdinal(after, last) < 0)
+        {
+            var page = await ListAsync(after, 1000, ct);
+            existing.UnionWith(page.Images.Select(i => i.Id).Where(wanted.Contains));
+            after = page.Next;
+        }
+        return existing;
     }
 
     /// <summary>

@@ -30,6 +30,9 @@ public static partial class StorageServices
             services.AddSingleton<IImageStore>(sp => new LocalDiskImageStore(
                 dataDirectory, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<LocalDiskImageStore>>()));
         }
+        // What a crash leaves behind (stale temp files, images without a row, rows without bytes): docs/operations.md "Crash leftovers".
+        services.AddSingleton(sp => ActivatorUtilities.CreateInstance<OrphanCheck>(sp, tempDirectory));
+        services.AddHostedService<OrphanCheckJob>();
         return services;
     }
 

@@ -35,6 +35,11 @@ public sealed class DashboardEraseTests(Chromium chromium)
         await Expect(photo.Locator("img")).ToHaveCountAsync(0);
         await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Delete session" })).ToHaveCountAsync(0);
         await Expect(page.Locator(".qr svg")).ToHaveCountAsync(0);
+        await Expect(page.Locator("[data-live-status]")).ToHaveCountAsync(0);
+
+        // The list says deleted too (the API reads a deleted session as expired).
+        await page.GotoAsync($"{site.Origin}/dashboard/projects/{projectId}/sessions");
+        await Expect(page.Locator($"tr:has(a[href$='{uuid}']) [data-label='Status']")).ToHaveTextAsync("deleted");
         await page.ScreenshotAsync(new() { Path = Path.Combine(Path.GetTempPath(), "apertur-dashboard-session-deleted.png"), FullPage = true });
     }
 }

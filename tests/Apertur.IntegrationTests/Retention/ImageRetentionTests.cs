@@ -3,9 +3,11 @@ using Apertur.IntegrationTests.Deliveries;
 using Apertur.IntegrationTests.Infrastructure;
 using Apertur.IntegrationTests.Uploads;
 using Apertur.Server.Deliveries;
+using Apertur.Server.Hosting;
 using Apertur.Server.Retention;
 using Apertur.Server.Storage;
 using Apertur.Tests;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Shouldly;
 
@@ -15,7 +17,8 @@ namespace Apertur.IntegrationTests.Retention;
 /// Image bytes leave the store after their retention (docs/operations.md "Retention"): a delivered image
 /// <c>ImagesAfterDelivery</c> (7 days) after it is done with, an undelivered one not before it is final and never later than
 /// <c>MaxImageAge</c> (30 days) after its upload, a polled one not before it is acknowledged. A download then answers 410.
-/// The sweep is called directly on a manual clock; the background one waits a year here.
+/// A project can shorten both for its own images, never lengthen them. The sweep is called directly on a manual clock; the
+/// background one waits a year here.
 /// </summary>
 public sealed class ImageRetentionTests
 {
@@ -129,6 +132,72 @@ public sealed class ImageRetentionTests
         (await retention.SweepAsync(CancellationToken.None)).ShouldBe(1);
         using var poll = await app.Client.GetAsync($"/api/v1/upload-sessions/{uuid}/poll");
         (await poll.ReadJsonAsync()).GetProperty("images").GetArrayLength().ShouldBe(0, "out of the poll queue");
+    }
+
+    [Theory, ClassData(typeof(Databases))]
+    public async Task DeliveredImage_ProjectShortensAfterDelivery_GoneAtItsOwnTime_OtherProjectKeptUntilServerTime(string database)
+    {
+        var clock = new ManualClock();
+        await using var receiver = await TestReceiver.StartAsync();
+        await using var app = await DeliveryKit.StartAsync(database, clock, Settings());
+        using var other = app.CreateClient(await KeysForOtherProject.CreateAsync(app));
+        var otherHook = (await other.CreateDestinationAsync($$$"""{"type":"webhook","name":"Receiver","config":{"url":"{{{receiver.Url()}}}"}}"""))
+            .GetProperty("id").GetString();
+        var otherSession = (await other.CreateSessionAsync($$$"""{"destination_ids":["{{{otherHook}}}"]}""")).SessionId();
+        await ShortenAsync(app, Startup.DefaultProjectName, imagesAfterDeliveryMinutes: 2 * 24 * 60, maxImageAgeMinutes: null);
+        var ours = await DeliveryKit.UploadAsync(app, await DeliveryKit.SessionAsync(app, await DeliveryKit.WebhookAsync(app, receiver.Url())));
+        var theirs = await DeliveryKit.UploadAsync(app, otherSession);
+        await DeliveryKit.WaitForStatusAsync(app, ours, DeliveryStatus.Sent);
+        await DeliveryKit.WaitForStatusAsync(app, theirs, DeliveryStatus.Sent);
+        var retention = app.Services.GetRequiredService<ImageRetention>();
+        var delivered = clock.GetUtcNow();
+
+        await KeptUntilThenOneGoneAsync(clock, retention, delivered + TimeSpan.FromDays(2), "the project's own two days after delivery");
+        (await BytesAsync(app, ours)).ShouldBeNull();
+        (await BytesAsync(app, theirs)).ShouldNotBeNull("another project keeps the server's seven days");
+        await KeptUntilThenOneGoneAsync(clock, retention, delivered + TimeSpan.FromDays(7), "the server's seven days");
+        (await BytesAsync(app, theirs)).ShouldBeNull();
+    }
+
+    [Theory, ClassData(typeof(Databases))]
+    public async Task UnacknowledgedImage_ProjectShortensMaxAge_GoneAtItsOwnTime_ALongerOneKeepsTheServerMaximum(string database)
+    {
+        var clock = new ManualClock();
+        await using var app = await TestApp.StartAsync(database, Settings(), clock);
+        using var other = app.CreateClient(await KeysForOtherProject.CreateAsync(app));
+        await ShortenAsync(app, Startup.DefaultProjectName, imagesAfterDeliveryMinutes: null, maxImageAgeMinutes: 5 * 24 * 60);
+        // Longer than the server's 30 days (as after the server's was lowered): the server's applies.
+        await ShortenAsync(app, "Other", imagesAfterDeliveryMinutes: null, maxImageAgeMinutes: 60 * 24 * 60);
+        var ours = await PolledUploadAsync(app, app.Client);
+        var theirs = await PolledUploadAsync(app, other);
+        var retention = app.Services.GetRequiredService<ImageRetention>();
+        var uploaded = clock.GetUtcNow();
+
+        await KeptUntilThenOneGoneAsync(clock, retention, uploaded + TimeSpan.FromDays(5), "never acknowledged: the project's own five days after upload");
+        (await BytesAsync(app, ours)).ShouldBeNull();
+        (await BytesAsync(app, theirs)).ShouldNotBeNull();
+        await KeptUntilThenOneGoneAsync(clock, retention, uploaded + TimeSpan.FromDays(30), "the server's thirty days, not the project's sixty");
+        (await BytesAsync(app, theirs)).ShouldBeNull();
+    }
+
+    /// <summary>A sweep a millisecond before <paramref name="due"/> deletes nothing; one a millisecond after deletes one image.</summary>
+    private static async Task KeptUntilThenOneGoneAsync(ManualClock clock, ImageRetention retention, DateTimeOffset due, string because)
+    {
+        clock.Advance(due - clock.GetUtcNow() - Millisecond);
+        (await retention.SweepAsync(CancellationToken.None)).ShouldBe(0, because);
+        clock.Advance(TimeSpan.FromMilliseconds(2));
+        (await retention.SweepAsync(CancellationToken.None)).ShouldBe(1, because);
+    }
+
+    private static async Task ShortenAsync(TestApp app, string projectName, int? imagesAfterDeliveryMinutes, int? maxImageAgeMinutes) =>
+        (await Manage.DbAsync(app, db => db.Projects.Where(p => p.Name == projectName).ExecuteUpdateAsync(s => s
+            .SetProperty(p => p.ImagesAfterDeliveryMinutes, imagesAfterDeliveryMinutes)
+            .SetProperty(p => p.MaxImageAgeMinutes, maxImageAgeMinutes)))).ShouldBe(1);
+
+    private static async Task<Guid> PolledUploadAsync(TestApp app, HttpClient project)
+    {
+        var uuid = (await project.CreateSessionAsync("""{"long_polling":true}""")).SessionId();
+        return Guid.Parse((await app.CreateClient().UploadOkAsync(uuid, "small.jpg")).GetProperty("id").GetString()!);
     }
 
     private static async Task<byte[]?> BytesAsync(TestApp app, Guid imageId)

@@ -3,6 +3,8 @@ using Apertur.IntegrationTests.Deliveries;
 using Apertur.IntegrationTests.Infrastructure;
 using Apertur.IntegrationTests.Uploads;
 using Apertur.Server.Deliveries;
+using Apertur.Server.Storage;
+using Microsoft.Extensions.Logging.Abstractions;
 using Apertur.Tests;
 using Shouldly;
 
@@ -43,6 +45,47 @@ public sealed class S3ImageStoreTests
         head.CopyTo(bytes, 0);
         new Random(16).NextBytes(bytes.AsSpan(head.Length));
         return bytes;
+    }
+
+    [Fact]
+    public async Task ListAsync_S3Store_PagesInKeyOrderWithTimes_ExistingByRange()
+    {
+        using var s3 = new S3Server();
+        var bucket = await s3.NewBucketAsync();
+        var dataDirectory = Path.Combine(Path.GetTempPath(), "apertur-s3-list-" + Guid.NewGuid().ToString("N"));
+        var settings = S3Settings(bucket, prefix: "site-a/");
+        using var store = new S3ImageStore(new S3StorageOptions
+        {
+            ServiceUrl = settings["Apertur:Storage:S3:ServiceUrl"],
+            Bucket = bucket,
+            Region = settings["Apertur:Storage:S3:Region"],
+            AccessKeyId = settings["Apertur:Storage:S3:AccessKeyId"],
+            SecretAccessKey = settings["Apertur:Storage:S3:SecretAccessKey"],
+            ForcePathStyle = true,
+            Prefix = "site-a/",
+        }, dataDirectory, TimeProvider.System, NullLogger.Instance);
+        try
+        {
+            var before = TimeProvider.System.GetUtcNow().AddMinutes(-5);
+            var ids = new List<Guid>();
+            for (var i = 0; i < 5; i++)
+            {
+                ids.Add(await LocalDiskImageStoreTests.PutAsync(store, [(byte)i]));
+            }
+
+            var listed = await LocalDiskImageStoreTests.ListInPagesOfTwoAsync(store);
+
+            listed.Select(i => i.Key).ShouldBe(ids.Select(id => $"site-a/images/{id:N}").Order(StringComparer.Ordinal));
+            listed.ShouldAllBe(i => i.WrittenAt > before && i.WrittenAt < before.AddHours(1));
+            var sorted = ids.Order().ToList();
+            var unknown = Guid.NewGuid();
+            (await store.ExistingAsync([sorted[1], sorted[3], unknown], CancellationToken.None)).ShouldBe([sorted[1], sorted[3]], ignoreOrder: true);
+            (await store.ExistingAsync([sorted[0]], CancellationToken.None)).ShouldBe([sorted[0]], ignoreOrder: false, "a range of one key");
+        }
+        finally
+        {
+            Directory.Delete(dataDirectory, recursive: true);
+        }
     }
 
     [Theory, ClassData(typeof(Databases))]

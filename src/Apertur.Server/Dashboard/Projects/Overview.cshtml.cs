@@ -31,7 +31,7 @@ public sealed class OverviewModel(AperturDb db, UsageStats stats, TimeProvider t
                 continue;
             }
             var days = await stats.DailyAsync(Project.Id, env, now, Days, ct);
-            var perDestination = await stats.PerDestinationAsync(Project.Id, env, now.AddDays(-Days), ct);
+            var perDestination = await stats.PerDestinationAsync(Project.Id, env, days[0].Day, ct);
             usage.Add(new EnvUsage(env, totals,
                 days.Select(d => new Bar(Label(d.Day), [d.Uploaded])).ToList(),
                 days.Select(d => new Bar(Label(d.Day), [d.Sent, d.Failed])).ToList(),
@@ -48,7 +48,8 @@ public sealed class OverviewModel(AperturDb db, UsageStats stats, TimeProvider t
         {
             setup.Add(("Add a destination: where photos are delivered", DashboardRoutes.Destinations(Project.Id)));
         }
-        if (!await db.Sessions.AnyAsync(s => s.ProjectId == Project.Id, ct))
+        // Counted with the purged ones (Stats/UsageStats.cs): a project whose old sessions were purged has started.
+        if (usage.All(u => u.Totals.SessionsTotal == 0))
         {
             setup.Add(("Create a first session and scan its QR code", DashboardRoutes.Sessions(Project.Id)));
         }

@@ -3,6 +3,7 @@ using Apertur.Server.Data;
 using Apertur.Server.Deliveries;
 using Apertur.Server.Hosting;
 using Apertur.Server.Projects;
+using Apertur.Server.Retention;
 using Apertur.Server.Sessions;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
@@ -10,9 +11,10 @@ using Microsoft.Extensions.Options;
 
 namespace Apertur.Server.Dashboard.Projects;
 
-/// <summary>Project settings (owners): name, notification e-mail, retry window, session defaults, webhook secret, members.</summary>
+/// <summary>Project settings (owners): name, notification e-mail, retry window, session defaults, retention, webhook secret, members.</summary>
 public sealed class SettingsModel(AperturDb db, AccountService accounts, ProjectSigningProvider signing, WebhookSecretsAtRest secrets,
-    TimeProvider time, IOptions<DeliveryOptions> delivery, IOptions<UploadSessionOptions> sessions, IOptions<UploadOptions> uploads) : ProjectPageModel
+    TimeProvider time, IOptions<DeliveryOptions> delivery, IOptions<UploadSessionOptions> sessions, IOptions<UploadOptions> uploads,
+    IOptions<RetentionOptions> retention) : ProjectPageModel
 {
     public sealed record MemberRow(Guid UserId, string Username, string Role, bool IsAdmin, DateTimeOffset? LastLoginAt);
 
@@ -29,11 +31,13 @@ public sealed class SettingsModel(AperturDb db, AccountService accounts, Project
     public int ServerDefaultExpiryMinutes => (int)sessions.Value.DefaultExpiry.TotalMinutes;
     public int MaxExpiryMinutes => (int)sessions.Value.MaxExpiry.TotalMinutes;
     public int MaxImageSizeMb => (int)(uploads.Value.MaxImageBytes / (1024 * 1024));
+    public TimeSpan ServerImagesAfterDelivery => retention.Value.ImagesAfterDelivery;
+    public TimeSpan ServerMaxImageAge => retention.Value.MaxImageAge;
 
     public async Task OnGetAsync(CancellationToken ct) => await LoadAsync(ct);
 
     public async Task<IActionResult> OnPostProjectAsync(string? name, string? notificationEmail, int? retryWindowHours, int? defaultMaxImages,
-        int? defaultExpiryMinutes, int? defaultMaxImageSizeMb, CancellationToken ct)
+        int? defaultExpiryMinutes, int? defaultMaxImageSizeMb, string? imagesAfterDeliveryDays, string? maxImageAgeDays, CancellationToken ct)
     {
         var ok = await TryAsync(() =>
         {
@@ -43,6 +47,8 @@ public sealed class SettingsModel(AperturDb db, AccountService accounts, Project
             Project.DefaultMaxImages = Within(defaultMaxImages, 1, MaxImagesCap, $"Max images must be 1 to {MaxImagesCap}.");
             Project.DefaultExpiryMinutes = Within(defaultExpiryMinutes, 1, MaxExpiryMinutes, $"The session lifetime must be 1 to {MaxExpiryMinutes} minutes.");
             Project.DefaultMaxImageSizeMb = Within(defaultMaxImageSizeMb, 1, Math.Max(1, MaxImageSizeMb), $"The image size must be 1 to {MaxImageSizeMb} MB.");
+            Project.ImagesAfterDeliveryMinutes = ProjectRetention.ValidImagesAfterDelivery(imagesAfterDeliveryDays, ServerImagesAfterDelivery);
+            Project.MaxImageAgeMinutes = ProjectRetention.ValidMaxImageAge(maxImageAgeDays, ServerMaxImageAge);
             Project.Name = validName;
             Project.NotificationEmail = email;
             return Task.CompletedTask;
