@@ -3,14 +3,15 @@ using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using Apertur.Server.Hosting;
 using Microsoft.AspNetCore.OpenApi;
+using Microsoft.Extensions.Options;
 using Microsoft.OpenApi;
 
 namespace Apertur.Server.OpenApi;
 
 /// <summary>
-/// Every shaping of the OpenAPI document in one place: its title and bearer scheme, each operation's security from its
+/// Every shaping of the OpenAPI document in one place: its title, server and bearer scheme, each operation's security from its
 /// <see cref="ApiAccessMetadata"/>, and schemas that say what the server really writes (which properties are always present,
-/// numbers as numbers, the error body's example).
+/// numbers as numbers, timestamps as date-times, the error body's example).
 /// </summary>
 public static class ApiDocumentTransformers
 {
@@ -25,6 +26,13 @@ public static class ApiDocumentTransformers
             Description = "The HTTP API of an Apertur server: the wire protocol of the hosted Apertur service, so the official SDKs work "
                 + "against it. Casing is mixed on purpose (snake_case and camelCase, exactly as given here). Prose reference: docs/api.md.",
         };
+        // The server the reference's "try it" calls: the generator takes this request's origin and PathBase; a configured
+        // Apertur:PublicBaseUrl wins, as it does for every generated link (Hosting/PublicUrls, docs/deploy.md).
+        var publicBaseUrl = context.ApplicationServices.GetRequiredService<IOptions<AperturOptions>>().Value.PublicBaseUrl;
+        if (!string.IsNullOrWhiteSpace(publicBaseUrl))
+        {
+            document.Servers = [new OpenApiServer { Url = publicBaseUrl.TrimEnd('/') }];
+        }
         document.Components ??= new OpenApiComponents();
         document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();
         document.Components.SecuritySchemes[BearerScheme] = new OpenApiSecurityScheme
@@ -58,6 +66,7 @@ public static class ApiDocumentTransformers
     {
         NumbersAsNumbers(schema);
         NumberWithoutType(schema);
+        TimestampAsDateTime(schema, context);
         if (context.JsonPropertyInfo is null && context.JsonTypeInfo.Kind == System.Text.Json.Serialization.Metadata.JsonTypeInfoKind.Object
             && schema.Properties is { Count: > 0 })
         {
@@ -107,6 +116,18 @@ public static class ApiDocumentTransformers
             {
                 schema.Required.Add(property.Name);
             }
+        }
+    }
+
+    // Timestamps are written as strings by Iso.Format (ISO-8601 UTC with Z, docs/api.md "Conventions"), in answer properties
+    // named …At or …Since. Request bodies are left alone: they also take a date-time without a zone (read as UTC).
+    private static void TimestampAsDateTime(OpenApiSchema schema, OpenApiSchemaTransformerContext context)
+    {
+        if (context.JsonPropertyInfo is { PropertyType: var type, AttributeProvider: PropertyInfo info } && type == typeof(string)
+            && (info.Name.EndsWith("At", StringComparison.Ordinal) || info.Name.EndsWith("Since", StringComparison.Ordinal))
+            && info.DeclaringType?.Name.EndsWith("Request", StringComparison.Ordinal) == false)
+        {
+            schema.Format = "date-time";
         }
     }
 

@@ -109,7 +109,7 @@ public sealed class ApiContract
             schema = _schemas[key] = Build(content["application/json"]!["schema"]!);
         }
         using var body = JsonDocument.Parse(answer.Body);
-        var result = schema.Evaluate(body.RootElement, new EvaluationOptions { OutputFormat = OutputFormat.List });
+        var result = schema.Evaluate(body.RootElement, new EvaluationOptions { OutputFormat = OutputFormat.List, RequireFormatValidation = true });
         if (result.IsValid)
         {
             return null;

@@ -28,6 +28,34 @@ public sealed class ApiReferenceTests
     }
 
     [Theory, ClassData(typeof(Databases))]
+    public async Task OpenApiDocument_Timestamps_AreDateTimesInAnswersOnly(string database)
+    {
+        await using var app = await TestApp.StartAsync(database);
+        var document = (await ApiContract.LoadAsync(app.CreateClient())).Document;
+
+        var schemas = document["components"]!["schemas"]!;
+        schemas["SessionCreated"]!["properties"]!["expires_at"]!["format"]!.GetValue<string>().ShouldBe("date-time");
+        schemas["SessionDetail"]!["properties"]!["createdAt"]!["format"]!.GetValue<string>().ShouldBe("date-time");
+        schemas["StartView"]!["properties"]!["expiresAt"]!["format"]!.GetValue<string>().ShouldBe("date-time");
+        // A request's expires_at also takes a date-time without a zone (read as UTC): no format there.
+        document["paths"]!["/api/v1/upload-sessions"]!["post"]!["requestBody"]!["content"]!["application/json"]!["schema"]!
+            ["properties"]!["expires_at"]!["format"].ShouldBeNull();
+    }
+
+    [Theory, ClassData(typeof(Databases))]
+    public async Task OpenApiDocument_PublicBaseUrl_IsItsServer(string database)
+    {
+        await using var app = await TestApp.StartAsync(database, new Dictionary<string, string?>
+        {
+            ["Apertur:PublicBaseUrl"] = "https://photos.example.com/apertur/",
+        });
+
+        var document = (await ApiContract.LoadAsync(app.CreateClient())).Document;
+
+        document["servers"]!.AsArray().Select(s => s!["url"]!.GetValue<string>()).ShouldBe(["https://photos.example.com/apertur"]);
+    }
+
+    [Theory, ClassData(typeof(Databases))]
     public async Task OpenApiDocument_EveryMappedApiRoute_IsDescribedWithAccessSuccessAndErrors(string database)
     {
         await using var app = await TestApp.StartAsync(database);
@@ -76,6 +104,13 @@ public sealed class ApiReferenceTests
         await using var app = await TestApp.StartAsync(database);
         using var anonymous = app.CreateClient();
 
+        // Without the slash: a relative redirect, so the page's relative URLs (its assets, openapi/v1.json) resolve under any
+        // path prefix.
+        using (var bare = await anonymous.GetAsync("/docs"))
+        {
+            ((int)bare.StatusCode).ShouldBe(302);
+            bare.Headers.Location!.OriginalString.ShouldBe("docs/");
+        }
         using var page = await anonymous.GetAsync("/docs/");
         page.StatusCode.ShouldBe(System.Net.HttpStatusCode.OK);
         page.Content.Headers.ContentType!.MediaType.ShouldBe("text/html");
