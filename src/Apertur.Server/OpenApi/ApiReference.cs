@@ -33,7 +33,11 @@ public static class ApiReference
             .WithTitle("Apertur API")
             .WithOpenApiRoutePattern(DocumentPath)
             .DisableDefaultFonts()
-            .DisableTelemetry());
+            .DisableTelemetry()
+            // Nothing that would send the document to Scalar's services: no "Ask AI" agent, no developer toolbar (its
+            // share, SDK generation and deploy buttons) even on localhost.
+            .DisableAgent()
+            .HideDeveloperTools());
         return app;
     }
 }
