@@ -151,10 +151,6 @@ public static class StatusPage
           h1 { font-size: 1.5rem; margin: 0 0 1rem; }
           h2 { font-size: 1.1rem; margin: 2rem 0 .75rem; }
           h2 small, .components small, footer { color: var(--muted); font-weight: normal; }
-          .banner { margin: 0; padding: .9rem 1rem; border-radius: .5rem; font-weight: 600; color: #fff; background: var(--ok); }
-          .banner.degraded { background: var(--warn); }
-          .banner.down { background: var(--down); }
-          @media (prefers-color-scheme: dark) { .banner { color: #0d1117; } }
           .components { list-style: none; margin: 0; padding: 0; border: 1px solid var(--line); border-radius: .5rem; }
           .components li { display: flex; justify-content: space-between; align-items: baseline; gap: 1rem; padding: .7rem 1rem; border-top: 1px solid var(--line); }
           .components li:first-child { border-top: 0; }
@@ -164,6 +160,13 @@ public static class StatusPage
           .operational { color: var(--ok); }
           .degraded { color: var(--warn); }
           .down { color: var(--down); }
+          /* After the state colours: the banner's text stays readable on its own colour. */
+          .banner { margin: 0; padding: .9rem 1rem; border-radius: .5rem; font-weight: 600; }
+          .banner.operational, .banner.degraded, .banner.down { color: #fff; }
+          .banner.operational { background: var(--ok); }
+          .banner.degraded { background: var(--warn); }
+          .banner.down { background: var(--down); }
+          @media (prefers-color-scheme: dark) { .banner.operational, .banner.degraded, .banner.down { color: #0d1117; } }
           .incident { background: var(--card); border: 1px solid var(--line); border-radius: .5rem; padding: .25rem 1rem; margin-bottom: 1rem; }
           .incident h3 { font-size: 1rem; margin: .75rem 0 .5rem; }
           .badge { font-size: .8rem; font-weight: 600; border: 1px solid currentColor; border-radius: 1rem; padding: 0 .5rem; white-space: nowrap; color: var(--warn); }

@@ -48,6 +48,7 @@ public sealed class StatusPageTests
         html.ShouldContain("prefers-color-scheme: dark");
         html.ShouldNotContain("<script", Case.Insensitive);
         page.Headers.GetValues("Content-Security-Policy").Single().ShouldContain("default-src 'none'");
+        (await client.GetStringAsync("/")).ShouldContain("href=\"/status\"");
     }
 
     [Theory, ClassData(typeof(Databases))]
@@ -180,6 +181,7 @@ public sealed class StatusPageTests
         using var client = app.CreateClient();
         (await client.GetAsync("/status")).StatusCode.ShouldBe(HttpStatusCode.NotFound);
         (await client.GetAsync("/status.json")).StatusCode.ShouldBe(HttpStatusCode.NotFound);
+        (await client.GetStringAsync("/")).ShouldNotContain("/status");
     }
 
     private static async Task<JsonElement> StatusJsonAsync(HttpClient client)
