@@ -18,6 +18,7 @@ using Apertur.Server.Qr;
 using Apertur.Server.Retention;
 using Apertur.Server.Sessions;
 using Apertur.Server.Stats;
+using Apertur.Server.Status;
 using Apertur.Server.Storage;
 using Apertur.Server.UploadPage;
 using Apertur.Server.Uploads;
@@ -72,6 +73,8 @@ builder.Services.AddStats();
 builder.Services.AddImageStorage(builder.Configuration);
 // Readiness checks (database, image store) for /healthz/ready.
 builder.Services.AddHealth();
+// The public status page: component states from live figures (cached), incidents posted by an admin in the dashboard.
+builder.Services.AddStatus();
 // Uploads: stream to a temp file, check the bytes, commit image + deliveries in one transaction; the uploads history.
 builder.Services.AddUploads();
 // The operators' dashboard: Razor Pages under /dashboard with their own cookie sign-in, separate from the API's keys.
@@ -139,6 +142,8 @@ app.MapHomePage();
 app.MapApiReference();
 // GET /healthz, /healthz/live and /healthz/ready (database and image store checked).
 app.MapHealth();
+// GET /status and /status.json: public component states and incidents of the last 90 days.
+app.MapStatusPage();
 // Upload sessions: create, read, change, password check, list.
 app.MapSessionsApi();
 // QR codes of a session's upload page, PNG or SVG, public by session UUID.

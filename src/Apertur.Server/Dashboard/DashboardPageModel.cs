@@ -85,6 +85,14 @@ public abstract class DashboardPageModel : PageModel
         ViewData = new ViewDataDictionary(ViewData) { Model = this },
     };
 
+    /// <summary>Asked by an account that is not an admin, for a server-wide page: 403 with a page that says why.</summary>
+    protected IActionResult AdminsOnlyPage() => new ViewResult
+    {
+        ViewName = "/Dashboard/Shared/_Forbidden.cshtml",
+        StatusCode = StatusCodes.Status403Forbidden,
+        ViewData = new ViewDataDictionary(ViewData) { Model = this, ["AdminsOnly"] = true },
+    };
+
     /// <summary>True when the request came from the page's script and wants only a fragment back.</summary>
     protected bool IsFragmentRequest => Request.Headers["X-Dashboard-Fragment"] == "1";
 }

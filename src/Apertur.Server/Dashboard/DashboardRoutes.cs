@@ -9,6 +9,9 @@ public static class DashboardRoutes
     public const string Account = "/dashboard/account";
     public const string Assets = "/dashboard/assets/";
 
+    /// <summary>The status page's incidents, for admins (Dashboard/Status/IncidentsPage).</summary>
+    public const string Incidents = "/dashboard/incidents";
+
     /// <summary>The project list itself: <see cref="Root"/> opens the one project of an account that has only one.</summary>
     public const string AllProjects = Root + "?all=true";
 

@@ -36,6 +36,8 @@ public sealed class AperturDb(DbContextOptions<AperturDb> options) : DbContext(o
     public DbSet<OAuthState> OAuthStates => Set<OAuthState>();
     public DbSet<Stats.DailyUsage> DailyUsage => Set<Stats.DailyUsage>();
     public DbSet<Stats.DestinationDailyUsage> DestinationDailyUsage => Set<Stats.DestinationDailyUsage>();
+    public DbSet<Status.Incident> Incidents => Set<Status.Incident>();
+    public DbSet<Status.IncidentUpdate> IncidentUpdates => Set<Status.IncidentUpdate>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -99,6 +101,12 @@ public sealed class AperturDb(DbContextOptions<AperturDb> options) : DbContext(o
         {
             e.ToTable("usage_destination_days");
             e.HasKey(u => new { u.ProjectId, u.Env, u.Day, u.DestinationId });
+        });
+        modelBuilder.Entity<Status.Incident>().ToTable("incidents");
+        modelBuilder.Entity<Status.IncidentUpdate>(e =>
+        {
+            e.ToTable("incident_updates");
+            e.HasOne<Status.Incident>().WithMany().HasForeignKey(u => u.IncidentId);
         });
 
         var isSqlite = Database.IsSqlite();

@@ -1,4 +1,6 @@
 using System.Reflection;
+using Apertur.Server.Status;
+using Microsoft.Extensions.Options;
 
 namespace Apertur.Server.Home;
 
@@ -12,7 +14,8 @@ public static class HomePage
     internal static readonly string Version = typeof(HomePage).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
         .Split('+')[0] ?? "?";
 
-    private static readonly string Html = $$"""
+    // The status page's line only while it is served (Apertur:Status:Enabled).
+    private static string Html(bool status) => $$"""
         <!doctype html>
         <html lang="en">
         <head>
@@ -35,6 +38,7 @@ public static class HomePage
         <p class="lead">Photo collection and delivery. This server is running.</p>
         <ul>
           <li><a href="/dashboard">Dashboard</a><br><small>Projects, API keys, destinations, sessions and deliveries.</small></li>
+          {{(status ? StatusLine : "")}}
           <li><a href="/healthz/ready">Readiness</a><br><small>Answers 200 when the database and the image store work, 503 when not; <a href="/healthz">/healthz</a> answers <code>{"status":"ok"}</code> when the server is up.</small></li>
           <li><a href="/docs">API reference</a><br><small>Interactive, over the OpenAPI document <a href="/openapi/v1.json">/openapi/v1.json</a>; <code>docs/api.md</code> in the source. The official SDKs work against <code>/api/v1</code> unchanged.</small></li>
         </ul>
@@ -43,13 +47,15 @@ public static class HomePage
         </html>
         """;
 
+    private const string StatusLine = """<li><a href="/status">Status</a><br><small>Whether uploads and deliveries work right now, and any incident.</small></li>""";
+
     public static IEndpointRouteBuilder MapHomePage(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/", (HttpContext http) =>
+        app.MapGet("/", (HttpContext http, IOptions<StatusOptions> status) =>
         {
             http.Response.Headers.ContentSecurityPolicy = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
             http.Response.Headers.XContentTypeOptions = "nosniff";
-            return TypedResults.Content(Html, "text/html; charset=utf-8");
+            return TypedResults.Content(Html(status.Value.Enabled), "text/html; charset=utf-8");
         }).ExcludeFromDescription();
         return app;
     }

@@ -116,7 +116,10 @@ public sealed class DashboardScreenshotTests(Chromium chromium) : IAsyncLifetime
     }
 
     /// <summary>Saves the page as docs/screenshots/dashboard-{name}.png (see scripts/screenshots.sh).</summary>
-    internal static async Task ShootAsync(IPage page, string name, bool fullPage = false)
+    internal static Task ShootAsync(IPage page, string name, bool fullPage = false) => ShootFileAsync(page, $"dashboard-{name}", fullPage);
+
+    /// <summary>Saves the page as docs/screenshots/{file}.png.</summary>
+    internal static async Task ShootFileAsync(IPage page, string file, bool fullPage = false)
     {
         Directory.CreateDirectory(Screenshots.Directory);
         // The session page keeps its event stream open, so "network idle" never comes: wait for the load, then a moment for images.
@@ -124,7 +127,7 @@ public sealed class DashboardScreenshotTests(Chromium chromium) : IAsyncLifetime
         await page.WaitForTimeoutAsync(300);
         await page.ScreenshotAsync(new()
         {
-            Path = Path.Combine(Screenshots.Directory, $"dashboard-{name}.png"),
+            Path = Path.Combine(Screenshots.Directory, $"{file}.png"),
             FullPage = fullPage,
             Animations = ScreenshotAnimations.Disabled,
         });
