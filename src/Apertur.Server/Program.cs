@@ -18,6 +18,7 @@ using Apertur.Server.Retention;
 using Apertur.Server.Sessions;
 using Apertur.Server.Stats;
 using Apertur.Server.Storage;
+using Apertur.Server.Telemetry;
 using Apertur.Server.UploadPage;
 using Apertur.Server.Uploads;
 
@@ -69,6 +70,8 @@ builder.Services.AddPolling();
 builder.Services.AddStats();
 // Image bytes: a local directory by default, behind IImageStore.
 builder.Services.AddImageStorage(builder.Configuration);
+// Metrics and traces (OpenTelemetry): /metrics when Apertur:Metrics:Enabled, OTLP when OTEL_EXPORTER_OTLP_*ENDPOINT names a collector.
+builder.Services.AddTelemetry(builder.Configuration);
 // Readiness checks (database, image store) for /healthz/ready.
 builder.Services.AddHealth();
 // Uploads: stream to a temp file, check the bytes, commit image + deliveries in one transaction; the uploads history.
@@ -130,6 +133,8 @@ app.UseReverseProxy();
 // One JSON error shape for exceptions and bare status codes.
 app.UseApiErrors();
 
+// GET /metrics for Prometheus when Apertur:Metrics:Enabled, from Apertur:Metrics:AllowedNetworks only when set; 404 otherwise.
+app.UseMetricsEndpoint();
 // GET /: where the dashboard, health check and docs are.
 app.MapHomePage();
 // GET /healthz, /healthz/live and /healthz/ready (database and image store checked).
