@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Apertur.Server.Hosting;
 using Apertur.Server.Keys;
 using Microsoft.Extensions.Options;
@@ -40,6 +41,13 @@ public static class TelemetryServices
             .AddNpgsqlInstrumentation()
             // EF Core's own meter (SQLite and PostgreSQL alike): queries, saves, optimistic concurrency failures.
             .AddMeter("Microsoft.EntityFrameworkCore"));
+        // This server's figures only: meters another host in the same process made with its own IMeterFactory (as the
+        // integration tests run several servers side by side) are left out; process-wide meters (runtime, HttpClient) stay.
+        services.ConfigureOpenTelemetryMeterProvider((provider, meters) =>
+        {
+            var own = provider.GetRequiredService<IMeterFactory>();
+            meters.AddView(instrument => instrument.Meter.Scope is null || instrument.Meter.Scope == own ? null : MetricStreamConfiguration.Drop);
+        });
 
         var otel = services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService(configuration["OTEL_SERVICE_NAME"] ?? "apertur"));
