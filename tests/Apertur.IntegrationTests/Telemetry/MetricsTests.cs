@@ -53,6 +53,11 @@ public sealed class MetricsTests
         // The framework's own meters are there too.
         after.Text.ShouldContain("http_server_request_duration_seconds");
         after.Text.ShouldContain("dotnet_gc_");
+        after.Text.ShouldContain("microsoft_entityframeworkcore_queries_total");
+        if (database == Databases.Postgres)
+        {
+            after.Text.ShouldContain("db_client_");
+        }
     }
 
     [Theory, ClassData(typeof(Databases))]
@@ -87,6 +92,22 @@ public sealed class MetricsTests
         var after = await Scrape.ReadAsync(app);
         (after.Sum("apertur_uploads_total") - before.Sum("apertur_uploads_total")).ShouldBe(0, after.Text);
         (await Scrape.ReadAsync(other)).Sum("apertur_uploads_total", "outcome=\"accepted\"").ShouldBe(1);
+    }
+
+    [Theory, ClassData(typeof(Databases))]
+    public async Task Metrics_AllowedNetworks_OthersAnswered404(string database)
+    {
+        await using var app = await TestApp.StartAsync(database,
+            new Dictionary<string, string?>(Enabled) { ["Apertur:Metrics:AllowedNetworks:0"] = "127.0.9.0/24" }, kestrel: true);
+        using var scraper = Loopback.ClientFrom(IPAddress.Parse("127.0.9.7"), app.KestrelAddress!);
+        using var stranger = Loopback.ClientFrom(IPAddress.Parse("127.0.10.7"), app.KestrelAddress!);
+
+        using var allowed = await scraper.GetAsync("/metrics");
+        using var refused = await stranger.GetAsync("/metrics");
+
+        allowed.StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await allowed.Content.ReadAsStringAsync()).ShouldContain("apertur_");
+        refused.StatusCode.ShouldBe(HttpStatusCode.NotFound);
     }
 
     [Theory, ClassData(typeof(Databases))]
