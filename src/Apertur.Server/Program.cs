@@ -11,6 +11,7 @@ using Apertur.Server.EventWebhooks;
 using Apertur.Server.Home;
 using Apertur.Server.Hosting;
 using Apertur.Server.Keys;
+using Apertur.Server.OpenApi;
 using Apertur.Server.Polling;
 using Apertur.Server.Projects;
 using Apertur.Server.Qr;
@@ -86,6 +87,8 @@ builder.Services.AddDelivery();
 builder.Services.AddEventWebhooks();
 // Image bytes deleted after their retention (Apertur:Retention), by a periodic sweep.
 builder.Services.AddRetention();
+// The API reference: the OpenAPI document generated from the /api/v1 routes, and its interactive page.
+builder.Services.AddApiReference();
 // `keys create` prints only the key on standard output: its logs (a master key generated on a first use) go to standard error.
 builder.AddKeysCommand(args);
 
@@ -137,6 +140,8 @@ app.UseApiErrors();
 app.UseMetricsEndpoint();
 // GET /: where the dashboard, health check and docs are.
 app.MapHomePage();
+// GET /openapi/v1.json (OpenAPI 3.1, the /api/v1 routes) and /docs (interactive reference, assets served locally).
+app.MapApiReference();
 // GET /healthz, /healthz/live and /healthz/ready (database and image store checked).
 app.MapHealth();
 // Upload sessions: create, read, change, password check, list.

@@ -1,9 +1,10 @@
-using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json.Serialization;
+using System.Text;
 using Apertur.Server.Dashboard;
 using Apertur.Server.Hosting;
 using Apertur.Server.Keys;
+using Apertur.Server.OpenApi;
 using Apertur.Server.Projects;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -23,12 +24,16 @@ public static class OAuthApi
     public static IEndpointRouteBuilder MapOAuthApi(this IEndpointRouteBuilder app)
     {
         var keyed = app.MapGroup("/api/v1/projects/{projectId}/destinations/{destId}/oauth")
-            .AddEndpointFilter<ApiKeyAuth>().WithRateLimit(RateLimitPolicies.Api);
-        keyed.MapGet("", StatusAsync);
-        keyed.MapPost("/start", StartAsync);
-        keyed.MapGet("/start", StartRedirectAsync);
-        keyed.MapDelete("", DisconnectAsync);
-        app.MapGet("/oauth/{provider}/callback", CallbackAsync).WithRateLimit(RateLimitPolicies.PublicSession);
+            .RequireApiKey().WithRateLimit(RateLimitPolicies.Api).WithTags("Destinations");
+        keyed.MapGet("", StatusAsync).WithName("GetOAuthConnection").WithSummary("A cloud drive destination's connection (never a token)")
+            .Errors(400, 404);
+        keyed.MapPost("/start", StartAsync).WithName("StartOAuth").WithSummary("Start connecting a cloud drive: the provider's consent URL")
+            .Body<OAuthStartRequest>().Errors(400, 404);
+        keyed.MapGet("/start", StartRedirectAsync).WithName("StartOAuthRedirect").WithSummary("Start connecting a cloud drive: redirects to the provider")
+            .Produces(StatusCodes.Status302Found).Errors(400, 404);
+        keyed.MapDelete("", DisconnectAsync).WithName("DisconnectOAuth").WithSummary("Forget a cloud drive connection").Errors(400, 404);
+        // A page for the browser the provider sends back, not an API route: left out of the API reference.
+        app.MapGet("/oauth/{provider}/callback", CallbackAsync).WithRateLimit(RateLimitPolicies.PublicSession).ExcludeFromDescription();
         return app;
     }
 
@@ -161,3 +166,7 @@ public sealed record ConnectionView(
     [property: JsonPropertyName("connectedAt")] string? ConnectedAt,
     [property: JsonPropertyName("needsReconnectSince")] string? NeedsReconnectSince,
     [property: JsonPropertyName("error")] string? Error);
+
+/// <summary>The optional body of <c>POST …/oauth/start</c>.</summary>
+public sealed record OAuthStartRequest(
+    [property: JsonPropertyName("return_url"), System.ComponentModel.Description("Where the browser goes after the provider (alias returnUrl); an absolute http(s) URL.")] string? ReturnUrl);

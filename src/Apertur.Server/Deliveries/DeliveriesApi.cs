@@ -2,6 +2,7 @@ using System.Text.Json.Serialization;
 using Apertur.Server.Hosting;
 using Apertur.Server.Keys;
 using Apertur.Server.Sessions;
+using Apertur.Server.OpenApi;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Apertur.Server.Deliveries;
@@ -14,11 +15,13 @@ public static class DeliveriesApi
 {
     public static IEndpointRouteBuilder MapDeliveriesApi(this IEndpointRouteBuilder app)
     {
-        var keyed = app.MapGroup("/api/v1/deliveries").AddEndpointFilter<ApiKeyAuth>().WithRateLimit(RateLimitPolicies.Api);
-        keyed.MapGet("", ListAsync);
-        keyed.MapPost("/retry-failed", RetryFailedAsync);
-        keyed.MapGet("/{id}", GetAsync);
-        keyed.MapPost("/{id}/retry", RetryAsync);
+        var keyed = app.MapGroup("/api/v1/deliveries").RequireApiKey().WithRateLimit(RateLimitPolicies.Api).WithTags("Deliveries");
+        keyed.MapGet("", ListAsync).WithName("ListDeliveries").WithSummary("The project's image deliveries, paged, newest first").Errors(400);
+        keyed.MapPost("/retry-failed", RetryFailedAsync).WithName("RetryFailedDeliveries")
+            .WithSummary("Re-queue every failed delivery, or those of one session").Body<RetryFailedRequest>().Errors(400);
+        keyed.MapGet("/{id}", GetAsync).WithName("GetDelivery").WithSummary("One delivery with its attempt log").Errors(404);
+        keyed.MapPost("/{id}/retry", RetryAsync).WithName("RetryDelivery").WithSummary("Re-queue a failed delivery with a fresh retry window")
+            .Errors(404, 409);
         return app;
     }
 
@@ -113,3 +116,6 @@ public sealed record RetryResult(
 public sealed record RetryFailedResult(
     [property: JsonPropertyName("message")] string Message,
     [property: JsonPropertyName("count")] int Count);
+
+/// <summary>The optional body of <c>POST /api/v1/deliveries/retry-failed</c> (the query's <c>sessionId</c> wins).</summary>
+public sealed record RetryFailedRequest([property: JsonPropertyName("sessionId")] string? SessionId);

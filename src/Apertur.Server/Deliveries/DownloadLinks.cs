@@ -4,6 +4,7 @@ using System.Text;
 using Apertur.Server.Data;
 using Apertur.Server.Hosting;
 using Apertur.Server.Storage;
+using Apertur.Server.OpenApi;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -64,7 +65,9 @@ public static class DownloadLinksApi
 {
     public static IEndpointRouteBuilder MapDownloadLinksApi(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/api/v1/images/{imageId}/download", DownloadAsync).WithRateLimit(RateLimitPolicies.PublicSession);
+        app.MapGet("/api/v1/images/{imageId}/download", DownloadAsync).WithRateLimit(RateLimitPolicies.PublicSession)
+            .Public().WithTags("Download links").WithName("DownloadSignedImage").WithSummary("An image by a signed, expiring link")
+            .Bytes(Sessions.ImageTypes.All).Errors(403, 404, 410);
         return app;
     }
 

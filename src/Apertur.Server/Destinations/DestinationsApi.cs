@@ -1,7 +1,9 @@
-using System.Text.Json;
+using System.ComponentModel;
 using System.Text.Json.Serialization;
+using System.Text.Json;
 using Apertur.Server.Hosting;
 using Apertur.Server.Keys;
+using Apertur.Server.OpenApi;
 using Apertur.Server.Projects;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -19,12 +21,15 @@ public static class DestinationsApi
     public static IEndpointRouteBuilder MapDestinationsApi(this IEndpointRouteBuilder app)
     {
         var keyed = app.MapGroup("/api/v1/projects/{projectId}/destinations")
-            .AddEndpointFilter<ApiKeyAuth>().WithRateLimit(RateLimitPolicies.Api);
-        keyed.MapGet("", ListAsync);
-        keyed.MapPost("", CreateAsync);
-        keyed.MapPatch("/{destId}", PatchAsync);
-        keyed.MapDelete("/{destId}", DeleteAsync);
-        keyed.MapPost("/{destId}/test", TestAsync);
+            .RequireApiKey().WithRateLimit(RateLimitPolicies.Api).WithTags("Destinations");
+        keyed.MapGet("", ListAsync).WithName("ListDestinations").WithSummary("The project's destinations").Errors(404);
+        keyed.MapPost("", CreateAsync).WithName("CreateDestination").WithSummary("Add a destination")
+            .Body<DestinationRequest>().Errors(400, 404);
+        keyed.MapPatch("/{destId}", PatchAsync).WithName("UpdateDestination").WithSummary("Change a destination (config is a merge patch)")
+            .Body<DestinationRequest>().Errors(400, 404);
+        keyed.MapDelete("/{destId}", DeleteAsync).WithName("DeleteDestination").WithSummary("Delete a destination").Errors(404);
+        keyed.MapPost("/{destId}/test", TestAsync).WithName("TestDestination").WithSummary("Test a destination's connection (always 200)")
+            .Errors(404);
         return app;
     }
 
@@ -92,3 +97,13 @@ public sealed record TestView(
 {
     public static TestView Failed(string message) => new(false, null, message, message);
 }
+
+/// <summary>
+/// The body of destination create and PATCH as the API reference shows it: <c>type</c>, <c>name</c> and <c>config</c> are
+/// required on create (a config sent flat, without the wrapper, is read too); on PATCH every field is optional.
+/// </summary>
+public sealed record DestinationRequest(
+    [property: JsonPropertyName("type"), Description("webhook, s3, google_drive (gdrive), dropbox, onedrive, ftp, sftp, webdav or azure_blob; create only.")] string? Type,
+    [property: JsonPropertyName("name")] string? Name,
+    [property: JsonPropertyName("config"), Description("The kind's settings (README, docs/cloud-drives.md); secrets sent back as ******** keep their value.")] JsonElement? Config,
+    [property: JsonPropertyName("isActive"), Description("Alias is_active; default true.")] bool? IsActive);

@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using Apertur.Server.Hosting;
+using Apertur.Server.OpenApi;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Apertur.Server.Encryption;
@@ -9,9 +10,9 @@ public static class EncryptionApi
 {
     public static IEndpointRouteBuilder MapEncryptionApi(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/api/v1/encryption").WithRateLimit(RateLimitPolicies.PublicSession);
-        group.MapGet("/server-key", GetServerKeyAsync);
-        group.MapGet("/key", GetServerKeyAsync);
+        var group = app.MapGroup("/api/v1/encryption").WithRateLimit(RateLimitPolicies.PublicSession).Public().WithTags("Encrypted uploads");
+        group.MapGet("/server-key", GetServerKeyAsync).WithName("GetServerKey").WithSummary("The server's RSA public key for encrypted uploads");
+        group.MapGet("/key", GetServerKeyAsync).WithName("GetServerKeyAlias").WithSummary("The server's public key (alias of /encryption/server-key)");
         return app;
     }
 

@@ -1,5 +1,8 @@
+using System.ComponentModel;
+using System.Text.Json.Serialization;
 using Apertur.Server.Hosting;
 using Apertur.Server.Keys;
+using Apertur.Server.OpenApi;
 using Apertur.Server.Projects;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -14,15 +17,20 @@ public static class EventWebhooksApi
 {
     public static IEndpointRouteBuilder MapEventWebhooksApi(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/api/v1/projects/{projectId}/webhooks").AddEndpointFilter<ApiKeyAuth>().WithRateLimit(RateLimitPolicies.Api);
-        group.MapGet("", ListAsync);
-        group.MapPost("", CreateAsync);
-        group.MapGet("/{webhookId}", GetAsync);
-        group.MapPatch("/{webhookId}", PatchAsync);
-        group.MapDelete("/{webhookId}", DeleteAsync);
-        group.MapPost("/{webhookId}/test", TestAsync);
-        group.MapGet("/{webhookId}/deliveries", DeliveriesAsync);
-        group.MapPost("/{webhookId}/deliveries/{deliveryId}/retry", RetryAsync);
+        var group = app.MapGroup("/api/v1/projects/{projectId}/webhooks").RequireApiKey().WithRateLimit(RateLimitPolicies.Api).WithTags("Event webhooks");
+        group.MapGet("", ListAsync).WithName("ListEventWebhooks").WithSummary("The project's event webhooks").Errors(404);
+        group.MapPost("", CreateAsync).WithName("CreateEventWebhook").WithSummary("Subscribe a URL to events")
+            .Body<EventWebhookRequest>().Errors(400, 404);
+        group.MapGet("/{webhookId}", GetAsync).WithName("GetEventWebhook").WithSummary("One event webhook").Errors(404);
+        group.MapPatch("/{webhookId}", PatchAsync).WithName("UpdateEventWebhook").WithSummary("Change an event webhook")
+            .Body<EventWebhookRequest>().Errors(400, 404);
+        group.MapDelete("/{webhookId}", DeleteAsync).WithName("DeleteEventWebhook").WithSummary("Delete an event webhook and its deliveries")
+            .Errors(404);
+        group.MapPost("/{webhookId}/test", TestAsync).WithName("TestEventWebhook").WithSummary("Send a webhook.test event now").Errors(404);
+        group.MapGet("/{webhookId}/deliveries", DeliveriesAsync).WithName("ListEventWebhookDeliveries")
+            .WithSummary("An event webhook's deliveries, paged").Errors(400, 404);
+        group.MapPost("/{webhookId}/deliveries/{deliveryId}/retry", RetryAsync).WithName("RetryEventWebhookDelivery")
+            .WithSummary("Send one delivery again").Errors(404, 409);
         return app;
     }
 
@@ -84,3 +92,17 @@ public static class EventWebhooksApi
     // The route's project must be the caller's (docs/api.md "Authentication"); anything else is indistinguishable from a missing one.
     private static Guid ProjectOf(HttpContext http, string projectId) => http.RequireProject(projectId).ProjectId;
 }
+
+/// <summary>
+/// The body of event webhook create and PATCH as the API reference shows it (each field also under its snake_case alias).
+/// <c>url</c> and <c>topics</c> are required on create.
+/// </summary>
+public sealed record EventWebhookRequest(
+    [property: JsonPropertyName("url"), Description("Absolute http or https URL.")] string? Url,
+    [property: JsonPropertyName("topics"), Description("Topics, patterns with * or aliases (alias events).")] IReadOnlyList<string>? Topics,
+    [property: JsonPropertyName("isActive"), Description("PATCH: re-activating clears the failure count.")] bool? IsActive,
+    [property: JsonPropertyName("signatureMethod"), Description("hmac_sha256 (default) or svix.")] string? SignatureMethod,
+    [property: JsonPropertyName("maxRetries"), Description("0–20, default 5.")] int? MaxRetries,
+    [property: JsonPropertyName("retryIntervals"), Description("1–20 waits in seconds; the last repeats.")] IReadOnlyList<int>? RetryIntervals,
+    [property: JsonPropertyName("disableAfterFailures"), Description("Consecutive failures that deactivate the webhook, default 20.")] int? DisableAfterFailures,
+    [property: JsonPropertyName("customHeaders"), Description("Up to 20 string headers.")] IReadOnlyDictionary<string, string>? CustomHeaders);

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Apertur.Server.Hosting;
 using Apertur.Server.Keys;
+using Apertur.Server.OpenApi;
 using Apertur.Server.Sessions;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
@@ -16,8 +17,10 @@ public static partial class EventsApi
     public static IEndpointRouteBuilder MapEventsApi(this IEndpointRouteBuilder app)
     {
         // A browser on another site may listen only if the session's key allows that site (allowedDomains).
-        app.MapGet("/api/v1/upload/{uuid}/events", StreamAsync).WithRateLimit(RateLimitPolicies.PublicSession).AddEndpointFilter<AllowedDomainsFilter>();
-        app.MapGet("/api/v1/sessions/{uuid}/events", StreamAsync).WithRateLimit(RateLimitPolicies.PublicSession).AddEndpointFilter<AllowedDomainsFilter>();
+        app.MapGet("/api/v1/upload/{uuid}/events", StreamAsync).WithRateLimit(RateLimitPolicies.PublicSession).AddEndpointFilter<AllowedDomainsFilter>()
+            .WithName("SessionEvents").WithSummary("Live events of a session (Server-Sent Events)").Public().WithTags("Live events").EventStream().Errors(403, 404);
+        app.MapGet("/api/v1/sessions/{uuid}/events", StreamAsync).WithRateLimit(RateLimitPolicies.PublicSession).AddEndpointFilter<AllowedDomainsFilter>()
+            .WithName("SessionEventsAlias").WithSummary("Live events of a session (alias of /upload/{uuid}/events)").Public().WithTags("Live events").EventStream().Errors(403, 404);
         return app;
     }
 

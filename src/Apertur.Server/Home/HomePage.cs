@@ -36,7 +36,7 @@ public static class HomePage
         <ul>
           <li><a href="/dashboard">Dashboard</a><br><small>Projects, API keys, destinations, sessions and deliveries.</small></li>
           <li><a href="/healthz/ready">Readiness</a><br><small>Answers 200 when the database and the image store work, 503 when not; <a href="/healthz">/healthz</a> answers <code>{"status":"ok"}</code> when the server is up.</small></li>
-          <li>API reference<br><small><code>docs/api.md</code> in the source; the official SDKs work against <code>/api/v1</code> unchanged.</small></li>
+          <li><a href="/docs">API reference</a><br><small>Interactive, over the OpenAPI document <a href="/openapi/v1.json">/openapi/v1.json</a>; <code>docs/api.md</code> in the source. The official SDKs work against <code>/api/v1</code> unchanged.</small></li>
         </ul>
         <p><small>Apertur {{Version}}. People upload through the links and QR codes of upload sessions (<code>/u/…</code>).</small></p>
         </body>

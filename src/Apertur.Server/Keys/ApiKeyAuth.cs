@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Apertur.Server.Data;
 using Apertur.Server.Hosting;
+using Apertur.Server.OpenApi;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.EntityFrameworkCore;
 
@@ -123,4 +124,11 @@ public static class RequestSignature
         var mac = HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), Encoding.UTF8.GetBytes(message));
         return "sha256=" + Convert.ToHexStringLower(mac);
     }
+}
+
+public static class ApiKeyAuthExtensions
+{
+    /// <summary>The route needs an API key (<see cref="ApiKeyAuth"/>), and the API reference says so with the keyed routes' errors.</summary>
+    public static TBuilder RequireApiKey<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
+        builder.AddEndpointFilter<TBuilder, ApiKeyAuth>().Keyed();
 }

@@ -1,6 +1,8 @@
+using System.ComponentModel;
 using System.Text.Json.Serialization;
 using Apertur.Server.Data;
 using Apertur.Server.Hosting;
+using Apertur.Server.OpenApi;
 using Apertur.Server.Projects;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -14,14 +16,17 @@ public static class KeysApi
 {
     public static IEndpointRouteBuilder MapKeysApi(this IEndpointRouteBuilder app)
     {
-        var project = app.MapGroup("/api/v1/projects/{projectId}/keys").AddEndpointFilter<ApiKeyAuth>().WithRateLimit(RateLimitPolicies.Api);
-        project.MapGet("", ListAsync);
-        project.MapPost("", CreateAsync);
-        project.MapPatch("/{keyId}", PatchAsync);
-        project.MapDelete("/{keyId}", DeleteAsync);
+        var project = app.MapGroup("/api/v1/projects/{projectId}/keys").RequireApiKey().WithRateLimit(RateLimitPolicies.Api).WithTags("API keys");
+        project.MapGet("", ListAsync).WithName("ListKeys").WithSummary("The project's API keys (never the keys themselves)").Errors(404);
+        project.MapPost("", CreateAsync).WithName("CreateKey").WithSummary("Create a key: the plain key is in this answer only")
+            .Body<KeyRequest>().Errors(400, 404);
+        project.MapPatch("/{keyId}", PatchAsync).WithName("UpdateKey").WithSummary("Change a key's label, state or limits")
+            .Body<KeyRequest>().Errors(400, 404);
+        project.MapDelete("/{keyId}", DeleteAsync).WithName("DeleteKey").WithSummary("Delete a key").Errors(400, 404);
 
-        var keys = app.MapGroup("/api/v1/keys").AddEndpointFilter<ApiKeyAuth>().WithRateLimit(RateLimitPolicies.Api);
-        keys.MapPut("/{keyId}/destinations", SetDestinationsAsync);
+        var keys = app.MapGroup("/api/v1/keys").RequireApiKey().WithRateLimit(RateLimitPolicies.Api).WithTags("API keys");
+        keys.MapPut("/{keyId}/destinations", SetDestinationsAsync).WithName("SetKeyDestinations")
+            .WithSummary("Replace a key's default destinations").Body<KeyDestinationsRequest>().Errors(400, 404);
         return app;
     }
 
@@ -121,3 +126,22 @@ public sealed record KeyDestinationView(
 public sealed record KeyDestinationsView(
     [property: JsonPropertyName("destinations")] IReadOnlyList<KeyDestinationView> Destinations,
     [property: JsonPropertyName("longPollingEnabled")] bool LongPollingEnabled);
+
+/// <summary>
+/// The body of key create and PATCH as the API reference shows it (each field also under its snake_case alias; absent stays,
+/// null clears a limit). <c>label</c> is required on create.
+/// </summary>
+public sealed record KeyRequest(
+    [property: JsonPropertyName("label"), Description("1–100 characters (alias name).")] string? Label,
+    [property: JsonPropertyName("env"), Description("live or test; create only, default the caller's.")] string? Env,
+    [property: JsonPropertyName("isActive"), Description("PATCH only.")] bool? IsActive,
+    [property: JsonPropertyName("maxImages")] int? MaxImages,
+    [property: JsonPropertyName("allowedMimeTypes")] IReadOnlyList<string>? AllowedMimeTypes,
+    [property: JsonPropertyName("maxImageDimension")] int? MaxImageDimension,
+    [property: JsonPropertyName("allowedIps"), Description("Addresses or CIDR networks.")] IReadOnlyList<string>? AllowedIps,
+    [property: JsonPropertyName("allowedDomains")] IReadOnlyList<string>? AllowedDomains,
+    [property: JsonPropertyName("longPollingEnabled")] bool? LongPollingEnabled);
+
+public sealed record KeyDestinationsRequest(
+    [property: JsonPropertyName("destination_ids"), Description("The key's default destinations, replacing the old list (alias destinationIds).")] IReadOnlyList<string>? DestinationIds,
+    [property: JsonPropertyName("long_polling_enabled"), Description("Absent leaves it as it is (aliases long_polling, longPollingEnabled).")] bool? LongPollingEnabled);

@@ -1,5 +1,6 @@
 using Apertur.Server.Hosting;
 using Apertur.Server.Keys;
+using Apertur.Server.OpenApi;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Apertur.Server.Polling;
@@ -14,9 +15,11 @@ public static class DeliveryStatusApi
 {
     public static IEndpointRouteBuilder MapDeliveryStatusApi(this IEndpointRouteBuilder app)
     {
-        app.MapGroup("/api/v1").AddEndpointFilter<ApiKeyAuth>()
+        app.MapGroup("/api/v1").RequireApiKey()
             .MapGet("/upload-sessions/{uuid}/delivery-status", GetAsync)
-            .WithRateLimit(RateLimitPolicies.SessionRead);
+            .WithRateLimit(RateLimitPolicies.SessionRead)
+            .WithTags("Delivery status").WithName("GetDeliveryStatus")
+            .WithSummary("Delivery status per file and destination; with pollFrom, waits until something changes").Errors(400, 404);
         return app;
     }
 

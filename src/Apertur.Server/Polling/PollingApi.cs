@@ -1,5 +1,6 @@
 using Apertur.Server.Hosting;
 using Apertur.Server.Keys;
+using Apertur.Server.OpenApi;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Apertur.Server.Polling;
@@ -12,10 +13,11 @@ public static class PollingApi
 {
     public static IEndpointRouteBuilder MapPollingApi(this IEndpointRouteBuilder app)
     {
-        var keyed = app.MapGroup("/api/v1/upload-sessions/{uuid}").AddEndpointFilter<ApiKeyAuth>().WithRateLimit(RateLimitPolicies.Api);
-        keyed.MapGet("/poll", PollAsync);
-        keyed.MapGet("/images/{imageId}", DownloadAsync);
-        keyed.MapPost("/images/{imageId}/ack", AckAsync);
+        var keyed = app.MapGroup("/api/v1/upload-sessions/{uuid}").RequireApiKey().WithRateLimit(RateLimitPolicies.Api).WithTags("Long polling");
+        keyed.MapGet("/poll", PollAsync).WithName("PollImages").WithSummary("Images waiting for acknowledgement, oldest first").Errors(400, 404);
+        keyed.MapGet("/images/{imageId}", DownloadAsync).WithName("DownloadPolledImage").WithSummary("A queued image's bytes")
+            .Bytes(Sessions.ImageTypes.All).Errors(404, 410);
+        keyed.MapPost("/images/{imageId}/ack", AckAsync).WithName("AckImage").WithSummary("Acknowledge an image: it leaves the queue").Errors(404);
         return app;
     }
 

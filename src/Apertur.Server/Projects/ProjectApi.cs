@@ -1,7 +1,9 @@
+using System.ComponentModel;
 using System.Text.Json.Serialization;
 using Apertur.Server.Data;
 using Apertur.Server.Hosting;
 using Apertur.Server.Keys;
+using Apertur.Server.OpenApi;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Apertur.Server.Projects;
@@ -14,10 +16,12 @@ public static class ProjectApi
 {
     public static IEndpointRouteBuilder MapProjectApi(this IEndpointRouteBuilder app)
     {
-        var keyed = app.MapGroup("/api/v1/project").AddEndpointFilter<ApiKeyAuth>().WithRateLimit(RateLimitPolicies.Api);
-        keyed.MapGet("", GetAsync);
-        keyed.MapPatch("", PatchAsync);
-        keyed.MapPost("/webhook-secret/rotate", RotateAsync);
+        var keyed = app.MapGroup("/api/v1/project").RequireApiKey().WithRateLimit(RateLimitPolicies.Api).WithTags("Project");
+        keyed.MapGet("", GetAsync).WithName("GetProject").WithSummary("The key's project");
+        keyed.MapPatch("", PatchAsync).WithName("UpdateProject").WithSummary("Rename the project or set its notification e-mail")
+            .Body<ProjectPatchRequest>().Errors(400);
+        keyed.MapPost("/webhook-secret/rotate", RotateAsync).WithName("RotateWebhookSecret")
+            .WithSummary("A new webhook secret; the previous one keeps signing beside it for 24 h");
         return app;
     }
 
@@ -48,3 +52,8 @@ public sealed record ProjectView(
     [property: JsonPropertyName("notificationEmail")] string? NotificationEmail,
     [property: JsonPropertyName("createdAt")] string CreatedAt,
     [property: JsonPropertyName("previousWebhookSecretExpiresAt")] string? PreviousWebhookSecretExpiresAt);
+
+/// <summary>The body of <c>PATCH /api/v1/project</c> as the API reference shows it; absent fields stay.</summary>
+public sealed record ProjectPatchRequest(
+    [property: JsonPropertyName("name"), Description("1–100 characters.")] string? Name,
+    [property: JsonPropertyName("notificationEmail"), Description("Where delivery-failure e-mails go (alias notification_email); null clears it.")] string? NotificationEmail);

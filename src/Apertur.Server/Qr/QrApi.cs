@@ -1,5 +1,6 @@
 using Apertur.Server.Hosting;
 using Apertur.Server.Sessions;
+using Apertur.Server.OpenApi;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Apertur.Server.Qr;
@@ -12,7 +13,9 @@ public static class QrApi
 {
     public static IEndpointRouteBuilder MapQrApi(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/api/v1/upload-sessions/{uuid}/qr", GetAsync).WithRateLimit(RateLimitPolicies.PublicSession);
+        app.MapGet("/api/v1/upload-sessions/{uuid}/qr", GetAsync).WithRateLimit(RateLimitPolicies.PublicSession)
+            .Public().WithTags("QR codes").WithName("GetQrCode").WithSummary("The QR code of a session's upload page, PNG or SVG")
+            .Bytes("image/png", "image/svg+xml").Errors(400, 404);
         return app;
     }
 

@@ -1,6 +1,7 @@
 using Apertur.Server.Hosting;
 using Apertur.Server.Keys;
 using Apertur.Server.Qr;
+using Apertur.Server.OpenApi;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Apertur.Server.Sessions;
@@ -13,22 +14,28 @@ public static class SessionsApi
 {
     public static IEndpointRouteBuilder MapSessionsApi(this IEndpointRouteBuilder app)
     {
-        var keyed = app.MapGroup("/api/v1").AddEndpointFilter<ApiKeyAuth>();
+        var keyed = app.MapGroup("/api/v1").RequireApiKey().WithTags("Upload sessions");
+        keyed.MapPost("/upload-sessions", CreateAsync).WithRateLimit(RateLimitPolicies.SessionCreate)
+            .WithName("CreateSession").WithSummary("Create an upload session").Body<SessionCreateRequest>().Errors(400);
         // POST /sessions is the name older docs give session creation (their rate-limit table): the same endpoint, limit and budget.
-        foreach (var path in (string[])["/upload-sessions", "/sessions"])
-        {
-            keyed.MapPost(path, CreateAsync).WithRateLimit(RateLimitPolicies.SessionCreate);
-        }
-        keyed.MapPatch("/upload-sessions/{uuid}", PatchAsync).WithRateLimit(RateLimitPolicies.Api);
-        keyed.MapDelete("/upload-sessions/{uuid}", DeleteAsync).WithRateLimit(RateLimitPolicies.Api);
-        keyed.MapGet("/sessions", ListAsync).WithRateLimit(RateLimitPolicies.SessionRead);
-        keyed.MapGet("/sessions/recent", RecentAsync).WithRateLimit(RateLimitPolicies.SessionRead);
+        keyed.MapPost("/sessions", CreateAsync).WithRateLimit(RateLimitPolicies.SessionCreate)
+            .WithName("CreateSessionAlias").WithSummary("Create an upload session (alias of POST /upload-sessions)").Body<SessionCreateRequest>().Errors(400);
+        keyed.MapPatch("/upload-sessions/{uuid}", PatchAsync).WithRateLimit(RateLimitPolicies.Api)
+            .WithName("UpdateSession").WithSummary("Change a session").Body<SessionPatchRequest>().Errors(400, 404);
+        keyed.MapDelete("/upload-sessions/{uuid}", DeleteAsync).WithRateLimit(RateLimitPolicies.Api)
+            .WithName("DeleteSession").WithSummary("Delete a session and erase its images (idempotent)").Errors(404);
+        keyed.MapGet("/sessions", ListAsync).WithRateLimit(RateLimitPolicies.SessionRead)
+            .WithName("ListSessions").WithSummary("The project's sessions, paged, newest first").Errors(400);
+        keyed.MapGet("/sessions/recent", RecentAsync).WithRateLimit(RateLimitPolicies.SessionRead)
+            .WithName("RecentSessions").WithSummary("The project's latest sessions").Errors(400);
 
-        var open = app.MapGroup("/api/v1/upload");
+        var open = app.MapGroup("/api/v1/upload").Public().WithTags("Upload sessions");
         // Browsers on another site: only those in the session key's allowedDomains.
-        open.MapGet("/{uuid}/session", DetailAsync).WithRateLimit(RateLimitPolicies.PublicSession).AddEndpointFilter<AllowedDomainsFilter>();
+        open.MapGet("/{uuid}/session", DetailAsync).WithRateLimit(RateLimitPolicies.PublicSession).AddEndpointFilter<AllowedDomainsFilter>()
+            .WithName("GetSession").WithSummary("A session's detail (public, by its UUID)").Errors(403, 404);
         open.MapPost("/{uuid}/verify-password", VerifyPasswordAsync).WithRateLimit(RateLimitPolicies.PasswordCheck)
-            .AddEndpointFilter<AllowedDomainsFilter>();
+            .AddEndpointFilter<AllowedDomainsFilter>()
+            .WithName("VerifyPassword").WithSummary("Check a session's password").Body<PasswordCheckRequest>().Errors(400, 403, 404);
         return app;
     }
 

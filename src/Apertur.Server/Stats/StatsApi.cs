@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Apertur.Server.Hosting;
 using Apertur.Server.Keys;
+using Apertur.Server.OpenApi;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Apertur.Server.Stats;
@@ -18,7 +19,8 @@ public static class StatsApi
 {
     public static IEndpointRouteBuilder MapStatsApi(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/api/v1/stats", GetAsync).AddEndpointFilter<ApiKeyAuth>().WithRateLimit(RateLimitPolicies.Api);
+        app.MapGet("/api/v1/stats", GetAsync).RequireApiKey().WithRateLimit(RateLimitPolicies.Api)
+            .WithTags("Stats").WithName("GetStats").WithSummary("Usage of the key's project, live data only");
         return app;
     }
 

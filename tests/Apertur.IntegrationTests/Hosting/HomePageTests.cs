@@ -21,6 +21,8 @@ public sealed class HomePageTests
         html.ShouldContain("href=\"/healthz\"");
         html.ShouldContain("href=\"/healthz/ready\"");
         html.ShouldContain("docs/api.md");
+        html.ShouldContain("href=\"/docs\"");
+        html.ShouldContain("href=\"/openapi/v1.json\"");
         response.Headers.GetValues("Content-Security-Policy").Single().ShouldStartWith("default-src 'none'");
     }
 }

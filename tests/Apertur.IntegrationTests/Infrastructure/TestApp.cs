@@ -238,6 +238,17 @@ public sealed class TestApp : IAsyncDisposable
         return client;
     }
 
+    /// <summary>A client whose requests pass through <paramref name="handlers"/> (e.g. one that records the answers); redirects are not followed.</summary>
+    public HttpClient CreateClient(string? key, params DelegatingHandler[] handlers)
+    {
+        var client = _factory.CreateDefaultClient(KestrelAddress ?? new Uri("http://localhost"), handlers);
+        if (key is not null)
+        {
+            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        }
+        return client;
+    }
+
     public static string PostgresAdminConnectionString =>
         Environment.GetEnvironmentVariable("APERTUR_TEST_POSTGRES")
         ?? "Host=127.0.0.1;Port=55432;Username=postgres;Database=postgres";
