@@ -20,6 +20,7 @@ using Apertur.Server.Sessions;
 using Apertur.Server.Stats;
 using Apertur.Server.Status;
 using Apertur.Server.Storage;
+using Apertur.Server.Telemetry;
 using Apertur.Server.UploadPage;
 using Apertur.Server.Uploads;
 
@@ -71,6 +72,8 @@ builder.Services.AddPolling();
 builder.Services.AddStats();
 // Image bytes: a local directory by default, behind IImageStore.
 builder.Services.AddImageStorage(builder.Configuration);
+// Metrics and traces (OpenTelemetry): /metrics when Apertur:Metrics:Enabled, OTLP when OTEL_EXPORTER_OTLP_*ENDPOINT names a collector.
+builder.Services.AddTelemetry(builder.Configuration);
 // Readiness checks (database, image store) for /healthz/ready.
 builder.Services.AddHealth();
 // The public status page: component states from live figures (cached), incidents posted by an admin in the dashboard.
@@ -136,6 +139,8 @@ app.UseReverseProxy();
 // One JSON error shape for exceptions and bare status codes.
 app.UseApiErrors();
 
+// GET /metrics for Prometheus when Apertur:Metrics:Enabled, from Apertur:Metrics:AllowedNetworks only when set; 404 otherwise.
+app.UseMetricsEndpoint();
 // GET /: where the dashboard, health check and docs are.
 app.MapHomePage();
 // GET /openapi/v1.json (OpenAPI 3.1, the /api/v1 routes) and /docs (interactive reference, assets served locally).

@@ -7,6 +7,7 @@ using Apertur.Server.Hosting;
 using Apertur.Server.Projects;
 using Apertur.Server.Queues;
 using Apertur.Server.Storage;
+using Apertur.Server.Telemetry;
 using Microsoft.Extensions.Options;
 
 namespace Apertur.Server.Deliveries;
@@ -19,8 +20,8 @@ namespace Apertur.Server.Deliveries;
 /// instead, the leases expire and another claim picks the deliveries up again.
 /// </summary>
 public sealed partial class DeliveryWorker(IServiceScopeFactory scopes, DestinationConfigs configs, ProjectSigningProvider signing, DeliveryNudge nudge, DeliveryRecorder recorder, DestinationRegistry adapters,
-    IImageStore store, DownloadLinks links, SessionEventHub events, TimeProvider time, IOptions<DeliveryOptions> options, IOptions<WorkersOptions> workers,
-    ILogger<DeliveryWorker> logger)
+    IImageStore store, DownloadLinks links, SessionEventHub events, AperturMetrics metrics, TimeProvider time, IOptions<DeliveryOptions> options,
+    IOptions<WorkersOptions> workers, ILogger<DeliveryWorker> logger)
     : LeaseWorker<DeliveryWork, DeliveryOptions>(scopes, nudge, time, options, workers, logger)
 {
     /// <summary>
@@ -62,6 +63,10 @@ public sealed partial class DeliveryWorker(IServiceScopeFactory scopes, Destinat
     private async Task AttemptAndRecordAsync(DeliveryWork work, Guid leaseToken, CancellationToken stopping)
     {
         var delivery = work.Delivery;
+        // A child of the upload's commit span (its traceparent stored with the image): one trace from upload to each attempt.
+        using var span = AperturTelemetry.StartContinuing("apertur.delivery.attempt", work.Image.TraceParent);
+        span?.SetTag("apertur.image.id", work.Image.Id.ToString());
+        span?.SetTag("apertur.delivery.id", delivery.Id.ToString());
         var started = Iso.Millis(Time.GetUtcNow());
         var clock = Time.GetTimestamp();
         if (work.Image.BytesDeletedAt is not null)
@@ -91,6 +96,9 @@ public sealed partial class DeliveryWorker(IServiceScopeFactory scopes, Destinat
             outcome = DeliveryOutcome.After(OptionsFor(work), delivery.Attempts, delivery.FirstAttemptAt, started, Iso.Millis(Time.GetUtcNow()),
                 new DeliveryResult.RetryLater($"Internal error: {e.Message}"), Random.Shared.NextDouble());
         }
+        span?.SetTag("apertur.delivery.outcome", outcome.Status);
+        // Counted before the outcome is written: whoever sees the delivery sent already sees it counted.
+        metrics.DeliveryAttempt(work.Destination?.Type ?? "deleted", outcome.Status, Time.GetUtcNow() - work.Image.CreatedAt);
         await recorder.RecordAsync(new RecordedAttempt(work, leaseToken, started, Time.GetElapsedTime(clock), outcome));
     }
 

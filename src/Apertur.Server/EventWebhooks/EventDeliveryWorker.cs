@@ -1,6 +1,7 @@
 using Apertur.Server.Data;
 using Apertur.Server.Hosting;
 using Apertur.Server.Queues;
+using Apertur.Server.Telemetry;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -15,7 +16,7 @@ namespace Apertur.Server.EventWebhooks;
 /// shutdown an attempt in flight is cancelled and its row left to its lease, which expires.
 /// </summary>
 public sealed partial class EventDeliveryWorker(IServiceScopeFactory scopes, EventDeliveryNudge nudge, TimeProvider time,
-    IOptions<EventWebhookOptions> options, IOptions<WorkersOptions> workers, ILogger<EventDeliveryWorker> logger)
+    IOptions<EventWebhookOptions> options, IOptions<WorkersOptions> workers, AperturMetrics metrics, ILogger<EventDeliveryWorker> logger)
     : LeaseWorker<Guid, EventWebhookOptions>(scopes, nudge, time, options, workers, logger)
 {
     /// <summary>
@@ -69,6 +70,7 @@ public sealed partial class EventDeliveryWorker(IServiceScopeFactory scopes, Eve
         var next = outcome.Success || !sent ? null
             : EventRetryPolicy.Next(webhook.MaxRetries, webhook.RetryIntervals, attempts, outcome.Permanent, outcome.RetryAfter, now);
         var status = outcome.Success ? WebhookDeliveryStatus.Sent : next is null ? WebhookDeliveryStatus.Failed : WebhookDeliveryStatus.Retrying;
+        metrics.EventWebhookDelivery(sent ? status : "skipped");
 
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         var updated = await db.WebhookDeliveries.Where(d => d.Id == delivery.Id && d.LeaseToken == lease).ExecuteUpdateAsync(s => s

@@ -34,6 +34,7 @@ public static partial class EventsApi
         using var end = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, lifetime.ApplicationStopping);
         var ct = end.Token;
         using var events = hub.Subscribe(session.Id);
+        using var counted = http.RequestServices.GetRequiredService<Apertur.Server.Telemetry.AperturMetrics>().SseConnection();
 
         // Every frame goes out as it is written: no response buffering or compression batching.
         http.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();

@@ -202,6 +202,10 @@ public sealed class RateLimitFilter(string policy) : IEndpointFilter
             }
         }
         var d = tightest!.Value;
+        if (!d.Allowed)
+        {
+            http.RequestServices.GetRequiredService<Telemetry.AperturMetrics>().RateLimitRefused(policy);
+        }
         var headers = http.Response.Headers;
         headers["X-RateLimit-Limit"] = d.Limit.ToString(CultureInfo.InvariantCulture);
         headers["X-RateLimit-Remaining"] = d.Remaining.ToString(CultureInfo.InvariantCulture);

@@ -27,4 +27,6 @@ public sealed class Image
     public DateTimeOffset? BytesDeletedAt { get; set; }
     /// <summary>Why the bytes were removed: one of <see cref="BytesDeleted"/>'s reasons; null while they are kept.</summary>
     public string? BytesDeletedReason { get; set; }
+    /// <summary>The W3C traceparent of the upload's commit span when it was traced: its delivery attempts continue that trace.</summary>
+    public string? TraceParent { get; set; }
 }

@@ -10,7 +10,7 @@ namespace Apertur.Server.Uploads;
 
 /// <summary>A checked image ready to be committed.</summary>
 public sealed record NewImage(Guid Id, string Filename, string MimeType, long SizeBytes, int Width, int Height, string Source, bool IsEncrypted,
-    string? IdempotencyKey = null, byte[]? ContentSha256 = null);
+    string? IdempotencyKey = null, byte[]? ContentSha256 = null, string? TraceParent = null);
 
 /// <summary>
 /// The committed image and what it did to its session. <see cref="Replayed"/>: the session already had an image under the
@@ -211,6 +211,7 @@ public sealed partial class UploadCommitter(IServiceScopeFactory scopes, TimePro
             CreatedAt = now,
             IdempotencyKey = image.IdempotencyKey,
             ContentSha256 = image.ContentSha256,
+            TraceParent = image.TraceParent,
         };
         db.Images.Add(row);
         if (row.IdempotencyKey is { } newKey)

@@ -6,6 +6,7 @@ using Apertur.Server.EventWebhooks;
 using Apertur.Server.Hosting;
 using Apertur.Server.Sessions;
 using Apertur.Server.Storage;
+using Apertur.Server.Telemetry;
 using Microsoft.Extensions.Options;
 
 namespace Apertur.Server.Uploads;
@@ -19,9 +20,24 @@ namespace Apertur.Server.Uploads;
 /// </summary>
 public sealed partial class UploadHandler(AperturDb db, IImageStore store, FreeSpace freeSpace, UploadCommitter committer, ServerKeys keys,
     SessionEventHub events, DeliveryNudge deliveries, EventPublisher webhookEvents, TimeProvider time, IOptions<UploadOptions> options,
-    ILogger<UploadHandler> logger)
+    AperturMetrics metrics, ILogger<UploadHandler> logger)
 {
     public async Task<UploadResult> HandleAsync(string uuid, HttpRequest request, CancellationToken ct)
+    {
+        var started = time.GetTimestamp();
+        try
+        {
+            return await HandleAsync(uuid, request, started, ct);
+        }
+        catch (Exception e)
+        {
+            // Counted by the code answered (the rate limit's 429 never gets here: apertur.rate_limit.refusals counts it).
+            metrics.UploadRefused(e switch { ApiException api => api.Code, OperationCanceledException => "cancelled", _ => "error" }, time.GetElapsedTime(started));
+            throw;
+        }
+    }
+
+    private async Task<UploadResult> HandleAsync(string uuid, HttpRequest request, long started, CancellationToken ct)
     {
         var idempotencyKey = UploadIdempotency.KeyOf(request);
         var session = await SessionState.FindAsync(db, uuid, ct);
@@ -37,7 +53,7 @@ public sealed partial class UploadHandler(AperturDb db, IImageStore store, FreeS
         freeSpace.RequireRoomFor(request.ContentLength);
         if (original is not null)
         {
-            return await ReplayAsync(request, original, limits, ct);
+            return await ReplayAsync(request, original, limits, started, ct);
         }
         var listeners = await webhookEvents.ListenersAsync(session.ProjectId, ct);
         await webhookEvents.PublishAsync(listeners, session.Env, EventTopics.UploadStarted, EventData.UploadStarted(session, request.ContentLength), ct);
@@ -48,6 +64,8 @@ public sealed partial class UploadHandler(AperturDb db, IImageStore store, FreeS
             var received = await UploadReceiver.ReceiveAsync(request, tempPath, limits, keys, hash: idempotencyKey is not null, ct);
             var source = UploadChecks.Source(received.Source);
             var inspected = ImageInspection.Inspect(tempPath, received.SizeBytes, session.AllowedMimeTypes, limits);
+            // Store and commit in one span; its traceparent goes with the image so each delivery attempt continues this trace.
+            using var commitSpan = AperturTelemetry.Source.StartActivity("apertur.upload.commit");
             var image = new NewImage(
                 Id: Ids.New(time),
                 Filename: UploadFilenames.Sanitise(received.Filename, inspected.MimeType, received.Encrypted),
@@ -58,7 +76,9 @@ public sealed partial class UploadHandler(AperturDb db, IImageStore store, FreeS
                 Source: source,
                 IsEncrypted: received.Encrypted,
                 IdempotencyKey: idempotencyKey,
-                ContentSha256: received.Sha256);
+                ContentSha256: received.Sha256,
+                TraceParent: AperturTelemetry.CurrentTraceParent());
+            commitSpan?.SetTag("apertur.image.id", image.Id.ToString());
             // The bytes go into the store first, outside any transaction; a failed commit removes them again.
             await store.PutAsync(image.Id, tempPath, ct);
             var committed = await committer.CommitAsync(db, store, session.Id, image, listeners, ct);
@@ -67,7 +87,9 @@ public sealed partial class UploadHandler(AperturDb db, IImageStore store, FreeS
             {
                 // A twin with the same key was committed first: this copy of the bytes is not needed.
                 await store.DeleteAsync(image.Id, CancellationToken.None);
-                return await UploadIdempotency.ReplayAsync(db, request.HttpContext.Response, stored, received.Sha256!, ct);
+                var replayed = await UploadIdempotency.ReplayAsync(db, request.HttpContext.Response, stored, received.Sha256!, ct);
+                metrics.UploadReplayed(time.GetElapsedTime(started));
+                return replayed;
             }
             if (committed.Destinations > 0)
             {
@@ -75,6 +97,7 @@ public sealed partial class UploadHandler(AperturDb db, IImageStore store, FreeS
                 deliveries.Poke();
             }
             LogAccepted(logger, stored.Id, session.Id, stored.ImageIndex, stored.MimeType, stored.SizeBytes);
+            metrics.UploadAccepted(stored.SizeBytes, time.GetElapsedTime(started));
 
             events.Publish(session.Id, SessionEventNames.ImageReady, new { imageId = stored.Id.ToString(), filename = stored.Filename, sizeBytes = stored.SizeBytes });
             if (committed.CompletedSession)
@@ -105,14 +128,16 @@ public sealed partial class UploadHandler(AperturDb db, IImageStore store, FreeS
     }
 
     // The body is read (and counted against the limits) only to compare its hash with the stored image's.
-    private async Task<UploadResult> ReplayAsync(HttpRequest request, Image original, UploadLimits limits, CancellationToken ct)
+    private async Task<UploadResult> ReplayAsync(HttpRequest request, Image original, UploadLimits limits, long started, CancellationToken ct)
     {
         var tempPath = store.NewTempFilePath();
         try
         {
             var received = await UploadReceiver.ReceiveAsync(request, tempPath, limits, keys, hash: true, ct);
             LogReplayed(logger, original.Id, original.SessionId);
-            return await UploadIdempotency.ReplayAsync(db, request.HttpContext.Response, original, received.Sha256!, ct);
+            var replayed = await UploadIdempotency.ReplayAsync(db, request.HttpContext.Response, original, received.Sha256!, ct);
+            metrics.UploadReplayed(time.GetElapsedTime(started));
+            return replayed;
         }
         finally
         {

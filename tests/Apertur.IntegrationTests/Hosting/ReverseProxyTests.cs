@@ -195,6 +195,18 @@ public sealed class ReverseProxyTests
     }
 
     [Fact]
+    public async Task ThroughNginx_MetricsAreNotServed_ButTheServerServesThemDirectly()
+    {
+        await using var app = await TestApp.StartAsync(Databases.Sqlite, BehindNginx(new() { ["Apertur:Metrics:Enabled"] = "true" }), kestrel: true);
+        await using var nginx = await Nginx.StartAsync(app.KestrelAddress!);
+        using var client = nginx.Client(Alice);
+        using var direct = Loopback.ClientFrom(IPAddress.Loopback, app.KestrelAddress!);
+
+        (await client.GetAsync("/metrics")).StatusCode.ShouldBe(HttpStatusCode.NotFound);
+        (await direct.GetAsync("/metrics")).StatusCode.ShouldBe(HttpStatusCode.OK);
+    }
+
+    [Fact]
     public void TheDeploymentGuide_CarriesTheTestedConfiguration()
     {
         var guide = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "deploy", "docs-deploy.md"));
