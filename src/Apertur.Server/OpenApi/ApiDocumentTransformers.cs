@@ -11,7 +11,7 @@ namespace Apertur.Server.OpenApi;
 /// <summary>
 /// Every shaping of the OpenAPI document in one place: its title, server and bearer scheme, each operation's security from its
 /// <see cref="ApiAccessMetadata"/>, and schemas that say what the server really writes (which properties are always present,
-/// numbers as numbers, timestamps as date-times, the error body's example).
+/// numbers as numbers, timestamps as date-times, the examples of <see cref="ApiExamples"/>).
 /// </summary>
 public static class ApiDocumentTransformers
 {
@@ -72,16 +72,9 @@ public static class ApiDocumentTransformers
         {
             SetRequired(schema, context);
         }
-        if (context.JsonTypeInfo.Type == typeof(ErrorBody))
+        if (ApiExamples.For(context.JsonTypeInfo.Type) is { } example)
         {
-            schema.Examples = [new JsonObject
-            {
-                ["statusCode"] = 429,
-                ["error"] = "Too Many Requests",
-                ["message"] = "Rate limit exceeded: 60 requests per minute. Retry in 12 s.",
-                ["code"] = "RATE_LIMIT",
-                ["retryAfter"] = 12,
-            }];
+            schema.Examples = [example];
         }
         return Task.CompletedTask;
     }

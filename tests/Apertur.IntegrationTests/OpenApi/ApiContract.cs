@@ -119,6 +119,32 @@ public sealed class ApiContract
         return $"{where}: body does not match {key}: {string.Join("; ", errors)}\n  body: {answer.Body}";
     }
 
+    /// <summary>
+    /// Every schema of the document that shows examples (components and inline request bodies), with what is wrong with each
+    /// example against that very schema, or null when it validates.
+    /// </summary>
+    public List<(string Schema, string? Problem)> CheckExamples()
+    {
+        var checks = new List<(string, string?)>();
+        foreach (var schema in Descendants(_document["components"]?["schemas"]).Concat(Descendants(_document["paths"]))
+            .Where(node => node["examples"] is JsonArray && node["type"] is not null).ToList())
+        {
+            var examples = schema["examples"]!.AsArray();
+            var withoutExamples = schema.DeepClone().AsObject();
+            withoutExamples.Remove("examples");
+            var validator = Build(withoutExamples);
+            foreach (var example in examples)
+            {
+                using var body = JsonDocument.Parse(example!.ToJsonString());
+                var result = validator.Evaluate(body.RootElement, new EvaluationOptions { OutputFormat = OutputFormat.List, RequireFormatValidation = true });
+                var name = schema.GetPath();
+                checks.Add((name, result.IsValid ? null : $"{name}: its example does not match: " + string.Join("; ", (result.Details ?? [])
+                    .Where(d => d.Errors is { Count: > 0 }).SelectMany(d => d.Errors!.Select(e => $"{d.InstanceLocation}: {e.Value}")))));
+            }
+        }
+        return checks;
+    }
+
     private JsonSchema Build(JsonNode schema)
     {
         var root = JsonNode.Parse(Rewrite(schema.ToJsonString()))!.AsObject();

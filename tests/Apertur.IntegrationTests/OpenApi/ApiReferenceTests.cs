@@ -28,6 +28,21 @@ public sealed class ApiReferenceTests
     }
 
     [Theory, ClassData(typeof(Databases))]
+    public async Task OpenApiDocument_Examples_ValidateAgainstTheirOwnSchemas(string database)
+    {
+        await using var app = await TestApp.StartAsync(database);
+        using var anonymous = app.CreateClient();
+
+        var contract = await ApiContract.LoadAsync(anonymous);
+
+        var checks = contract.CheckExamples();
+        checks.Count.ShouldBeGreaterThanOrEqualTo(Apertur.Server.OpenApi.ApiExamples.Types.Count(), "every example is in the document");
+        checks.ShouldContain(c => c.Schema.EndsWith("ErrorBody", StringComparison.Ordinal));
+        checks.ShouldContain(c => c.Schema.Contains("upload-sessions", StringComparison.Ordinal), "the session request's example, inline in its body");
+        checks.Select(c => c.Problem).Where(problem => problem is not null).ShouldBeEmpty();
+    }
+
+    [Theory, ClassData(typeof(Databases))]
     public async Task OpenApiDocument_Timestamps_AreDateTimesInAnswersOnly(string database)
     {
         await using var app = await TestApp.StartAsync(database);
