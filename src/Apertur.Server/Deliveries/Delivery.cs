@@ -33,4 +33,7 @@ public static class DeliveryStatus
     public const string Retrying = "retrying";
     /// <summary>Final: never attempted again because its image's bytes were deleted (the session was deleted, or retention).</summary>
     public const string Cancelled = "cancelled";
+
+    /// <summary>Not final yet: waiting, being sent, or waiting for a retry (what a deletion cancels and retention waits for).</summary>
+    public static readonly string[] Open = [Pending, Sending, Retrying];
 }

@@ -11,7 +11,7 @@ public static class DeliveryCancellation
 {
     public static Task<int> CancelOpenAsync(IQueryable<Delivery> deliveries, string? bytesDeletedReason, DateTimeOffset now, CancellationToken ct) =>
         deliveries
-            .Where(d => d.Status == DeliveryStatus.Pending || d.Status == DeliveryStatus.Retrying || d.Status == DeliveryStatus.Sending)
+            .Where(d => DeliveryStatus.Open.Contains(d.Status))
             .ExecuteUpdateAsync(s => s
                 .SetProperty(d => d.Status, DeliveryStatus.Cancelled)
                 .SetProperty(d => d.LastError, DeliveryOutcome.CancelledBecause(bytesDeletedReason))

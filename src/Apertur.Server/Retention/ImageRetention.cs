@@ -86,8 +86,7 @@ public sealed partial class ImageRetention(IServiceScopeFactory scopes, IImageSt
                     // A polled image leaves the queue by its acknowledgement (it stays flagged InPollQueue).
                     && ((i.AcknowledgedAt == null && !i.InPollQueue) || (i.AcknowledgedAt != null && i.AcknowledgedAt <= doneBefore))
                     && !db.Deliveries.Any(d => d.ImageId == i.Id
-                        && (d.Status == DeliveryStatus.Pending || d.Status == DeliveryStatus.Sending || d.Status == DeliveryStatus.Retrying
-                            || d.UpdatedAt > doneBefore))))
+                        && (DeliveryStatus.Open.Contains(d.Status) || d.UpdatedAt > doneBefore))))
             .OrderBy(i => i.CreatedAt)
             .Select(i => i.Id)
             .Take(max)

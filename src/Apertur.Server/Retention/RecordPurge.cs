@@ -123,7 +123,7 @@ public sealed partial class RecordPurge(IServiceScopeFactory scopes, IOptions<Re
         return db.Sessions.Where(s => s.CreatedAt < before && s.ExpiresAt <= now
             && !db.Images.Any(i => i.SessionId == s.Id && i.BytesDeletedAt == null)
             && !db.Deliveries.Any(d => d.SessionId == s.Id
-                && (d.Status == DeliveryStatus.Pending || d.Status == DeliveryStatus.Sending || d.Status == DeliveryStatus.Retrying)));
+                && DeliveryStatus.Open.Contains(d.Status)));
     }
 
     [LoggerMessage(Level = LogLevel.Information,
