@@ -44,7 +44,7 @@ public sealed class LargeImageTests(ITestOutputHelper output) : IDisposable
     {
         var (destination, config) = kind switch
         {
-            DestinationKinds.Sftp => ((IDestination)new SftpDestination(FileKit.LoopbackGuard()), FileKit.Config(new
+            DestinationKinds.Sftp => ((IDestination)new SftpDestination(FileKit.LoopbackGuard(), new ManualClock()), FileKit.Config(new
             {
                 host = "127.0.0.1", port = LoopbackFiles.SftpPort, username = LoopbackFiles.User, private_key = LoopbackFiles.Key(LoopbackFiles.Ed25519),
                 remote_dir = _folder.Remote,
