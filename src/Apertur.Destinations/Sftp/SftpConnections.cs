@@ -13,6 +13,7 @@ namespace Apertur.Destinations.Sftp;
 internal sealed class SftpConnection : IDisposable
 {
     private readonly AuthenticationMethod[] _methods;
+    private bool _disposed;
 
     private SftpConnection(SftpClient client, AuthenticationMethod[] methods, string hostKey)
     {
@@ -26,7 +27,7 @@ internal sealed class SftpConnection : IDisposable
     /// <summary>The server's host key as <c>ssh-keygen -l</c> prints it (<c>SHA256:…</c>).</summary>
     public string HostKeySha256 { get; }
 
-    public bool IsConnected => Client.IsConnected;
+    public bool IsConnected => !_disposed && Client.IsConnected;
 
     /// <summary>
     /// Resolves the host through the guard and connects to a checked address (the name is never resolved again), checks the
@@ -115,6 +116,11 @@ internal sealed class SftpConnection : IDisposable
 
     public void Dispose()
     {
+        if (_disposed)
+        {
+            return;
+        }
+        _disposed = true;
         Client.Dispose();
         Dispose(_methods);
     }
