@@ -59,7 +59,7 @@ public sealed class LargeImageTests(ITestOutputHelper output) : IDisposable
                 url = LoopbackFiles.WebDavRoot.AbsoluteUri, username = LoopbackFiles.User, password = LoopbackFiles.Password, remote_dir = _folder.Remote,
             })),
         };
-        // Warm up: first-call JIT, libcurl initialisation, connection pool.
+        // Warm up: first-call JIT, libcurl initialisation, connection pools.
         (await destination.DeliverAsync(FileKit.Request(kind, config, FileKit.Image([1, 2, 3], index: 0)), CancellationToken.None))
             .ShouldBeOfType<DeliveryResult.Delivered>();
 
