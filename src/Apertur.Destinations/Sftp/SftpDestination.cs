@@ -282,7 +282,7 @@ public sealed class SftpDestination(OutboundGuard guard, TimeProvider time, Time
                 $"{where} refused to create or write {path}: check remote_dir and that '{config.Username}' may write to {folder} ({e.Message})", Permanent: true),
             SftpPathNotFoundException => new TransferFailure($"The folder {folder} disappeared on {where} while writing ({e.Message})", Permanent: false),
             SshConnectionException => new TransferFailure($"SSH error with {where} ({e.Message})", Permanent: false),
-            SshException => new TransferFailure($"Transfer to {where} failed ({e.Message})", Permanent: false),
+            SshException or IOException => new TransferFailure($"Transfer to {where} failed ({e.Message})", Permanent: false),
             _ => null,
         };
     }
