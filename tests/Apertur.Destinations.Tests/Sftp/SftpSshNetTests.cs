@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Sockets;
 using Apertur.Destinations.Outbound;
 using Apertur.Destinations.Sftp;
 using Apertur.Destinations.Tests.Files;
@@ -219,6 +221,127 @@ public sealed class SftpSshNetTests : IDisposable
 
         result.ShouldBeOfType<DeliveryResult.Delivered>();
         File.ReadAllBytes(Delivered("2.jpg")).ShouldBe([2]);
+    }
+
+    [Fact]
+    public async Task DeliverAsync_ReusedConnectionBreaksMidway_DeliversOnceMoreOnAFreshOne()
+    {
+        await using var proxy = CuttableProxy.Start(LoopbackFiles.SftpPort);
+        var target = FileKit.Target(DestinationKinds.Sftp, FileKit.Config(new
+        {
+            host = "127.0.0.1", port = proxy.Port, username = LoopbackFiles.User, password = LoopbackFiles.Password, remote_dir = _folder.Remote,
+        }));
+        DeliveryRequest Request(int index) => new(Guid.CreateVersion7(), 1, FileKit.Image([(byte)index], index: index), target, new ProjectSigning("x", null));
+        (await _sftp.DeliverAsync(Request(1), CancellationToken.None)).ShouldBeOfType<DeliveryResult.Delivered>();
+        proxy.CutOnNextRequest();
+
+        var result = await _sftp.DeliverAsync(Request(2), CancellationToken.None);
+
+        result.ShouldBeOfType<DeliveryResult.Delivered>();
+        proxy.Accepted.ShouldBe(2);
+        File.ReadAllBytes(Delivered("2.jpg")).ShouldBe([2]);
+        LoopbackFiles.FilesUnder(_folder.Local).ShouldBe([$"{FileKit.SessionId}/1.jpg", $"{FileKit.SessionId}/2.jpg"]);
+    }
+
+    /// <summary>
+    /// A loopback TCP relay to sshd that can drop the open connections the moment the client next sends something: a
+    /// connection that looks alive to the client and breaks under its next request.
+    /// </summary>
+    private sealed class CuttableProxy : IAsyncDisposable
+    {
+        private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+        private readonly int _target;
+        private readonly CancellationTokenSource _stop = new();
+        private readonly List<Socket> _sockets = [];
+        private volatile bool _cut;
+        private int _accepted;
+        private Task _accepting = Task.CompletedTask;
+
+        private CuttableProxy(int target) => _target = target;
+
+        public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
+
+        /// <summary>How many connections the client opened.</summary>
+        public int Accepted => Volatile.Read(ref _accepted);
+
+        public static CuttableProxy Start(int target)
+        {
+            var proxy = new CuttableProxy(target);
+            proxy._listener.Start();
+            proxy._accepting = proxy.AcceptAsync();
+            return proxy;
+        }
+
+        /// <summary>The connections open now are dropped (reset) when the client next writes to them.</summary>
+        public void CutOnNextRequest() => _cut = true;
+
+        private async Task AcceptAsync()
+        {
+            while (!_stop.IsCancellationRequested)
+            {
+                Socket client;
+                try
+                {
+                    client = await _listener.AcceptSocketAsync(_stop.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+                Interlocked.Increment(ref _accepted);
+                var server = new Socket(SocketType.Stream, ProtocolType.Tcp);
+                await server.ConnectAsync(IPAddress.Loopback, _target);
+                lock (_sockets)
+                {
+                    _sockets.Add(client);
+                    _sockets.Add(server);
+                }
+                var cuttable = !_cut;
+                _ = PumpAsync(client, server, cuttable);
+                _ = PumpAsync(server, client, cuttable: false);
+            }
+        }
+
+        private async Task PumpAsync(Socket from, Socket to, bool cuttable)
+        {
+            var buffer = new byte[64 * 1024];
+            try
+            {
+                int read;
+                while ((read = await from.ReceiveAsync(buffer, _stop.Token)) > 0)
+                {
+                    if (cuttable && _cut)
+                    {
+                        from.LingerState = new LingerOption(true, 0);
+                        to.LingerState = new LingerOption(true, 0);
+                        from.Close();
+                        to.Close();
+                        return;
+                    }
+                    await to.SendAsync(buffer.AsMemory(0, read), _stop.Token);
+                }
+                to.Shutdown(SocketShutdown.Send);
+            }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException or OperationCanceledException)
+            {
+                // The other side went away, or the proxy stops.
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await _stop.CancelAsync();
+            _listener.Stop();
+            lock (_sockets)
+            {
+                foreach (var socket in _sockets)
+                {
+                    socket.Dispose();
+                }
+            }
+            await _accepting;
+            _stop.Dispose();
+        }
     }
 
     private static SftpConfig Config(DestinationTarget target) =>
