@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using Apertur.Destinations.Outbound;
 using Apertur.Destinations.Storage;
 using Apertur.Destinations.Tests.S3;
+using Apertur.Tests;
 using Azure.Storage.Blobs.Models;
 using Azure.Storage.Blobs.Specialized;
 
@@ -219,6 +220,31 @@ public sealed class AzureBlobDeliveryTests : IDisposable
         rejected.Reason.ShouldStartWith("Refused to connect to localhost (");
         rejected.Reason.ShouldContain("private, loopback, link-local and reserved addresses are blocked");
         (await _azurite.ListAsync(container)).ShouldBeEmpty();
+    }
+
+    [Fact]
+    public async Task DeliverAsync_ServerBusy_OneRequestThenRetriedOnTheDeliverySchedule()
+    {
+        await using var receiver = await TestReceiver.StartAsync();
+        receiver.Respond = TestReceiver.Answer(503,
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?><Error><Code>ServerBusy</Code><Message>The server is busy.\nRequestId:1</Message></Error>",
+            r =>
+            {
+                r.ContentType = "application/xml";
+                r.Headers["x-ms-error-code"] = "ServerBusy";
+                r.Headers.RetryAfter = "7";
+            });
+        var endpoint = $"http://127.0.0.1:{receiver.Port}/devstoreaccount1";
+
+        var result = await DeliverAsync(BlobKit.Config("photos", new Dictionary<string, object?> { ["endpoint"] = endpoint }),
+            BlobKit.Image(BlobKit.Bytes(100)));
+
+        var retry = result.ShouldBeOfType<DeliveryResult.RetryLater>();
+        retry.Reason.ShouldBe($"{endpoint} is busy (503 ServerBusy: The server is busy.)");
+        retry.Throttled.ShouldBeTrue();
+        retry.RetryAfter.ShouldBe(TimeSpan.FromSeconds(7));
+        // The SDK's own retries are off: the delivery queue decides when to try again.
+        receiver.Requests.Count.ShouldBe(1);
     }
 
     [Fact]

@@ -92,13 +92,13 @@ public sealed class AzuriteServer : IDisposable
     private static string Base => Endpoint.AbsoluteUri.TrimEnd('/');
 
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(30) };
+    private readonly BlobServiceClient _service = new(Endpoint, new StorageSharedKeyCredential(Account, Key));
 
     public async Task<string> NewContainerAsync()
     {
         var container = "apertur-e2e-" + Guid.NewGuid().ToString("N")[..16];
         // Set-up through the Azure SDK directly, not through the adapter under test.
-        await new BlobContainerClient(new Uri($"{Base}/{container}"), new StorageSharedKeyCredential(Account, Key))
-            .CreateAsync(PublicAccessType.BlobContainer);
+        await _service.GetBlobContainerClient(container).CreateAsync(PublicAccessType.BlobContainer);
         return container;
     }
 
