@@ -187,6 +187,9 @@ FILES_USER="${APERTUR_FILES_USER:-apertur-test}"
 FILES_PASSWORD="${APERTUR_FILES_PASSWORD:-apertur-test-password}"
 FILES_KEY_PASSPHRASE="${APERTUR_FILES_KEY_PASSPHRASE:-apertur-key-passphrase}"
 SFTP_PORT="${APERTUR_SFTP_PORT:-52222}"
+SFTP_KBD_PORT="${APERTUR_SFTP_KBD_PORT:-52223}"        # the same sshd, keyboard-interactive logins only
+SFTP_RSA256_PORT="${APERTUR_SFTP_RSA256_PORT:-52224}"  # the same sshd, keys signed with rsa-sha2-256 only
+SFTP_RSA512_PORT="${APERTUR_SFTP_RSA512_PORT:-52225}"  # the same sshd, keys signed with rsa-sha2-512 only
 FTP_PORT="${APERTUR_FTP_PORT:-52121}"             # plain FTP
 FTPS_EXPLICIT_PORT="${APERTUR_FTPS_PORT:-52122}"  # FTPS, explicit (AUTH TLS, required)
 FTPS_IMPLICIT_PORT="${APERTUR_FTPS_IMPLICIT_PORT:-52123}"  # FTPS, implicit (TLS from the first byte)
@@ -201,16 +204,17 @@ files_user() {
   local home; home="$(getent passwd "$FILES_USER" | cut -d: -f6)"
   local keys="$state/files"
   mkdir -p "$keys" && chmod 700 "$keys"
-  # Client keys: OpenSSH ed25519, the same with a passphrase, and a PEM (traditional) ECDSA key. Not RSA: libssh2 1.10
-  # (under Debian 12's libcurl) signs RSA only with ssh-rsa (SHA-1), which OpenSSH 8.8+ refuses by default.
+  # Client keys: OpenSSH ed25519, the same with a passphrase, a PEM (traditional) ECDSA key, and an RSA key (OpenSSH 8.8+
+  # accepts RSA signatures only as rsa-sha2-256/512, never ssh-rsa with SHA-1).
   [ -f "$keys/client_ed25519" ] || ssh-keygen -q -t ed25519 -N '' -C apertur-test -f "$keys/client_ed25519"
   [ -f "$keys/client_ed25519_passphrase" ] || ssh-keygen -q -t ed25519 -N "$FILES_KEY_PASSPHRASE" -C apertur-test-passphrase -f "$keys/client_ed25519_passphrase"
   [ -f "$keys/client_ecdsa.pem" ] || ssh-keygen -q -t ecdsa -b 256 -m PEM -N '' -C apertur-test-pem -f "$keys/client_ecdsa.pem"
+  [ -f "$keys/client_rsa" ] || ssh-keygen -q -t rsa -b 3072 -N '' -C apertur-test-rsa -f "$keys/client_rsa"
   # A key sshd does not know, for the wrong-key tests.
   [ -f "$keys/stranger_ed25519" ] || ssh-keygen -q -t ed25519 -N '' -C stranger -f "$keys/stranger_ed25519"
   install -d -m 700 -o "$FILES_USER" -g "$FILES_USER" "$home/.ssh"
   touch "$home/.ssh/authorized_keys"
-  for pub in "$keys/client_ed25519.pub" "$keys/client_ed25519_passphrase.pub" "$keys/client_ecdsa.pem.pub"; do
+  for pub in "$keys/client_ed25519.pub" "$keys/client_ed25519_passphrase.pub" "$keys/client_ecdsa.pem.pub" "$keys/client_rsa.pub"; do
     grep -qF "$(cut -d' ' -f2 "$pub")" "$home/.ssh/authorized_keys" || cat "$pub" >>"$home/.ssh/authorized_keys"
   done
   chown "$FILES_USER:$FILES_USER" "$home/.ssh/authorized_keys" && chmod 600 "$home/.ssh/authorized_keys"
@@ -219,18 +223,17 @@ files_user() {
 pid_running() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
 # --- SFTP: OpenSSH sshd on 127.0.0.1:$SFTP_PORT, sftp only, password and key logins for $FILES_USER ----------------
-sftp_start() {
-  apt_install openssh-server openssh-client
-  files_user
-  local dir="$state/sftp"
-  mkdir -p "$dir" && chmod 700 "$dir"
-  if port_open "$SFTP_PORT"; then log "sftp already running on $SFTP_PORT"; return 0; fi
-  [ -f "$dir/host_ed25519" ] || ssh-keygen -q -t ed25519 -N '' -f "$dir/host_ed25519"
-  cat >"$dir/sshd_config" <<CONF
+# The same sshd also listens on three ports whose Match blocks narrow the logins, for the adapter's tests:
+# keyboard-interactive only (PAM asks for the password), and RSA keys signed with rsa-sha2-256 only or rsa-sha2-512 only.
+sftp_config() { # sftp_config <dir>: the sshd_config
+  cat <<CONF
 Port $SFTP_PORT
+Port $SFTP_KBD_PORT
+Port $SFTP_RSA256_PORT
+Port $SFTP_RSA512_PORT
 ListenAddress 127.0.0.1
-HostKey $dir/host_ed25519
-PidFile $dir/sshd.pid
+HostKey $1/host_ed25519
+PidFile $1/sshd.pid
 PasswordAuthentication yes
 KbdInteractiveAuthentication no
 PubkeyAuthentication yes
@@ -242,7 +245,39 @@ StrictModes no
 X11Forwarding no
 AllowTcpForwarding no
 MaxStartups 100:30:200
+Match LocalPort $SFTP_KBD_PORT
+  AuthenticationMethods keyboard-interactive
+  KbdInteractiveAuthentication yes
+  PasswordAuthentication no
+  PubkeyAuthentication no
+Match LocalPort $SFTP_RSA256_PORT
+  AuthenticationMethods publickey
+  PubkeyAcceptedAlgorithms rsa-sha2-256
+Match LocalPort $SFTP_RSA512_PORT
+  AuthenticationMethods publickey
+  PubkeyAcceptedAlgorithms rsa-sha2-512
 CONF
+}
+sftp_start() {
+  apt_install openssh-server openssh-client
+  files_user
+  local dir="$state/sftp"
+  mkdir -p "$dir" && chmod 700 "$dir"
+  [ -f "$dir/host_ed25519" ] || ssh-keygen -q -t ed25519 -N '' -f "$dir/host_ed25519"
+  if port_open "$SFTP_PORT"; then
+    # Started earlier, perhaps with an older config: sshd re-reads its config when it gets SIGHUP.
+    if [ "$(sftp_config "$dir")" != "$(cat "$dir/sshd_config" 2>/dev/null)" ] && pid_running "$dir/sshd.pid"; then
+      sftp_config "$dir" >"$dir/sshd_config"
+      /usr/sbin/sshd -t -f "$dir/sshd_config"
+      kill -HUP "$(cat "$dir/sshd.pid")"
+      wait_for 30 sftp port_open "$SFTP_RSA512_PORT"
+      log "sftp reloaded with the new config on 127.0.0.1:$SFTP_PORT"
+    else
+      log "sftp already running on $SFTP_PORT"
+    fi
+    return 0
+  fi
+  sftp_config "$dir" >"$dir/sshd_config"
   mkdir -p /run/sshd
   nohup /usr/sbin/sshd -D -e -f "$dir/sshd_config" >"$dir/sshd.log" 2>&1 &
   wait_for 30 sftp port_open "$SFTP_PORT"

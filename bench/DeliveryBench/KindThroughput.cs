@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
 using Apertur.Destinations.AzureBlob;
+using Azure.Storage;
+using Azure.Storage.Blobs;
 using Microsoft.Data.Sqlite;
 
 /// <summary>
@@ -202,15 +204,12 @@ internal static class BenchDestinations
     {
         var endpoint = Env("APERTUR_AZURITE_ENDPOINT", "http://127.0.0.1:50000/devstoreaccount1").TrimEnd('/');
         var container = "apertur-bench-" + Guid.NewGuid().ToString("N")[..12];
-        using var request = new HttpRequestMessage(HttpMethod.Put, $"{endpoint}/{container}?restype=container");
-        SharedKeySigner.Sign(request, AzureConnectionString.DevelopmentAccount, Convert.FromBase64String(AzureConnectionString.DevelopmentKey),
-            TimeProvider.System.GetUtcNow());
-        using var created = await Http.SendAsync(request);
-        created.EnsureSuccessStatusCode();
+        await new BlobContainerClient(new Uri($"{endpoint}/{container}"),
+            new StorageSharedKeyCredential(AzureBlobConfig.DevelopmentAccount, AzureBlobConfig.DevelopmentKey)).CreateAsync();
         return new
         {
-            account_name = AzureConnectionString.DevelopmentAccount, container_name = container,
-            account_key = AzureConnectionString.DevelopmentKey, endpoint,
+            account_name = AzureBlobConfig.DevelopmentAccount, container_name = container,
+            account_key = AzureBlobConfig.DevelopmentKey, endpoint,
         };
     }
 

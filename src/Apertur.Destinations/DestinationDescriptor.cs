@@ -116,7 +116,11 @@ public interface IDescribedDestination
     static abstract DestinationDescriptor Descriptor { get; }
 }
 
-/// <summary>The registered destination kinds, found by type string or alias. Built once; checks every descriptor.</summary>
+/// <summary>
+/// The registered destination kinds, found by type string or alias. Built once; checks every descriptor. Each kind is
+/// kept with the image options every destination accepts (<see cref="DeliveryImageOptions.AddTo"/>): its form ends with
+/// their fields and its validation checks them.
+/// </summary>
 public sealed class DestinationKindRegistry
 {
     private readonly Dictionary<string, DestinationDescriptor> _byName = new(StringComparer.Ordinal);
@@ -126,8 +130,10 @@ public sealed class DestinationKindRegistry
     {
         ArgumentNullException.ThrowIfNull(descriptors);
         var all = new List<DestinationDescriptor>();
-        foreach (var descriptor in descriptors)
+        foreach (var declared in descriptors)
         {
+            declared.EnsureComplete();
+            var descriptor = DeliveryImageOptions.AddTo(declared);
             descriptor.EnsureComplete();
             foreach (var name in descriptor.Aliases.Prepend(descriptor.Kind))
             {

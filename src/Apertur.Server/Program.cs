@@ -10,6 +10,7 @@ using Apertur.Server.Health;
 using Apertur.Server.EventWebhooks;
 using Apertur.Server.Home;
 using Apertur.Server.Hosting;
+using Apertur.Server.Images;
 using Apertur.Server.Keys;
 using Apertur.Server.OpenApi;
 using Apertur.Server.Polling;
@@ -84,6 +85,8 @@ builder.Services.AddUploads();
 builder.Services.AddDashboard(builder.Configuration);
 // The upload page people open from the QR code: a Razor Page with its script and styles served from the assembly.
 builder.Services.AddUploadPage();
+// Image processing (Apertur:Images): per-destination options applied to deliveries, bounded and off the upload path.
+builder.Services.AddImages();
 // Delivery: the worker drains the outbox through the adapters, retries on schedule, emails final failures.
 builder.Services.AddDelivery();
 // Event webhooks: the outbox writer, the signed sender and its worker, CRUD, the session-expiry sweep.

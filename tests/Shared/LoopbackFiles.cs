@@ -20,6 +20,12 @@ public static class LoopbackFiles
     public static string Password => Env("APERTUR_FILES_PASSWORD", "apertur-test-password");
     public static string KeyPassphrase => Env("APERTUR_FILES_KEY_PASSPHRASE", "apertur-key-passphrase");
     public static int SftpPort => int.Parse(Env("APERTUR_SFTP_PORT", "52222"), System.Globalization.CultureInfo.InvariantCulture);
+    /// <summary>The same sshd, keyboard-interactive logins only (PAM asks for the password).</summary>
+    public static int SftpKeyboardInteractivePort => int.Parse(Env("APERTUR_SFTP_KBD_PORT", "52223"), System.Globalization.CultureInfo.InvariantCulture);
+    /// <summary>The same sshd, public keys only, RSA signatures only as rsa-sha2-256.</summary>
+    public static int SftpRsaSha256Port => int.Parse(Env("APERTUR_SFTP_RSA256_PORT", "52224"), System.Globalization.CultureInfo.InvariantCulture);
+    /// <summary>The same sshd, public keys only, RSA signatures only as rsa-sha2-512.</summary>
+    public static int SftpRsaSha512Port => int.Parse(Env("APERTUR_SFTP_RSA512_PORT", "52225"), System.Globalization.CultureInfo.InvariantCulture);
     public static int FtpPort => int.Parse(Env("APERTUR_FTP_PORT", "52121"), System.Globalization.CultureInfo.InvariantCulture);
     public static int FtpsExplicitPort => int.Parse(Env("APERTUR_FTPS_PORT", "52122"), System.Globalization.CultureInfo.InvariantCulture);
     public static int FtpsImplicitPort => int.Parse(Env("APERTUR_FTPS_IMPLICIT_PORT", "52123"), System.Globalization.CultureInfo.InvariantCulture);
@@ -29,12 +35,13 @@ public static class LoopbackFiles
     /// <summary>The test user's home folder, where sftp and ftp paths relative to the login folder land.</summary>
     public static string Home => Env("APERTUR_FILES_HOME", $"/home/{User}");
 
-    /// <summary>The client keys services.sh made (ed25519, ed25519 with a passphrase, PEM ECDSA, and one sshd does not know).</summary>
+    /// <summary>The client keys services.sh made (ed25519, ed25519 with a passphrase, PEM ECDSA, RSA, and one sshd does not know).</summary>
     public static string Key(string name) => File.ReadAllText(Path.Combine(KeysFolder, name));
 
     public const string Ed25519 = "client_ed25519";
     public const string Ed25519WithPassphrase = "client_ed25519_passphrase";
     public const string EcdsaPem = "client_ecdsa.pem";
+    public const string Rsa = "client_rsa";
     public const string Stranger = "stranger_ed25519";
 
     private static string KeysFolder => Environment.GetEnvironmentVariable("APERTUR_FILES_KEYS") ?? Path.Combine(RepositoryRoot(), ".services", "files");

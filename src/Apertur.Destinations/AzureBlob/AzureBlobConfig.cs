@@ -1,7 +1,11 @@
+using System.Data.Common;
 using System.Diagnostics.CodeAnalysis;
+using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using System.Web;
 using Apertur.Destinations.Storage;
+using Azure.Storage.Blobs;
 
 namespace Apertur.Destinations.AzureBlob;
 
@@ -10,18 +14,28 @@ namespace Apertur.Destinations.AzureBlob;
 /// <c>account_key</c> or <c>connection_string</c>, <c>blob_template</c> (default <c>uploads/{session_id}/{image_index}.{ext}</c>),
 /// optional <c>endpoint</c> (sovereign clouds, Azurite's <c>http://127.0.0.1:10000/devstoreaccount1</c>) and
 /// <c>access_tier</c> (<c>Hot</c>, <c>Cool</c>, <c>Cold</c>, <c>Archive</c>). A connection string may supply the account name
-/// and the endpoint.
+/// and the endpoint (the Azure SDK reads where its Blob endpoint is); a SAS may be pasted as the whole SAS URL.
 /// </summary>
+/// <param name="AccountKey">The account key as base64 text (checked to decode), or null with a SAS.</param>
+/// <param name="SasToken">The SAS query without its leading <c>?</c>, or null with an account key.</param>
+/// <param name="SasExpires">The SAS's <c>se</c> field: when it stops working.</param>
 public sealed partial record AzureBlobConfig(
     string AccountName,
     string ContainerName,
     Uri Endpoint,
-    byte[]? AccountKey,
-    SasToken? Sas,
+    string? AccountKey,
+    string? SasToken,
+    DateTimeOffset? SasExpires,
     string BlobTemplate,
     string? AccessTier) : IDestinationConfig<AzureBlobConfig>
 {
     public const string DefaultBlobTemplate = "uploads/{session_id}/{image_index}.{ext}";
+
+    /// <summary>The emulator's published account (Azurite, the Azure Storage Emulator): <c>UseDevelopmentStorage=true</c>.</summary>
+    public const string DevelopmentAccount = "devstoreaccount1";
+
+    /// <summary>The emulator's published key: a constant in Microsoft's documentation, not a secret.</summary>
+    public const string DevelopmentKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 
     public static readonly IReadOnlyList<string> Tiers = ["Hot", "Cool", "Cold", "Archive"];
 
@@ -47,10 +61,10 @@ public sealed partial record AzureBlobConfig(
                 : $"config has {string.Join(" and ", given)}: give only one credential.");
         }
 
-        AzureConnectionString? connection = null;
+        ConnectionString? connection = null;
         if (read.OptionalText("connection_string") is { } connectionText)
         {
-            connection = AzureConnectionString.Parse(connectionText, out var problem);
+            connection = ReadConnectionString(connectionText, out var problem);
             if (problem is not null)
             {
                 read.Problem(problem);
@@ -77,20 +91,21 @@ public sealed partial record AzureBlobConfig(
             read.Problem($"config.container_name '{container}' is not a container name: 3 to 63 lowercase letters, digits and single hyphens, starting with a letter or digit.");
         }
 
-        byte[]? key = null;
+        string? key = null;
         if ((read.OptionalText("account_key") ?? connection?.AccountKey) is { } keyText)
         {
-            key = DecodeKey(keyText);
+            key = IsKey(keyText) ? keyText : null;
             if (key is null)
             {
                 read.Problem("config.account_key is not an account key: it is the base64 text shown under Access keys.");
             }
         }
-        SasToken? sas = null;
+        string? sas = null;
+        DateTimeOffset? expires = null;
         var sasSetting = read.Has("sas_token") ? "sas_token" : "connection_string";
         if ((read.OptionalText("sas_token") ?? (key is null ? connection?.SharedAccessSignature : null)) is { } sasText)
         {
-            sas = SasToken.Parse(sasText, sasSetting, out var problem);
+            sas = ReadSas(sasText, sasSetting, out expires, out var problem);
             if (problem is not null)
             {
                 read.Problem(problem);
@@ -118,7 +133,7 @@ public sealed partial record AzureBlobConfig(
         {
             return false;
         }
-        parsed = new AzureBlobConfig(account, container, endpoint, key, sas, template, tier);
+        parsed = new AzureBlobConfig(account, container, endpoint, key, sas, expires, template, tier);
         return true;
     }
 
@@ -126,16 +141,100 @@ public sealed partial record AzureBlobConfig(
     public Uri BlobUrl(string blobName) =>
         new($"{Endpoint.AbsoluteUri.TrimEnd('/')}/{ContainerName}/{string.Join('/', blobName.Split('/').Select(Uri.EscapeDataString))}");
 
-    /// <summary>The container's URL (no SAS).</summary>
-    public Uri ContainerUrl => new($"{Endpoint.AbsoluteUri.TrimEnd('/')}/{ContainerName}");
-
     /// <summary>Never shows the key or the SAS: records print their members.</summary>
     public override string ToString() => $"AzureBlobConfig {{ AccountName = {AccountName}, ContainerName = {ContainerName}, Endpoint = {Endpoint} }}";
 
-    private static byte[]? DecodeKey(string text)
+    private static bool IsKey(string text) => Convert.TryFromBase64String(text, new byte[text.Length], out var written) && written >= 16;
+
+    /// <summary>What a connection string says about Blob storage: the account, its key or SAS, and the Blob endpoint.</summary>
+    private sealed record ConnectionString(string? AccountName, string? AccountKey, string? SharedAccessSignature, Uri? BlobEndpoint);
+
+    /// <summary>
+    /// Reads a connection string: its <c>Key=Value</c> pairs for the account and the credential, and the Azure SDK's own reading
+    /// for the Blob endpoint (<c>BlobEndpoint</c>, or built from <c>DefaultEndpointsProtocol</c> and <c>EndpointSuffix</c>;
+    /// <c>UseDevelopmentStorage=true</c> is the emulator on <c>http://127.0.0.1:10000</c>). Null and a problem when unusable.
+    /// </summary>
+    private static ConnectionString? ReadConnectionString(string text, out string? problem)
     {
-        var buffer = new byte[text.Length];
-        return Convert.TryFromBase64String(text, buffer, out var written) && written >= 16 ? buffer[..written] : null;
+        problem = null;
+        var pairs = new DbConnectionStringBuilder();
+        try
+        {
+            pairs.ConnectionString = text;
+        }
+        catch (ArgumentException)
+        {
+            problem = "config.connection_string is not a connection string: expected Key=Value pairs separated by ';' (AccountName=…;AccountKey=…).";
+            return null;
+        }
+        string? Value(string name) => pairs.TryGetValue(name, out var value) && value?.ToString()?.Trim() is { Length: > 0 } found ? found : null;
+
+        var development = bool.TryParse(Value("UseDevelopmentStorage"), out var useDevelopment) && useDevelopment;
+        var account = development ? DevelopmentAccount : Value("AccountName");
+        var key = development ? DevelopmentKey : Value("AccountKey");
+        var sas = Value("SharedAccessSignature");
+        if (key is null && sas is null)
+        {
+            problem = "config.connection_string has neither AccountKey nor SharedAccessSignature.";
+            return null;
+        }
+        Uri endpoint;
+        try
+        {
+            endpoint = new BlobServiceClient(text).Uri;
+        }
+        catch (FormatException)
+        {
+            problem = account is null && Value("BlobEndpoint") is null
+                ? "config.connection_string names neither AccountName nor BlobEndpoint."
+                : "config.connection_string: DefaultEndpointsProtocol must be http or https and EndpointSuffix a domain (core.windows.net).";
+            return null;
+        }
+        if (endpoint.Scheme != Uri.UriSchemeHttp && endpoint.Scheme != Uri.UriSchemeHttps)
+        {
+            problem = $"config.connection_string: BlobEndpoint '{Value("BlobEndpoint")}' is not an absolute http or https URL.";
+            return null;
+        }
+        // The SDK's endpoint carries the connection string's SAS as its query: the SAS goes with the credential instead.
+        return new ConnectionString(account, key, sas, new Uri(endpoint.GetLeftPart(UriPartial.Path).TrimEnd('/')));
+    }
+
+    /// <summary>
+    /// A SAS as configured (<c>sv=…&amp;sp=…&amp;se=…&amp;sig=…</c>, with or without the leading <c>?</c>, or the whole SAS URL),
+    /// checked for the fields Azure requires and the write permission; returns the query without its <c>?</c>.
+    /// </summary>
+    private static string? ReadSas(string text, string setting, out DateTimeOffset? expires, out string? problem)
+    {
+        expires = null;
+        problem = null;
+        var query = text.Trim();
+        var mark = query.IndexOf('?', StringComparison.Ordinal);
+        if (mark >= 0)
+        {
+            // A whole SAS URL pasted: keep its query.
+            query = query[(mark + 1)..];
+        }
+        var fields = HttpUtility.ParseQueryString(query);
+        if (fields["sig"] is null || fields["sv"] is null)
+        {
+            problem = $"config.{setting} is not a SAS token: it needs at least sv=… and sig=… (copy the whole token from the portal or az storage … generate-sas).";
+            return null;
+        }
+        if (fields["se"] is { } se)
+        {
+            if (!DateTimeOffset.TryParse(se, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var parsed))
+            {
+                problem = $"config.{setting}: its expiry se='{se}' is not a date.";
+                return null;
+            }
+            expires = parsed;
+        }
+        if (fields["sp"] is { } permissions && !permissions.Contains('w', StringComparison.Ordinal))
+        {
+            problem = $"config.{setting} does not allow writing (sp={permissions}): delivering needs the write (w) permission, and create (c) for new blobs.";
+            return null;
+        }
+        return query;
     }
 
     [GeneratedRegex("^[a-z0-9]{3,24}$")]

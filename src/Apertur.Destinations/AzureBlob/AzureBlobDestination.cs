@@ -1,41 +1,46 @@
-// The Blob service REST protocol, spoken by hand over HttpClient: the Azure SDK (Azure.Storage.Blobs) does not restore from
-// the package source this project builds with. Delivering needs four documented calls (Put Blob, Put Block, Put Block List,
-// Delete Blob), one signer (SharedKeySigner) and SAS handling (SasToken); all are tested against Azurite, which verifies
-// signatures.
-
 using System.Globalization;
-using System.Net.Http.Headers;
-using System.Text;
 using System.Text.Json;
-using System.Xml.Linq;
 using Apertur.Destinations.Paths;
 using Apertur.Destinations.Storage;
+using Azure;
+using Azure.Core.Pipeline;
+using Azure.Storage;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
 
 namespace Apertur.Destinations.AzureBlob;
 
 /// <summary>
-/// The <c>azure_blob</c> destination: each image becomes a block blob named by <c>blob_template</c> in the configured
-/// container, overwriting what is there, so a redelivery lands on the same blob. Up to
-/// <see cref="StorageTuning.SinglePutLimit"/> bytes go in one Put Blob; larger images go as blocks of equal size with
-/// deterministic ids (<c>apertur-000001</c>, …) committed by one Put Block List, so a redelivery re-stages the same
-/// blocks. The image is streamed from the store, never held whole. Authorization is a SAS appended to each URL or a
-/// Shared Key signature. Give it an <see cref="HttpClient"/> built on the SSRF guard's handler (the "outbound" client).
+/// The <c>azure_blob</c> destination, through the Azure SDK (Azure.Storage.Blobs): each image becomes a block blob named by
+/// <c>blob_template</c> in the configured container, overwriting what is there, so a redelivery lands on the same blob. Up to
+/// <see cref="StorageTuning.SinglePutLimit"/> bytes go in one Put Blob; larger images go as blocks of
+/// <see cref="StorageTuning.PartSize"/> bytes committed by one Put Block List (the SDK's <see cref="StorageTransferOptions"/>;
+/// blocks a failed attempt staged but never committed are dropped by Azure after a week). The image is streamed from the
+/// store, never held whole. Authorization is the SDK's Shared Key signing or a SAS. The SDK sends through the <see cref="HttpClient"/> given,
+/// built on the SSRF guard's handler (the "outbound" client), so every connection it opens passes the guard at connect time;
+/// its own retries are off: the delivery queue's schedule decides.
 /// </summary>
-public sealed class AzureBlobDestination : ConfiguredDestination<AzureBlobConfig>, IDescribedDestination
+public sealed class AzureBlobDestination : ConfiguredDestination<AzureBlobConfig>, IDescribedDestination, IDisposable
 {
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(30);
-    private const int ErrorBodyLimit = 4096;
 
-    private readonly HttpClient _http;
+    /// <summary>
+    /// The Blob REST version every request names (<c>x-ms-version</c>): the one Apertur spoke before the SDK, which Azurite,
+    /// sovereign clouds and Azure Stack deployments accept, rather than the SDK's newest.
+    /// </summary>
+    private const BlobClientOptions.ServiceVersion Version = BlobClientOptions.ServiceVersion.V2023_11_03;
+
+    private readonly HttpClientTransport _transport;
     private readonly TimeProvider _time;
     private readonly TimeSpan _timeout;
     private readonly StorageTuning _tuning;
 
+    /// <param name="http">The guarded client every request of the SDK goes through.</param>
     /// <param name="timeout">How long one delivery attempt (all its requests) may take (default 30 s).</param>
     /// <param name="tuning">Single Put Blob limit and block size.</param>
     public AzureBlobDestination(HttpClient http, TimeProvider time, TimeSpan? timeout = null, StorageTuning? tuning = null)
     {
-        _http = http;
+        _transport = new HttpClientTransport(http);
         _time = time;
         _timeout = timeout ?? DefaultTimeout;
         _tuning = tuning ?? StorageTuning.Default;
@@ -64,181 +69,92 @@ public sealed class AzureBlobDestination : ConfiguredDestination<AzureBlobConfig
     /// <summary>What is wrong with an azure_blob config, in words; empty when it is fine (the API answers 400 otherwise).</summary>
     public static IReadOnlyList<string> Validate(JsonElement config) => AzureBlobConfig.TryParse(config, out _, out var problems) ? [] : problems;
 
-    /// <summary>A block's id: the same for the same position on every attempt, and all of one length, as Azure requires.</summary>
-    public static string BlockId(int index) => Convert.ToBase64String(Encoding.ASCII.GetBytes($"apertur-{index:D6}"));
-
     protected override async Task<DeliveryResult> DeliverAsync(DeliveryRequest request, AzureBlobConfig config, CancellationToken ct)
     {
         var image = request.Image;
-        var blob = PathTemplate.Render(config.BlobTemplate, image);
+        var blob = Blob(config, PathTemplate.Render(config.BlobTemplate, image));
         return await RunAsync(config, async token =>
         {
             await using var body = await CheckedImageStream.OpenAsync(image, token).ConfigureAwait(false);
-            if (_tuning.IsMultipart(image.SizeBytes))
+            // A file is handed over as it is (its length checked first): the SDK reads each block in place. Any other source
+            // stays forward-only and counted; the SDK then buffers one block at a time from it (pooled, bounded by the block size).
+            var source = body.CanSeekSource ? body.SourceAt(0) : body;
+            var options = new BlobUploadOptions
             {
-                await PutBlocksAsync(config, blob, image, body, token).ConfigureAwait(false);
-            }
-            else
-            {
-                using var put = new HttpRequestMessage(HttpMethod.Put, config.BlobUrl(blob)) { Content = Body(body, image.SizeBytes, image.MimeType) };
-                put.Headers.TryAddWithoutValidation("x-ms-blob-type", "BlockBlob");
-                Describe(put, config, image);
-                await SendAsync(put, config, token).ConfigureAwait(false);
-            }
-            return new DeliveryResult.Delivered(config.BlobUrl(blob).AbsoluteUri, 201);
+                HttpHeaders = new BlobHttpHeaders { ContentType = image.MimeType },
+                Metadata = new Dictionary<string, string>
+                {
+                    ["apertur_image_id"] = image.Id.ToString(),
+                    ["apertur_session_id"] = image.SessionId.ToString(),
+                },
+                AccessTier = config.AccessTier is { } tier ? new AccessTier(tier) : (AccessTier?)null,
+                TransferOptions = new StorageTransferOptions
+                {
+                    // The SDK puts in one request what is below this threshold: up to SinglePutLimit bytes included.
+                    InitialTransferSize = _tuning.SinglePutLimit + 1,
+                    MaximumTransferSize = _tuning.PartSize,
+                    // One block at a time: with more, the SDK copies each block of a file into memory to send them side by side.
+                    MaximumConcurrency = 1,
+                },
+            };
+            await blob.UploadAsync(source, options, token).ConfigureAwait(false);
+            return new DeliveryResult.Delivered(blob.Uri.AbsoluteUri, 201);
         }, ct).ConfigureAwait(false);
     }
 
     /// <summary>Writes, then deletes, the <see cref="StorageProbe"/> blob beside where images go.</summary>
     protected override async Task<ConnectionTestResult> TestAsync(DestinationTarget target, AzureBlobConfig config, ProjectSigning signing, CancellationToken ct)
     {
-        var blob = StorageProbe.PathFor(config.BlobTemplate);
-        var url = config.BlobUrl(blob);
+        var blob = Blob(config, StorageProbe.PathFor(config.BlobTemplate));
+        var url = blob.Uri.AbsoluteUri;
         var deleted = true;
         var result = await RunAsync(config, async token =>
         {
-            var text = Encoding.UTF8.GetBytes(StorageProbe.Text(target.Id, _time.GetUtcNow()));
-            using var put = new HttpRequestMessage(HttpMethod.Put, url) { Content = new ByteArrayContent(text) };
-            put.Content.Headers.ContentType = new MediaTypeHeaderValue("text/plain") { CharSet = "utf-8" };
-            put.Headers.TryAddWithoutValidation("x-ms-blob-type", "BlockBlob");
-            await SendAsync(put, config, token).ConfigureAwait(false);
+            var text = BinaryData.FromString(StorageProbe.Text(target.Id, _time.GetUtcNow()));
+            await blob.UploadAsync(text, new BlobUploadOptions { HttpHeaders = new BlobHttpHeaders { ContentType = "text/plain; charset=utf-8" } }, token)
+                .ConfigureAwait(false);
             try
             {
-                using var delete = new HttpRequestMessage(HttpMethod.Delete, url);
-                await SendAsync(delete, config, token).ConfigureAwait(false);
+                await blob.DeleteAsync(cancellationToken: token).ConfigureAwait(false);
             }
-            catch (AzureAnswerException e) when (e.Status == 403)
+            catch (RequestFailedException e) when (e.Status == 403)
             {
                 // A SAS without delete (d) permission is enough to deliver: the test still passed.
                 deleted = false;
             }
-            return new DeliveryResult.Delivered(url.AbsoluteUri, 201);
+            return new DeliveryResult.Delivered(url, 201);
         }, ct).ConfigureAwait(false);
         return result switch
         {
-            DeliveryResult.Delivered when deleted => new ConnectionTestResult(true, $"Wrote and deleted a test blob at {url.AbsoluteUri}", 201),
+            DeliveryResult.Delivered when deleted => new ConnectionTestResult(true, $"Wrote and deleted a test blob at {url}", 201),
             DeliveryResult.Delivered => new ConnectionTestResult(true,
-                $"Wrote a test blob at {url.AbsoluteUri}; the credential may not delete it, which delivering does not need", 201),
+                $"Wrote a test blob at {url}; the credential may not delete it, which delivering does not need", 201),
             DeliveryResult.Rejected r => new ConnectionTestResult(false, r.Reason, r.StatusCode),
             DeliveryResult.RetryLater r => new ConnectionTestResult(false, r.Reason, r.StatusCode),
             _ => throw new InvalidOperationException("unknown result"),
         };
     }
 
-    /// <summary>Blocks of equal size read one after another from the stream, then one block list in order.</summary>
-    private async Task PutBlocksAsync(AzureBlobConfig config, string blob, DeliveryImage image, CheckedImageStream body, CancellationToken ct)
+    /// <summary>
+    /// The SDK's client for one blob, built from the blob's full URL (a path-style endpoint such as Azurite's is used as
+    /// given), with the account key or the SAS; no retries of its own, and each request bounded by the attempt timeout.
+    /// </summary>
+    private BlobClient Blob(AzureBlobConfig config, string name)
     {
-        var url = config.BlobUrl(blob);
-        var parts = _tuning.Parts(image.SizeBytes);
-        var list = new XElement("BlockList");
-        for (var i = 0; i < parts.Count; i++)
-        {
-            var id = BlockId(i + 1);
-            using var slice = new SliceStream(body, parts[i]);
-            using var put = new HttpRequestMessage(HttpMethod.Put, $"{url.AbsoluteUri}?comp=block&blockid={Uri.EscapeDataString(id)}")
-            {
-                Content = Body(slice, parts[i], "application/octet-stream"),
-            };
-            await SendAsync(put, config, ct).ConfigureAwait(false);
-            list.Add(new XElement("Latest", id));
-        }
-        await body.EnsureEndAsync(ct).ConfigureAwait(false);
-
-        var xml = new XDocument(new XDeclaration("1.0", "utf-8", null), list);
-        var bytes = Encoding.UTF8.GetBytes(xml.Declaration + xml.ToString(SaveOptions.DisableFormatting));
-        using var commit = new HttpRequestMessage(HttpMethod.Put, $"{url.AbsoluteUri}?comp=blocklist") { Content = new ByteArrayContent(bytes) };
-        commit.Content.Headers.ContentType = new MediaTypeHeaderValue("application/xml") { CharSet = "utf-8" };
-        commit.Headers.TryAddWithoutValidation("x-ms-blob-content-type", image.MimeType);
-        Describe(commit, config, image);
-        await SendAsync(commit, config, ct).ConfigureAwait(false);
-    }
-
-    private static StreamContent Body(Stream stream, long length, string contentType)
-    {
-        var content = new StreamContent(stream, 64 * 1024);
-        content.Headers.ContentLength = length;
-        content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
-        return content;
-    }
-
-    /// <summary>The blob's tier and metadata naming where it came from.</summary>
-    private static void Describe(HttpRequestMessage request, AzureBlobConfig config, DeliveryImage image)
-    {
-        request.Headers.TryAddWithoutValidation("x-ms-meta-apertur_image_id", image.Id.ToString());
-        request.Headers.TryAddWithoutValidation("x-ms-meta-apertur_session_id", image.SessionId.ToString());
-        if (config.AccessTier is not null)
-        {
-            request.Headers.TryAddWithoutValidation("x-ms-access-tier", config.AccessTier);
-        }
-    }
-
-    /// <summary>Authorizes (SAS or Shared Key) and sends; throws <see cref="AzureAnswerException"/> for any non-2xx answer.</summary>
-    private async Task SendAsync(HttpRequestMessage request, AzureBlobConfig config, CancellationToken ct)
-    {
-        var now = _time.GetUtcNow();
-        request.Headers.TryAddWithoutValidation("x-ms-date", now.UtcDateTime.ToString("R", CultureInfo.InvariantCulture));
-        request.Headers.TryAddWithoutValidation("x-ms-version", SharedKeySigner.Version);
-        if (config.AccountKey is { } key)
-        {
-            SharedKeySigner.Sign(request, config.AccountName, key, now);
-        }
-        else
-        {
-            request.RequestUri = config.Sas!.Apply(request.RequestUri!);
-        }
-        using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct).ConfigureAwait(false);
-        if (response.IsSuccessStatusCode)
-        {
-            return;
-        }
-        var code = response.Headers.TryGetValues("x-ms-error-code", out var codes) ? codes.FirstOrDefault() : null;
-        string? message = null;
-        var text = await ReadBoundedAsync(response, ct).ConfigureAwait(false);
-        if (text.Length > 0)
-        {
-            try
-            {
-                var error = XDocument.Parse(text).Root;
-                code ??= error?.Element("Code")?.Value;
-                message = error?.Element("Message")?.Value.Split('\n')[0].Trim();
-            }
-            catch (System.Xml.XmlException)
-            {
-                message = text.Length > 200 ? text[..200] : text;
-            }
-        }
-        var retryAfter = response.Headers.RetryAfter?.Delta;
-        throw new AzureAnswerException((int)response.StatusCode, code, message, retryAfter);
-    }
-
-    private static async Task<string> ReadBoundedAsync(HttpResponseMessage response, CancellationToken ct)
-    {
-        var buffer = new byte[ErrorBodyLimit];
-        var total = 0;
-        try
-        {
-            var stream = await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
-            await using (stream.ConfigureAwait(false))
-            {
-                int read;
-                while (total < buffer.Length && (read = await stream.ReadAsync(buffer.AsMemory(total), ct).ConfigureAwait(false)) > 0)
-                {
-                    total += read;
-                }
-            }
-        }
-        catch (Exception e) when (e is IOException or HttpRequestException)
-        {
-            // The status is the answer; a broken body only loses the message.
-        }
-        return Encoding.UTF8.GetString(buffer, 0, total);
+        var options = new BlobClientOptions(Version) { Transport = _transport };
+        options.Retry.MaxRetries = 0;
+        options.Retry.NetworkTimeout = _timeout;
+        var url = config.BlobUrl(name);
+        return config.AccountKey is { } key
+            ? new BlobClient(url, new StorageSharedKeyCredential(config.AccountName, key), options)
+            : new BlobClient(url, new AzureSasCredential(config.SasToken!), options);
     }
 
     /// <summary>One attempt bounded by the timeout, its failures classified.</summary>
     private async Task<DeliveryResult> RunAsync(AzureBlobConfig config, Func<CancellationToken, Task<DeliveryResult>> work, CancellationToken ct)
     {
         var endpoint = config.Endpoint.AbsoluteUri.TrimEnd('/');
-        if (config.Sas?.Expires is { } expires && expires <= _time.GetUtcNow())
+        if (config.SasExpires is { } expires && expires <= _time.GetUtcNow())
         {
             return new DeliveryResult.Rejected(
                 $"The SAS token expired at {expires.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture)} UTC: generate a new one and save it in the destination");
@@ -249,13 +165,15 @@ public sealed class AzureBlobDestination : ConfiguredDestination<AzureBlobConfig
         {
             return await work(attempt.Token).ConfigureAwait(false);
         }
-        catch (AzureAnswerException e)
+        catch (RequestFailedException e) when (e.Status != 0)
         {
-            return AzureErrors.Classify(e.Status, e.Code, e.ServerMessage, e.RetryAfter, config.AccountName, config.ContainerName, endpoint,
-                config.Sas is not null);
+            return AzureErrors.Classify(e.Status, e.ErrorCode, ServerMessage(e), RetryAfter(e), config.AccountName, config.ContainerName, endpoint,
+                config.SasToken is not null);
         }
-        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        catch (Exception e) when (e is OperationCanceledException || Failures.Find<OperationCanceledException>(e) is not null)
         {
+            // The attempt's timeout, or the SDK's per-request NetworkTimeout (the same length).
+            ct.ThrowIfCancellationRequested();
             return new DeliveryResult.RetryLater($"{Failures.TimedOut(_timeout)} talking to {endpoint}", Throttled: true);
         }
         catch (Exception e) when (Failures.BeforeAnswer(e, Failures.Endpoint(config.Endpoint)) is { } failure)
@@ -263,17 +181,25 @@ public sealed class AzureBlobDestination : ConfiguredDestination<AzureBlobConfig
             ct.ThrowIfCancellationRequested();
             return failure;
         }
+        catch (RequestFailedException e)
+        {
+            ct.ThrowIfCancellationRequested();
+            return new DeliveryResult.RetryLater($"Request to {endpoint} failed: {e.Message.Split('\n', 2)[0]}");
+        }
     }
-}
 
-/// <summary>A non-2xx answer of the Blob service: status, <c>x-ms-error-code</c> and the message of its XML body.</summary>
-internal sealed class AzureAnswerException(int status, string? code, string? message, TimeSpan? retryAfter)
-    : Exception($"Blob service answered {status} {code}: {message}")
-{
-    public int Status { get; } = status;
-    public string? Code { get; } = code;
-    public string? ServerMessage { get; } = message;
-    public TimeSpan? RetryAfter { get; } = retryAfter;
+    /// <summary>The first line of the service's own message: the SDK adds the request id, time, headers and body below it.</summary>
+    private static string? ServerMessage(RequestFailedException e) =>
+        e.GetRawResponse() is { Content.IsEmpty: false } && e.Message.Split('\n', 2)[0].Trim() is { Length: > 0 } line ? line : null;
+
+    private static TimeSpan? RetryAfter(RequestFailedException e) =>
+        e.GetRawResponse()?.Headers.TryGetValue("Retry-After", out var value) == true
+        && int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds)
+            ? TimeSpan.FromSeconds(seconds)
+            : null;
+
+    /// <summary>Disposes the transport and with it the client given.</summary>
+    public void Dispose() => _transport.Dispose();
 }
 
 /// <summary>

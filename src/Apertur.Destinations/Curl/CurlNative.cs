@@ -5,10 +5,10 @@ namespace Apertur.Destinations.Curl;
 /// <summary>
 /// The native calls into libcurl's easy interface, and the option and error numbers used, from curl.h of 7.88.
 /// <para>
-/// Why native: no .NET FTP, FTPS or SSH/SFTP library restores from this project's package source (SSH.NET, FluentFTP and
-/// the like are missing), while Debian's <c>libcurl.so.4</c> (package libcurl4, built with OpenSSL and libssh2) speaks
-/// ftp, ftps and sftp and is the most used transfer library there is. Only this file declares native calls; the rest
-/// of the adapters talk to <see cref="CurlTransfer"/>.
+/// Why native: no maintained .NET FTP or FTPS library restores from this project's package source (FluentFTP and the like
+/// are missing), while Debian's <c>libcurl.so.4</c> (package libcurl4, built with OpenSSL) speaks ftp and ftps and is the
+/// most used transfer library there is. Only the ftp destination uses it (sftp runs on SSH.NET, see Sftp/). Only this
+/// file declares native calls; the adapter talks to <see cref="CurlTransfer"/>.
 /// </para>
 /// <para>
 /// <c>curl_easy_setopt</c> is variadic: it is declared here once per argument kind (long, pointer, UTF-8 string). On the
@@ -86,11 +86,8 @@ internal enum CurlOption
     ServerResponseTimeout = 112,
     UseSsl = 119,
     FtpSkipPasvIp = 137,
-    SshAuthTypes = 151,
     TimeoutMs = 155,
     ConnectTimeoutMs = 156,
-    NewFilePerms = 159,
-    NewDirectoryPerms = 160,
     UploadBufferSize = 280,
     LowSpeedLimit = 19,
     LowSpeedTime = 20,
@@ -100,22 +97,17 @@ internal enum CurlOption
     ReadData = 10009,
     ErrorBuffer = 10010,
     FtpPort = 10017,
-    KeyPasswd = 10026,
     PostQuote = 10039,
     XferInfoData = 10057,
-    SshPrivateKeyFile = 10153,
     Username = 10173,
     Password = 10174,
     Resolve = 10203,
-    SshHostPublicKeySha256 = 10311,
-    SshHostKeyData = 10317,
     ProtocolsStr = 10318,
     RedirProtocolsStr = 10319,
 
     // Functions (base 20000).
     ReadFunction = 20012,
     XferInfoFunction = 20219,
-    SshHostKeyFunction = 20316,
 
     // curl_off_t (base 30000).
     InFileSizeLarge = 30115,
@@ -166,7 +158,6 @@ internal enum CurlCode
     RemoteDiskFull = 70,
     SslCacertBadFile = 77,
     RemoteFileNotFound = 78,
-    Ssh = 79,
     SslPinnedPubKeyNotMatch = 90,
     AuthError = 94,
 }

@@ -1,7 +1,5 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using System.Security.Cryptography;
-using System.Text;
 
 namespace Apertur.Destinations.Curl;
 
@@ -20,7 +18,6 @@ internal sealed class CurlTransfer : IDisposable
     private readonly nint _errorBuffer;
     private nint _resolve;
     private nint _postQuote;
-    private bool _captureHostKey;
 
     /// <exception cref="CurlUnavailableException">libcurl is not installed or cannot start.</exception>
     public CurlTransfer()
@@ -72,15 +69,12 @@ internal sealed class CurlTransfer : IDisposable
         SetPointer(CurlOption.Resolve, _resolve);
     }
 
-    /// <summary>A command run after the transfer on the same connection (FTP <c>DELE</c>, SFTP <c>rm</c>).</summary>
+    /// <summary>A command run after the transfer on the same connection (FTP <c>DELE</c>).</summary>
     public void PostQuote(string command)
     {
         _postQuote = CurlNative.SlistAppend(_postQuote, command);
         SetPointer(CurlOption.PostQuote, _postQuote);
     }
-
-    /// <summary>Records the SSH host key's SHA-256 (libcurl asks only when no fingerprint is pinned) and accepts it.</summary>
-    public void CaptureHostKey() => _captureHostKey = true;
 
     /// <summary>
     /// Runs the transfer: uploads <paramref name="source"/> (exactly <paramref name="expectedBytes"/>; more is refused while
@@ -98,7 +92,7 @@ internal sealed class CurlTransfer : IDisposable
                 CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).ConfigureAwait(false);
 
             _ = CurlNative.GetInfoLong(_handle, (int)CurlInfo.ResponseCode, out var response);
-            return new CurlResult(code, ErrorText(code), state.Sent, (int)response, state.HostKeySha256, state.SourceFailure,
+            return new CurlResult(code, ErrorText(code), state.Sent, (int)response, state.SourceFailure,
                 Cancelled: code == CurlCode.AbortedByCallback && ct.IsCancellationRequested);
         }
         finally
@@ -119,11 +113,6 @@ internal sealed class CurlTransfer : IDisposable
         Set(CurlOption.NoProgress, 0);
         SetPointer(CurlOption.XferInfoFunction, (nint)(delegate* unmanaged[Cdecl]<nint, long, long, long, long, int>)&Progress);
         SetPointer(CurlOption.XferInfoData, state);
-        if (_captureHostKey)
-        {
-            SetPointer(CurlOption.SshHostKeyFunction, (nint)(delegate* unmanaged[Cdecl]<nint, int, byte*, nuint, int>)&HostKey);
-            SetPointer(CurlOption.SshHostKeyData, state);
-        }
     }
 
     private static unsafe nint AllocateErrorBuffer() => (nint)NativeMemory.AllocZeroed(CurlNative.ErrorSize);
@@ -194,60 +183,20 @@ internal sealed class CurlTransfer : IDisposable
         return state.Token.IsCancellationRequested ? 1 : 0;
     }
 
-    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    private static unsafe int HostKey(nint data, int keyType, byte* key, nuint length)
-    {
-        var state = (TransferState)GCHandle.FromIntPtr(data).Target!;
-        try
-        {
-            state.HostKeySha256 = "SHA256:" + Convert.ToBase64String(SHA256.HashData(new ReadOnlySpan<byte>(key, (int)length))).TrimEnd('=');
-        }
-        catch (Exception e)
-        {
-            state.SourceFailure = e;
-            return 1;
-        }
-        return 0; // CURLKHMATCH_OK: no fingerprint was configured, so any key is accepted (and reported).
-    }
-
     private sealed class TransferState(Stream? source, long expected, CancellationToken token)
     {
         public Stream? Source { get; } = source;
         public long Expected { get; } = expected;
         public CancellationToken Token { get; } = token;
         public long Sent { get; set; }
-        public string? HostKeySha256 { get; set; }
         public Exception? SourceFailure { get; set; }
     }
 }
 
 /// <summary>What one libcurl transfer came to.</summary>
-/// <param name="ResponseCode">The last FTP reply code (0 for SFTP).</param>
-/// <param name="HostKeySha256">The server's SSH host key as <c>SHA256:…</c>, when it was captured.</param>
+/// <param name="ResponseCode">The last FTP reply code.</param>
 /// <param name="SourceFailure">Why the image could not be read, when the read callback aborted.</param>
-internal sealed record CurlResult(CurlCode Code, string Error, long Sent, int ResponseCode, string? HostKeySha256, Exception? SourceFailure, bool Cancelled);
+internal sealed record CurlResult(CurlCode Code, string Error, long Sent, int ResponseCode, Exception? SourceFailure, bool Cancelled);
 
 /// <summary>libcurl is missing or refuses an option this adapter needs: an installation problem, not the destination's.</summary>
 internal sealed class CurlUnavailableException(string message) : Exception(message);
-
-/// <summary>A private key in a file only this process's user can read (mode 0600), deleted on dispose: libcurl reads keys from files.</summary>
-internal sealed class PrivateKeyFile : IDisposable
-{
-    public string Path { get; }
-
-    /// <param name="directory">Where to write it (default: the system temp folder).</param>
-    public PrivateKeyFile(string pem, string? directory = null)
-    {
-        Path = System.IO.Path.Combine(directory ?? System.IO.Path.GetTempPath(), "apertur-key-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)));
-        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None };
-        if (!OperatingSystem.IsWindows())
-        {
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        }
-        using var file = new FileStream(Path, options);
-        var text = pem.Replace("\r\n", "\n", StringComparison.Ordinal).Trim() + "\n";
-        file.Write(Encoding.UTF8.GetBytes(text));
-    }
-
-    public void Dispose() => File.Delete(Path);
-}

@@ -6,7 +6,7 @@ using Apertur.Destinations.Outbound;
 
 namespace Apertur.Destinations.FileServers;
 
-/// <summary>Which server an sftp or ftp transfer talks to, as the messages name it.</summary>
+/// <summary>Which server an ftp transfer talks to, as the messages name it.</summary>
 internal sealed record CurlEndpoint(string Scheme, string Host, int Port, string Username)
 {
     public string Where => $"{Host}:{Port.ToString(CultureInfo.InvariantCulture)}";
@@ -17,8 +17,8 @@ internal sealed record CurlEndpoint(string Scheme, string Host, int Port, string
         var host = Host.Contains(':', StringComparison.Ordinal) && !Host.StartsWith('[') ? $"[{Host}]" : Host;
         var relative = !path.StartsWith('/');
         var escaped = RemotePaths.Escape(path);
-        // sftp: "/~/" is the home folder; ftp: a path is relative to the login folder unless it starts with %2F.
-        var rooted = Scheme == "sftp" ? (relative ? "~/" + escaped : escaped) : (relative ? escaped : "%2F" + escaped);
+        // A path is relative to the login folder unless it starts with %2F.
+        var rooted = relative ? escaped : "%2F" + escaped;
         return $"{Scheme}://{host}:{Port.ToString(CultureInfo.InvariantCulture)}/{rooted}";
     }
 
@@ -26,7 +26,7 @@ internal sealed record CurlEndpoint(string Scheme, string Host, int Port, string
     public string RemoteRef(string path) => Url(path).Replace("://", $"://{Uri.EscapeDataString(Username)}@", StringComparison.Ordinal);
 }
 
-/// <summary>A failed sftp or ftp transfer in words, and whether trying again can help.</summary>
+/// <summary>A failed file server transfer (sftp, ftp, webdav) in words, and whether trying again can help.</summary>
 internal sealed record TransferFailure(string Message, bool Permanent, bool Throttled = false)
 {
     public DeliveryResult ToResult(int? status = null) => Permanent
@@ -35,9 +35,9 @@ internal sealed record TransferFailure(string Message, bool Permanent, bool Thro
 }
 
 /// <summary>
-/// Runs one libcurl transfer for the sftp and ftp adapters: the host is resolved and checked by the SSRF guard and libcurl is
+/// Runs one libcurl transfer for the ftp adapter: the host is resolved and checked by the SSRF guard and libcurl is
 /// pinned to the checked addresses (<c>CURLOPT_RESOLVE</c>), so it connects nowhere else; then the failure, if any, is
-/// classified: login, host key, certificate and permission problems are permanent; connection trouble, timeouts and
+/// classified: login, certificate and permission problems are permanent; connection trouble, timeouts and
 /// FTP 4xx replies are worth another attempt.
 /// </summary>
 internal static class CurlRunner
@@ -131,16 +131,12 @@ internal static class CurlRunner
         }
         var where = endpoint.Where;
         var error = result.Error;
-        var sftp = endpoint.Scheme == "sftp";
         var reply = result.ResponseCode;
         var folder = RemotePaths.Folder(path) is { Length: > 0 } f ? f : "the login folder";
         return result.Code switch
         {
             CurlCode.LoginDenied or CurlCode.AuthError => new TransferFailure(
                 $"Login failed for user '{endpoint.Username}' at {where}: wrong username, password or key ({error})", Permanent: true),
-            CurlCode.PeerFailedVerification when sftp => new TransferFailure(
-                $"Host key mismatch at {where}: the server's key is not the configured host_key_fingerprint, so the connection was refused ({error}). " +
-                "If the server's key was changed on purpose, update host_key_fingerprint.", Permanent: true),
             CurlCode.PeerFailedVerification or CurlCode.SslCacertBadFile or CurlCode.SslCertProblem or CurlCode.SslPinnedPubKeyNotMatch => new TransferFailure(
                 $"The TLS certificate of {where} is not trusted ({error}). Trust it with tls_certificate (its PEM), or set tls_verify to false.", Permanent: true),
             CurlCode.UseSslFailed => new TransferFailure(
@@ -158,7 +154,6 @@ internal static class CurlRunner
             CurlCode.CouldntConnect or CurlCode.CouldntResolveHost => new TransferFailure($"Could not connect to {where} ({error})", Permanent: false),
             CurlCode.UnsupportedProtocol or CurlCode.UrlMalformat or CurlCode.NotBuiltIn or CurlCode.UnknownOption or CurlCode.BadFunctionArgument =>
                 new TransferFailure($"Cannot transfer files on this server: libcurl says {error}", Permanent: false),
-            CurlCode.Ssh => new TransferFailure($"SSH error with {where} ({error})", Permanent: false),
             _ => new TransferFailure($"Transfer to {where} failed ({error})", Permanent: false),
         };
     }

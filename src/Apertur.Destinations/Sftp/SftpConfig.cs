@@ -66,7 +66,7 @@ public sealed record SftpConfig(
         return true;
     }
 
-    /// <summary>The fingerprint as libcurl compares it: base64 of the SHA-256, no prefix, no padding; null when malformed.</summary>
+    /// <summary>The fingerprint as SSH.NET reports it: base64 of the SHA-256, no prefix, no padding; null when malformed.</summary>
     public static string? Fingerprint(string text)
     {
         var value = text.Trim();

@@ -1,28 +1,40 @@
+using System.Globalization;
+using System.Net.Sockets;
 using System.Text.Json;
-using Apertur.Destinations.Curl;
 using Apertur.Destinations.FileServers;
 using Apertur.Destinations.Outbound;
+using Apertur.Destinations.Storage;
+using Renci.SshNet;
+using Renci.SshNet.Common;
 
 namespace Apertur.Destinations.Sftp;
 
 /// <summary>
-/// The <c>sftp</c> destination: writes each image to <c>remote_dir</c>/<c>path_template</c> on an SSH server through libcurl
-/// (libssh2), creating missing folders and overwriting the same path on redelivery. The image is streamed, never loaded
-/// whole; the host is checked by the SSRF guard and libcurl connects only to the checked address. With
-/// <c>host_key_fingerprint</c> set, any other host key is refused ("host key mismatch", permanent); without it the key is
-/// accepted and the connection test reports its fingerprint so it can be pinned.
+/// The <c>sftp</c> destination, on SSH.NET: writes each image to <c>remote_dir</c>/<c>path_template</c> on an SSH server,
+/// creating missing folders. The image is streamed (never loaded whole) to a hidden temporary name in the same folder,
+/// <c>.NAME.part-DELIVERYID</c>, and then renamed over the final name (<c>posix-rename@openssh.com</c>, which replaces an
+/// existing file atomically), so a receiver never sees a half-written file under its final name and a redelivery
+/// overwrites the same path; the temporary file is removed when the upload fails.
 /// <para>
-/// Keys: OpenSSH and PEM private keys (ed25519, ECDSA, RSA), optionally with a passphrase, are handed to libcurl in a 0600
-/// temporary file deleted after the transfer. libssh2 1.10 (Debian 12) signs RSA keys with SHA-1 only, which OpenSSH 8.8
-/// and later refuse by default: use an ed25519 or ECDSA key there.
+/// The host is resolved and checked by the SSRF guard and SSH.NET connects to the checked address (the name is never
+/// resolved again). With <c>host_key_fingerprint</c> set any other host key is refused ("Host key mismatch", permanent);
+/// without it the key is accepted and the connection test reports its fingerprint so it can be pinned. Keys: OpenSSH and
+/// PEM private keys (ed25519, ECDSA, RSA signed with rsa-sha2-512/256), optionally encrypted; passwords also answer
+/// keyboard-interactive prompts. Only the configured credentials are tried, never an agent or this server's own keys.
+/// </para>
+/// <para>
+/// Logged-in connections are reused per destination (<see cref="SftpConnectionPool"/>): a reused connection that breaks
+/// during a delivery is dropped and the delivery tried once more on a fresh one. <c>timeout</c> bounds each attempt.
 /// </para>
 /// </summary>
-/// <param name="keyDirectory">Where private keys are written for libcurl while a transfer runs (default: the temp folder).</param>
-public sealed class SftpDestination(OutboundGuard guard, TimeSpan? timeout = null, string? keyDirectory = null) : ConfiguredDestination<SftpConfig>, IDescribedDestination
+public sealed class SftpDestination(OutboundGuard guard, TimeProvider time, TimeSpan? timeout = null) : ConfiguredDestination<SftpConfig>, IDescribedDestination, IDisposable
 {
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(30);
 
     private readonly TimeSpan _timeout = timeout ?? DefaultTimeout;
+
+    /// <summary>The idle connections kept for reuse.</summary>
+    internal SftpConnectionPool Pool { get; } = new(time);
 
     public override string Kind => DestinationKinds.Sftp;
 
@@ -50,20 +62,56 @@ public sealed class SftpDestination(OutboundGuard guard, TimeSpan? timeout = nul
     protected override async Task<DeliveryResult> DeliverAsync(DeliveryRequest request, SftpConfig config, CancellationToken ct)
     {
         var path = RemotePaths.For(config.RemoteDir, config.PathTemplate, request.Image);
-        var endpoint = Endpoint(config);
-        var (result, failure) = await TransferAsync(config, endpoint, path, request.Image, removeAfter: false, ct).ConfigureAwait(false);
-        failure ??= CurlRunner.Check(result!, endpoint, path, request.Image.SizeBytes, upload: true);
-        return failure?.ToResult() ?? new DeliveryResult.Delivered(endpoint.RemoteRef(path));
+        var key = new SftpConnectionPool.Key(request.Target.Id, config);
+        var failure = await AttemptAsync(config, path, async attempt =>
+        {
+            var reused = Pool.Take(key);
+            var connection = reused ?? await SftpConnection.OpenAsync(guard, config, _timeout, attempt).ConfigureAwait(false);
+            try
+            {
+                await WriteAsync(connection.Client, path, request.Image, request.DeliveryId, attempt).ConfigureAwait(false);
+            }
+            catch (Exception e) when (reused is not null && Broken(e, connection))
+            {
+                // The server closed an idle connection under us (or the network dropped it): once more on a fresh one.
+                connection.Dispose();
+                connection = await SftpConnection.OpenAsync(guard, config, _timeout, attempt).ConfigureAwait(false);
+                try
+                {
+                    await WriteAsync(connection.Client, path, request.Image, request.DeliveryId, attempt).ConfigureAwait(false);
+                }
+                catch
+                {
+                    connection.Dispose();
+                    throw;
+                }
+            }
+            catch
+            {
+                connection.Dispose();
+                throw;
+            }
+            Pool.Return(key, connection);
+        }, ct).ConfigureAwait(false);
+        return failure?.ToResult() ?? new DeliveryResult.Delivered(RemoteRef(config, path));
     }
 
-    /// <summary>Logs in, creates <c>remote_dir</c> if needed, writes a small probe file there and removes it.</summary>
+    /// <summary>
+    /// Logs in on a fresh connection, creates <c>remote_dir</c> if needed, writes a small probe file there (through the same
+    /// temporary name and rename as an image, so a server without atomic rename shows here) and removes it.
+    /// </summary>
     protected override async Task<ConnectionTestResult> TestAsync(DestinationTarget target, SftpConfig config, ProjectSigning signing, CancellationToken ct)
     {
         var name = CurlRunner.ProbeName();
-        var path = PathsCombine(config.RemoteDir, name);
-        var endpoint = Endpoint(config);
-        var (result, failure) = await TransferAsync(config, endpoint, path, CurlRunner.Probe(name), removeAfter: true, ct).ConfigureAwait(false);
-        failure ??= CurlRunner.Check(result!, endpoint, path, CurlRunner.Probe(name).SizeBytes, upload: true);
+        var path = Paths.PathTemplate.Combine(config.RemoteDir, name);
+        string? hostKey = null;
+        var failure = await AttemptAsync(config, path, async attempt =>
+        {
+            using var connection = await SftpConnection.OpenAsync(guard, config, _timeout, attempt).ConfigureAwait(false);
+            hostKey = connection.HostKeySha256;
+            await WriteAsync(connection.Client, path, CurlRunner.Probe(name), Guid.NewGuid(), attempt).ConfigureAwait(false);
+            await connection.Client.DeleteFileAsync(path, attempt).ConfigureAwait(false);
+        }, ct).ConfigureAwait(false);
         if (failure is not null)
         {
             return new ConnectionTestResult(false, failure.Message);
@@ -71,63 +119,178 @@ public sealed class SftpDestination(OutboundGuard guard, TimeSpan? timeout = nul
         var folder = config.RemoteDir.Length == 0 ? "the login folder" : config.RemoteDir;
         var key = config.HostKeySha256 is not null
             ? " The host key matches host_key_fingerprint."
-            : $" The host key is {result!.HostKeySha256}; set host_key_fingerprint to it so that another key is refused.";
-        return new ConnectionTestResult(true, $"Logged in to {endpoint.Where} as {config.Username} and wrote a test file in {folder}.{key}");
+            : $" The host key is {hostKey}; set host_key_fingerprint to it so that another key is refused.";
+        return new ConnectionTestResult(true, $"Logged in to {Where(config)} as {config.Username} and wrote a test file in {folder}.{key}");
     }
 
-    private static CurlEndpoint Endpoint(SftpConfig config) => new("sftp", config.Host, config.Port, config.Username);
+    public void Dispose() => Pool.Dispose();
 
-    private static string PathsCombine(string dir, string name) => Paths.PathTemplate.Combine(dir, name);
-
-    private async Task<(CurlResult? Result, TransferFailure? Failure)> TransferAsync(SftpConfig config, CurlEndpoint endpoint, string path,
-        DeliveryImage image, bool removeAfter, CancellationToken ct)
+    /// <summary>Runs one attempt within <c>timeout</c>; null when it succeeded, otherwise what went wrong in words.</summary>
+    private async Task<TransferFailure?> AttemptAsync(SftpConfig config, string path, Func<CancellationToken, Task> work, CancellationToken ct)
     {
-        using var key = config.PrivateKey is null ? null : new PrivateKeyFile(config.PrivateKey, keyDirectory);
-        var outcome = await CurlRunner.RunAsync(guard, endpoint, _timeout, transfer =>
+        using var deadline = new CancellationTokenSource(_timeout, time);
+        using var attempt = CancellationTokenSource.CreateLinkedTokenSource(ct, deadline.Token);
+        try
         {
-            transfer.Set(CurlOption.ProtocolsStr, "sftp");
-            transfer.Set(CurlOption.Url, endpoint.Url(path));
-            transfer.Set(CurlOption.Username, config.Username);
-            // Only the configured credentials: never this server's own ~/.ssh keys or an agent.
-            long methods = 0;
-            if (config.Password is not null)
-            {
-                transfer.Set(CurlOption.Password, config.Password);
-                methods |= SshAuthPassword | SshAuthKeyboard;
-            }
-            if (key is not null)
-            {
-                transfer.Set(CurlOption.SshPrivateKeyFile, key.Path);
-                if (config.Passphrase is not null)
-                {
-                    transfer.Set(CurlOption.KeyPasswd, config.Passphrase);
-                }
-                methods |= SshAuthPublicKey;
-            }
-            transfer.Set(CurlOption.SshAuthTypes, methods);
-            if (config.HostKeySha256 is not null)
-            {
-                transfer.Set(CurlOption.SshHostPublicKeySha256, config.HostKeySha256);
-            }
-            else
-            {
-                transfer.CaptureHostKey();
-            }
-            transfer.Set(CurlOption.FtpCreateMissingDirs, 1);
-            transfer.Set(CurlOption.NewDirectoryPerms, Convert.ToInt64("755", 8));
-            transfer.Set(CurlOption.NewFilePerms, Convert.ToInt64("644", 8));
-            if (removeAfter)
-            {
-                transfer.PostQuote($"rm {Quote(path)}");
-            }
-        }, image, ct).ConfigureAwait(false);
-        return (outcome.Result, outcome.Failure);
+            await work(attempt.Token).ConfigureAwait(false);
+            return null;
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (Exception e) when (Classify(e, config, path, deadline.IsCancellationRequested) is { } failure)
+        {
+            return failure;
+        }
     }
 
-    private const long SshAuthPublicKey = 1 << 0;
-    private const long SshAuthPassword = 1 << 1;
-    private const long SshAuthKeyboard = 1 << 3;
+    /// <summary>
+    /// Writes the image to a temporary name beside <paramref name="path"/> (creating missing folders first) and renames it
+    /// into place, replacing what was there; removes the temporary file when something fails.
+    /// </summary>
+    private static async Task WriteAsync(SftpClient client, string path, DeliveryImage image, Guid deliveryId, CancellationToken ct)
+    {
+        var folder = RemotePaths.Folder(path);
+        await EnsureFolderAsync(client, folder, ct).ConfigureAwait(false);
+        var temp = RemotePaths.Temporary(path, deliveryId);
+        try
+        {
+            await using (var source = await CheckedImageStream.OpenAsync(image, ct).ConfigureAwait(false))
+            {
+                try
+                {
+                    await client.UploadFileAsync(source, temp, canOverride: true, null, ct).ConfigureAwait(false);
+                    await source.EnsureEndAsync(ct).ConfigureAwait(false);
+                }
+                catch (ImageSourceException) when (source.Position > image.SizeBytes)
+                {
+                    throw new ImageSourceException($"it is longer than its recorded {image.SizeBytes.ToString(CultureInfo.InvariantCulture)} bytes");
+                }
+            }
+            await ReplaceAsync(client, temp, path, ct).ConfigureAwait(false);
+        }
+        catch
+        {
+            await RemoveQuietlyAsync(client, temp).ConfigureAwait(false);
+            throw;
+        }
+    }
 
-    /// <summary>A path for libcurl's sftp quote commands: double-quoted, relative paths from the login folder.</summary>
-    private static string Quote(string path) => "\"" + path.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
+    /// <summary>Renames over an existing file atomically where the server offers POSIX rename (OpenSSH does).</summary>
+    private static async Task ReplaceAsync(SftpClient client, string temp, string path, CancellationToken ct)
+    {
+        try
+        {
+            await Task.Run(() => client.RenameFile(temp, path, isPosix: true), ct).ConfigureAwait(false);
+        }
+        catch (NotSupportedException)
+        {
+            // SFTP v3's plain rename refuses an existing target: remove it first (the one moment the name is absent).
+            if (await client.ExistsAsync(path, ct).ConfigureAwait(false))
+            {
+                await client.DeleteFileAsync(path, ct).ConfigureAwait(false);
+            }
+            await client.RenameFileAsync(temp, path, ct).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task RemoveQuietlyAsync(SftpClient client, string temp)
+    {
+        if (!client.IsConnected)
+        {
+            return;
+        }
+        try
+        {
+            // Not the attempt's token: it may be what ended the upload. OperationTimeout bounds the call.
+            await client.DeleteFileAsync(temp, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is SshException or SocketException or ObjectDisposedException or InvalidOperationException)
+        {
+            // Never written, or the connection is gone: nothing more to do here.
+        }
+    }
+
+    /// <summary>Creates each missing folder of <paramref name="folder"/>, from the top.</summary>
+    private static async Task EnsureFolderAsync(SftpClient client, string folder, CancellationToken ct)
+    {
+        if (folder.Length == 0 || folder == "/" || await client.ExistsAsync(folder, ct).ConfigureAwait(false))
+        {
+            return;
+        }
+        var level = folder.StartsWith('/') ? "/" : "";
+        foreach (var segment in folder.Split('/', StringSplitOptions.RemoveEmptyEntries))
+        {
+            level = level.Length == 0 || level == "/" ? level + segment : level + "/" + segment;
+            try
+            {
+                if (!await client.ExistsAsync(level, ct).ConfigureAwait(false))
+                {
+                    await client.CreateDirectoryAsync(level, ct).ConfigureAwait(false);
+                }
+            }
+            catch (SshException e) when (e is not SshConnectionException and not SshOperationTimeoutException)
+            {
+                // Made by a parallel delivery in the meantime is fine; anything else ends the attempt.
+                if (!await client.ExistsAsync(level, ct).ConfigureAwait(false))
+                {
+                    throw new FolderException(folder, e);
+                }
+            }
+        }
+    }
+
+    /// <summary>A reused connection failed in a way a fresh one may not.</summary>
+    private static bool Broken(Exception e, SftpConnection connection) =>
+        e is SshConnectionException or SocketException or ObjectDisposedException || !connection.IsConnected;
+
+    /// <summary>A failure in words and whether trying again can help; null for what is not the transfer's (bugs).</summary>
+    private static TransferFailure? Classify(Exception e, SftpConfig config, string path, bool timedOut)
+    {
+        var where = Where(config);
+        var folder = RemotePaths.Folder(path) is { Length: > 0 } f ? f : "the login folder";
+        return e switch
+        {
+            _ when timedOut || e is SshOperationTimeoutException =>
+                new TransferFailure($"Timed out talking to {where} ({e.Message})", Permanent: false, Throttled: true),
+            OutboundBlockedException => new TransferFailure(e.Message, Permanent: true),
+            SocketException { SocketErrorCode: SocketError.HostNotFound or SocketError.NoData or SocketError.TryAgain } =>
+                new TransferFailure($"Could not find {config.Host}: {e.Message}", Permanent: false),
+            SocketException => new TransferFailure($"Could not connect to {where} ({e.Message})", Permanent: false),
+            SftpHostKeyMismatchException mismatch => new TransferFailure(
+                $"Host key mismatch at {where}: the server's key is {mismatch.Seen}, not the configured host_key_fingerprint, so the connection was refused. " +
+                "If the server's key was changed on purpose, update host_key_fingerprint.", Permanent: true),
+            SftpKeyException => new TransferFailure($"Login failed for user '{config.Username}' at {where}: {e.Message}", Permanent: true),
+            SshAuthenticationException => new TransferFailure(
+                $"Login failed for user '{config.Username}' at {where}: wrong username, password or key ({e.Message})", Permanent: true),
+            FolderException problem => new TransferFailure(
+                $"The folder {problem.Folder} does not exist on {where} and could not be created: check remote_dir and that '{config.Username}' may create folders there ({problem.InnerException!.Message})",
+                Permanent: true),
+            ImageSourceException => new TransferFailure($"Could not read the image: {e.Message}", Permanent: false),
+            SftpPermissionDeniedException => new TransferFailure(
+                $"{where} refused to create or write {path}: check remote_dir and that '{config.Username}' may write to {folder} ({e.Message})", Permanent: true),
+            SftpPathNotFoundException => new TransferFailure($"The folder {folder} disappeared on {where} while writing ({e.Message})", Permanent: false),
+            SshConnectionException => new TransferFailure($"SSH error with {where} ({e.Message})", Permanent: false),
+            SshException or IOException => new TransferFailure($"Transfer to {where} failed ({e.Message})", Permanent: false),
+            _ => null,
+        };
+    }
+
+    private static string Where(SftpConfig config) => $"{config.Host}:{config.Port.ToString(CultureInfo.InvariantCulture)}";
+
+    /// <summary>What the delivery log shows as the written file: <c>sftp://user@host:port/~/path</c> (<c>~</c> for the login folder), never a secret.</summary>
+    private static string RemoteRef(SftpConfig config, string path)
+    {
+        var host = config.Host.Contains(':', StringComparison.Ordinal) && !config.Host.StartsWith('[') ? $"[{config.Host}]" : config.Host;
+        var escaped = RemotePaths.Escape(path);
+        var rooted = path.StartsWith('/') ? escaped : "~/" + escaped;
+        return $"sftp://{Uri.EscapeDataString(config.Username)}@{host}:{config.Port.ToString(CultureInfo.InvariantCulture)}/{rooted}";
+    }
+
+    /// <summary>A folder of the path could not be created.</summary>
+    private sealed class FolderException(string folder, Exception inner) : Exception(inner.Message, inner)
+    {
+        public string Folder { get; } = folder;
+    }
 }

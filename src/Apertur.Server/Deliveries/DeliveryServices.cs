@@ -17,6 +17,7 @@ public static class DeliveryServices
         services.AddSingleton<FailureNudge>();
         services.AddSingleton<DeliveryRecorder>();
         services.AddSingleton<DownloadLinks>();
+        services.AddSingleton<DeliveryImageProcessing>();
         services.AddScoped<DeliveryLog>();
         // One instance, also read by the readiness check "delivery" (Health/HealthServices.cs).
         services.AddSingleton<DeliveryWorker>();

@@ -20,7 +20,7 @@ namespace Apertur.Server.Deliveries;
 /// instead, the leases expire and another claim picks the deliveries up again.
 /// </summary>
 public sealed partial class DeliveryWorker(IServiceScopeFactory scopes, DestinationConfigs configs, ProjectSigningProvider signing, DeliveryNudge nudge, DeliveryRecorder recorder, DestinationRegistry adapters,
-    IImageStore store, DownloadLinks links, SessionEventHub events, AperturMetrics metrics, TimeProvider time, IOptions<DeliveryOptions> options,
+    IImageStore store, DownloadLinks links, DeliveryImageProcessing images, SessionEventHub events, AperturMetrics metrics, TimeProvider time, IOptions<DeliveryOptions> options,
     IOptions<WorkersOptions> workers, ILogger<DeliveryWorker> logger)
     : LeaseWorker<DeliveryWork, DeliveryOptions>(scopes, nudge, time, options, workers, logger)
 {
@@ -134,9 +134,16 @@ public sealed partial class DeliveryWorker(IServiceScopeFactory scopes, Destinat
                 // A config or webhook secret that cannot be read or decrypted (lost master key) is reported as such, not retried blindly.
                 request = null;
             }
-            result = request is null
-                ? new DeliveryResult.Rejected("The destination's config cannot be read (not valid JSON, or its secrets cannot be decrypted with this master key)")
-                : await adapter.DeliverAsync(request, stopping);
+            if (request is null)
+            {
+                result = new DeliveryResult.Rejected("The destination's config cannot be read (not valid JSON, or its secrets cannot be decrypted with this master key)");
+            }
+            else
+            {
+                // The destination's image options (convert, strip, resize), applied here and only here; the bytes as delivered.
+                using var prepared = await images.PrepareAsync(request, stopping);
+                result = prepared.Failure ?? await adapter.DeliverAsync(prepared.Request!, stopping);
+            }
         }
         return DeliveryOutcome.After(o, delivery.Attempts, delivery.FirstAttemptAt, started, Iso.Millis(Time.GetUtcNow()), result, Random.Shared.NextDouble());
     }

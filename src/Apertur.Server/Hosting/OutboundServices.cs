@@ -58,8 +58,9 @@ public static class OutboundServices
         services.AddDestination(sp => new AzureBlobDestination(
             sp.GetRequiredService<IHttpClientFactory>().CreateClient(HttpClientName), sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<IOptions<DeliveryOptions>>().Value.AttemptTimeout));
-        // File servers: sftp and ftp through libcurl (pinned to the guard's checked address), webdav through the guarded client.
-        services.AddDestination(sp => new SftpDestination(guard, sp.GetRequiredService<IOptions<DeliveryOptions>>().Value.AttemptTimeout));
+        // File servers: sftp through SSH.NET and ftp through libcurl (both connect to the guard's checked address), webdav through the guarded client.
+        services.AddDestination(sp => new SftpDestination(guard, sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<IOptions<DeliveryOptions>>().Value.AttemptTimeout));
         services.AddDestination(sp => new FtpDestination(guard, sp.GetRequiredService<IOptions<DeliveryOptions>>().Value.AttemptTimeout));
         services.AddDestination(sp => new WebDavDestination(
             sp.GetRequiredService<IHttpClientFactory>().CreateClient(HttpClientName), sp.GetRequiredService<TimeProvider>(),

@@ -1,3 +1,4 @@
+using Apertur.Destinations.Outbound;
 using Apertur.Destinations.Tests.S3;
 
 namespace Apertur.Destinations.Tests.AzureBlob;
@@ -77,6 +78,21 @@ public sealed class AzureBlobConnectionTestTests : IDisposable
         var result = await TestAsync(BlobKit.Config("photos", new Dictionary<string, object?> { ["endpoint"] = $"http://127.0.0.1:{port}/devstoreaccount1" }));
 
         result.ShouldBe(new ConnectionTestResult(false, $"Could not connect to 127.0.0.1:{port} (connection refused)"));
+    }
+
+    [Fact]
+    public async Task TestAsync_HostNameResolvingToLoopback_RefusedByTheGuard()
+    {
+        var container = await _azurite.NewContainerAsync(publicRead: false);
+        using var unguarded = BlobKit.GuardedClient(new OutboundGuard());
+        var config = BlobKit.Config(container, new Dictionary<string, object?> { ["endpoint"] = Azurite.EndpointNamed("localhost") });
+
+        var result = await BlobKit.Destination(unguarded).TestAsync(BlobKit.Target(config), Signing, CancellationToken.None);
+
+        result.Success.ShouldBeFalse();
+        result.Message.ShouldStartWith("Refused to connect to localhost (");
+        result.Message.ShouldContain("private, loopback, link-local and reserved addresses are blocked");
+        (await _azurite.ListAsync(container)).ShouldBeEmpty();
     }
 
     [Fact]

@@ -7,22 +7,27 @@ using System.Xml.Linq;
 using Apertur.Destinations.AzureBlob;
 using Apertur.Destinations.Outbound;
 using Apertur.Destinations.Storage;
+using Azure.Storage;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
 
 namespace Apertur.Destinations.Tests.AzureBlob;
 
 /// <summary>
 /// The Azure Blob test server (Azurite, started by scripts/services.sh on 127.0.0.1:50000, or APERTUR_AZURITE_ENDPOINT) with its
 /// published development account. Containers are created with public read access so the tests read blobs back anonymously,
-/// with plain HTTP and no signature: independently of the adapter's signer.
+/// with plain HTTP and no signature: independently of the adapter. Set-up (creating and listing containers) goes through the
+/// Azure SDK directly, unguarded.
 /// </summary>
 public sealed class Azurite : IDisposable
 {
-    public const string Account = AzureConnectionString.DevelopmentAccount;
-    public const string Key = AzureConnectionString.DevelopmentKey;
+    public const string Account = AzureBlobConfig.DevelopmentAccount;
+    public const string Key = AzureBlobConfig.DevelopmentKey;
 
     public static readonly Uri Endpoint = new(Environment.GetEnvironmentVariable("APERTUR_AZURITE_ENDPOINT") ?? "http://127.0.0.1:50000/devstoreaccount1");
 
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(30) };
+    private readonly BlobServiceClient _service = new(Endpoint, new StorageSharedKeyCredential(Account, Key));
 
     public static string ConnectionString => $"DefaultEndpointsProtocol=http;AccountName={Account};AccountKey={Key};BlobEndpoint={Endpoint.AbsoluteUri.TrimEnd('/')};";
 
@@ -30,17 +35,12 @@ public sealed class Azurite : IDisposable
     public async Task<string> NewContainerAsync(bool publicRead = true)
     {
         var container = "apertur-" + Guid.NewGuid().ToString("N")[..20];
-        using var request = new HttpRequestMessage(HttpMethod.Put, $"{Endpoint.AbsoluteUri.TrimEnd('/')}/{container}?restype=container");
-        if (publicRead)
-        {
-            request.Headers.Add("x-ms-blob-public-access", "container");
-        }
-        // Creating is set-up, not under test: the adapter's signer is good enough for it.
-        SharedKeySigner.Sign(request, Account, Convert.FromBase64String(Key), TimeProvider.System.GetUtcNow());
-        using var response = await _http.SendAsync(request);
-        response.StatusCode.ShouldBe(HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
+        await Container(container).CreateAsync(publicRead ? PublicAccessType.BlobContainer : PublicAccessType.None);
         return container;
     }
+
+    /// <summary>The SDK's client for a container of the development account, for set-up and inspection.</summary>
+    public BlobContainerClient Container(string container) => _service.GetBlobContainerClient(container);
 
     /// <summary>The blob's bytes and headers, read anonymously; null on 404.</summary>
     public async Task<StoredBlob?> GetAsync(string container, string blob)
@@ -59,14 +59,12 @@ public sealed class Azurite : IDisposable
     /// <summary>Every blob in the container with its size (List Blobs; signed, so private containers can be listed too).</summary>
     public async Task<IReadOnlyList<(string Name, long Size)>> ListAsync(string container)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, $"{Endpoint.AbsoluteUri.TrimEnd('/')}/{container}?restype=container&comp=list");
-        SharedKeySigner.Sign(request, Account, Convert.FromBase64String(Key), TimeProvider.System.GetUtcNow());
-        using var response = await _http.SendAsync(request);
-        response.StatusCode.ShouldBe(HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
-        var xml = XDocument.Parse(await response.Content.ReadAsStringAsync());
-        return xml.Descendants("Blob")
-            .Select(b => (b.Element("Name")!.Value, long.Parse(b.Element("Properties")!.Element("Content-Length")!.Value, CultureInfo.InvariantCulture)))
-            .ToList();
+        var blobs = new List<(string Name, long Size)>();
+        await foreach (var blob in Container(container).GetBlobsAsync())
+        {
+            blobs.Add((blob.Name, blob.Properties.ContentLength ?? -1));
+        }
+        return blobs;
     }
 
     /// <summary>The committed blocks of a blob: ids and sizes (Get Block List, anonymous).</summary>
@@ -79,6 +77,9 @@ public sealed class Azurite : IDisposable
             .Select(b => (b.Element("Name")!.Value, long.Parse(b.Element("Size")!.Value, CultureInfo.InvariantCulture)))
             .ToList();
     }
+
+    /// <summary>Azurite's endpoint with its host given as <paramref name="host"/> (a name that resolves to it, e.g. localhost).</summary>
+    public static string EndpointNamed(string host) => new UriBuilder(Endpoint) { Host = host }.Uri.AbsoluteUri;
 
     public static string BlobUrl(string container, string blob) =>
         $"{Endpoint.AbsoluteUri.TrimEnd('/')}/{container}/{string.Join('/', blob.Split('/').Select(Uri.EscapeDataString))}";

@@ -44,7 +44,7 @@ public sealed class LargeImageTests(ITestOutputHelper output) : IDisposable
     {
         var (destination, config) = kind switch
         {
-            DestinationKinds.Sftp => ((IDestination)new SftpDestination(FileKit.LoopbackGuard()), FileKit.Config(new
+            DestinationKinds.Sftp => ((IDestination)new SftpDestination(FileKit.LoopbackGuard(), new ManualClock()), FileKit.Config(new
             {
                 host = "127.0.0.1", port = LoopbackFiles.SftpPort, username = LoopbackFiles.User, private_key = LoopbackFiles.Key(LoopbackFiles.Ed25519),
                 remote_dir = _folder.Remote,
@@ -59,7 +59,7 @@ public sealed class LargeImageTests(ITestOutputHelper output) : IDisposable
                 url = LoopbackFiles.WebDavRoot.AbsoluteUri, username = LoopbackFiles.User, password = LoopbackFiles.Password, remote_dir = _folder.Remote,
             })),
         };
-        // Warm up: first-call JIT, libcurl initialisation, connection pool.
+        // Warm up: first-call JIT, libcurl initialisation, connection pools.
         (await destination.DeliverAsync(FileKit.Request(kind, config, FileKit.Image([1, 2, 3], index: 0)), CancellationToken.None))
             .ShouldBeOfType<DeliveryResult.Delivered>();
 

@@ -173,81 +173,21 @@ public sealed class TempThenRenameTests : IAsyncLifetime
     /// <summary>An image whose stream gives <see cref="PauseAt"/> bytes, then waits for <see cref="Release"/> (and then fails, when asked to).</summary>
     private sealed class Gate(bool fail = false)
     {
-        private readonly TaskCompletionSource _reached = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        private readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        private readonly bool _fail = fail;
+        private readonly TaskCompletionSource<PausingStream> _opened = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        public Task Reached => _reached.Task;
+        public Task Reached => _opened.Task.ContinueWith(t => t.Result.Paused, TaskScheduler.Default).Unwrap();
 
-        public void Release() => _release.TrySetResult();
+        public void Release() => _opened.Task.Result.Resume();
 
         public DeliveryImage Image(byte[] bytes) => FileKit.Image(bytes) with
         {
-            OpenReadAsync = _ => Task.FromResult<Stream>(new PausingStream(bytes, this)),
+            OpenReadAsync = _ =>
+            {
+                var stream = new PausingStream(bytes, PauseAt, failOnResume: fail);
+                _opened.TrySetResult(stream);
+                return Task.FromResult<Stream>(stream);
+            },
         };
-
-        private sealed class PausingStream(byte[] bytes, Gate gate) : Stream
-        {
-            private readonly MemoryStream _inner = new(bytes, writable: false);
-
-            public override bool CanRead => true;
-            public override bool CanSeek => false;
-            public override bool CanWrite => false;
-            public override long Length => _inner.Length;
-            public override long Position { get => _inner.Position; set => throw new NotSupportedException(); }
-
-            public override int Read(byte[] buffer, int offset, int count)
-            {
-                if (_inner.Position >= PauseAt)
-                {
-                    gate._reached.TrySetResult();
-                    gate._release.Task.Wait();
-                    ThrowIfFailing();
-                }
-                return _inner.Read(buffer, offset, Limit(count));
-            }
-
-            public override async Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
-            {
-                if (_inner.Position >= PauseAt)
-                {
-                    gate._reached.TrySetResult();
-                    await gate._release.Task.WaitAsync(cancellationToken);
-                    ThrowIfFailing();
-                }
-                return _inner.Read(buffer, offset, Limit(count));
-            }
-
-            public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
-                System.Runtime.InteropServices.MemoryMarshal.TryGetArray<byte>(buffer, out var segment)
-                    ? new ValueTask<int>(ReadAsync(segment.Array!, segment.Offset, segment.Count, cancellationToken))
-                    : throw new NotSupportedException();
-
-            /// <summary>Stops exactly at the pause the first time, so the server has the first half and no more.</summary>
-            private int Limit(int count) => _inner.Position < PauseAt ? (int)Math.Min(count, PauseAt - _inner.Position) : count;
-
-            private void ThrowIfFailing()
-            {
-                if (gate._fail)
-                {
-                    throw new IOException("the disk went away");
-                }
-            }
-
-            public override void Flush() { }
-            public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-            public override void SetLength(long value) => throw new NotSupportedException();
-            public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-            protected override void Dispose(bool disposing)
-            {
-                if (disposing)
-                {
-                    _inner.Dispose();
-                }
-                base.Dispose(disposing);
-            }
-        }
     }
 
     /// <summary>Records each request as "METHOD path" (MOVE with its destination); answers MOVE 405 itself when asked to.</summary>

@@ -8,9 +8,13 @@ namespace Apertur.Destinations.Tests.Sftp;
 public sealed class SftpConnectionTestTests : IDisposable
 {
     private readonly (string Remote, string Local) _folder = LoopbackFiles.NewFolder();
-    private readonly SftpDestination _sftp = new(FileKit.LoopbackGuard());
+    private readonly SftpDestination _sftp = new(FileKit.LoopbackGuard(), new ManualClock());
 
-    public void Dispose() => LoopbackFiles.DeleteLocal(_folder.Local);
+    public void Dispose()
+    {
+        _sftp.Dispose();
+        LoopbackFiles.DeleteLocal(_folder.Local);
+    }
 
     private Task<ConnectionTestResult> TestAsync(object config) =>
         _sftp.TestAsync(FileKit.Target(DestinationKinds.Sftp, FileKit.Config(config)), new ProjectSigning("x", null), CancellationToken.None);

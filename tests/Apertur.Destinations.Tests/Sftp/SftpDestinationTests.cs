@@ -9,9 +9,13 @@ namespace Apertur.Destinations.Tests.Sftp;
 public sealed class SftpDestinationTests : IDisposable
 {
     private readonly (string Remote, string Local) _folder = LoopbackFiles.NewFolder();
-    private readonly SftpDestination _sftp = new(FileKit.LoopbackGuard());
+    private readonly SftpDestination _sftp = new(FileKit.LoopbackGuard(), new ManualClock());
 
-    public void Dispose() => LoopbackFiles.DeleteLocal(_folder.Local);
+    public void Dispose()
+    {
+        _sftp.Dispose();
+        LoopbackFiles.DeleteLocal(_folder.Local);
+    }
 
     private object Password(string? password = null, string? template = null, string? dir = null, string? fingerprint = null) => new
     {
@@ -56,33 +60,14 @@ public sealed class SftpDestinationTests : IDisposable
     [InlineData(LoopbackFiles.Ed25519, false)]
     [InlineData(LoopbackFiles.Ed25519WithPassphrase, true)]
     [InlineData(LoopbackFiles.EcdsaPem, false)]
-    public async Task DeliverAsync_PrivateKey_LogsInAndLeavesNoKeyFileBehind(string key, bool passphrase)
+    public async Task DeliverAsync_PrivateKey_LogsIn(string key, bool passphrase)
     {
         var bytes = FileKit.Bytes(10_000, seed: 7);
-        var keys = Directory.CreateTempSubdirectory("apertur-keys-").FullName;
-        var sftp = new SftpDestination(FileKit.LoopbackGuard(), keyDirectory: keys);
 
-        var result = await sftp.DeliverAsync(FileKit.Request(DestinationKinds.Sftp, FileKit.Config(Key(key, passphrase ? LoopbackFiles.KeyPassphrase : null)),
-            FileKit.Image(bytes, index: 0, mimeType: "image/webp")), CancellationToken.None);
+        var result = await DeliverAsync(Key(key, passphrase ? LoopbackFiles.KeyPassphrase : null), FileKit.Image(bytes, index: 0, mimeType: "image/webp"));
 
         result.ShouldBeOfType<DeliveryResult.Delivered>();
         File.ReadAllBytes(Path.Combine(_folder.Local, FileKit.SessionId.ToString(), "0.webp")).ShouldBe(bytes);
-        Directory.GetFiles(keys).ShouldBeEmpty();
-        Directory.Delete(keys);
-    }
-
-    [Fact]
-    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
-    public void PrivateKeyFile_OnlyItsOwnerMayReadIt_AndItIsGoneAfterwards()
-    {
-        string path;
-        using (var file = new Curl.PrivateKeyFile("-----BEGIN OPENSSH PRIVATE KEY-----\r\nabc\r\n-----END OPENSSH PRIVATE KEY-----"))
-        {
-            path = file.Path;
-            File.GetUnixFileMode(path).ShouldBe(UnixFileMode.UserRead | UnixFileMode.UserWrite);
-            File.ReadAllText(path).ShouldBe("-----BEGIN OPENSSH PRIVATE KEY-----\nabc\n-----END OPENSSH PRIVATE KEY-----\n");
-        }
-        File.Exists(path).ShouldBeFalse();
     }
 
     [Fact]
@@ -158,7 +143,7 @@ public sealed class SftpDestinationTests : IDisposable
     [Fact]
     public async Task DeliverAsync_LoopbackNotAllowed_RejectedByTheGuardWithoutConnecting()
     {
-        var unguarded = new SftpDestination(new OutboundGuard());
+        using var unguarded = new SftpDestination(new OutboundGuard(), new ManualClock());
 
         var result = await unguarded.DeliverAsync(FileKit.Request(DestinationKinds.Sftp, FileKit.Config(Password()), FileKit.Image([1])), CancellationToken.None);
 

@@ -93,5 +93,27 @@ public static class DeliveryKit
         return delivery!;
     }
 
+    /// <summary>The deliveries of an image (one per destination of its session).</summary>
+    public static async Task<List<Server.Deliveries.Delivery>> DeliveriesOfAsync(TestApp app, Guid imageId)
+    {
+        await using var scope = app.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<AperturDb>();
+        return await db.Deliveries.AsNoTracking().Where(d => d.ImageId == imageId).ToListAsync();
+    }
+
+    /// <summary>Waits until the delivery is in one of <paramref name="statuses"/>.</summary>
+    public static async Task<Server.Deliveries.Delivery> WaitForDeliveryAsync(TestApp app, Guid deliveryId, params string[] statuses)
+    {
+        Server.Deliveries.Delivery? delivery = null;
+        await Wait.UntilAsync(async () =>
+        {
+            await using var scope = app.Services.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<AperturDb>();
+            delivery = await db.Deliveries.AsNoTracking().SingleAsync(d => d.Id == deliveryId);
+            return statuses.Contains(delivery.Status);
+        }, what: $"status {string.Join(" or ", statuses)} of delivery {deliveryId} (now {delivery?.Status}, {delivery?.Attempts} attempts, {delivery?.LastError})");
+        return delivery!;
+    }
+
     public static void Nudge(TestApp app) => app.Services.GetRequiredService<DeliveryNudge>().Poke();
 }

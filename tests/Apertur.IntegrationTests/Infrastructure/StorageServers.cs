@@ -2,6 +2,9 @@ using System.Globalization;
 using System.Net;
 using System.Xml.Linq;
 using Apertur.Destinations.AzureBlob;
+using Azure.Storage;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
 using Shouldly;
 
 namespace Apertur.IntegrationTests.Infrastructure;
@@ -81,23 +84,21 @@ public sealed class S3Server : IDisposable
 /// </summary>
 public sealed class AzuriteServer : IDisposable
 {
-    public const string Account = AzureConnectionString.DevelopmentAccount;
-    public const string Key = AzureConnectionString.DevelopmentKey;
+    public const string Account = AzureBlobConfig.DevelopmentAccount;
+    public const string Key = AzureBlobConfig.DevelopmentKey;
 
     public static readonly Uri Endpoint = new(Environment.GetEnvironmentVariable("APERTUR_AZURITE_ENDPOINT") ?? "http://127.0.0.1:50000/devstoreaccount1");
 
     private static string Base => Endpoint.AbsoluteUri.TrimEnd('/');
 
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(30) };
+    private readonly BlobServiceClient _service = new(Endpoint, new StorageSharedKeyCredential(Account, Key));
 
     public async Task<string> NewContainerAsync()
     {
         var container = "apertur-e2e-" + Guid.NewGuid().ToString("N")[..16];
-        using var request = new HttpRequestMessage(HttpMethod.Put, $"{Base}/{container}?restype=container");
-        request.Headers.Add("x-ms-blob-public-access", "container");
-        SharedKeySigner.Sign(request, Account, Convert.FromBase64String(Key), TimeProvider.System.GetUtcNow());
-        using var response = await _http.SendAsync(request);
-        response.StatusCode.ShouldBe(HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
+        // Set-up through the Azure SDK directly, not through the adapter under test.
+        await _service.GetBlobContainerClient(container).CreateAsync(PublicAccessType.BlobContainer);
         return container;
     }
 

@@ -62,6 +62,36 @@ public sealed class DestinationKindsTests
         }
     }
 
+    /// <summary>The image options (docs/api.md "Image options") are every kind's, without the kind declaring them.</summary>
+    [Theory, MemberData(nameof(Kinds))]
+    public void ImageOptions_InEveryKindsFormAndValidation(string kind)
+    {
+        var descriptor = Kind(kind);
+        descriptor.Form!.Fields.TakeLast(DeliveryImageOptions.Fields.Count).ShouldBe(DeliveryImageOptions.Fields);
+        var good = JsonNode.Parse(Samples[kind].Good)!.AsObject();
+        good["convert_heic"] = true;
+        good["strip_metadata"] = false;
+        good["max_dimension"] = 2048;
+        good["jpeg_quality"] = 80;
+        good["on_processing_error"] = "original";
+        descriptor.Validate(JsonSerializer.SerializeToElement(good)).ShouldBeEmpty();
+        DeliveryImageOptions.Read(JsonSerializer.SerializeToElement(good))
+            .ShouldBe(new DeliveryImageOptions(true, false, 2048, 80, ProcessingFallback.Original));
+
+        var bad = JsonNode.Parse(Samples[kind].Good)!.AsObject();
+        bad["convert_heic"] = "yes";
+        bad["max_dimension"] = 0;
+        bad["jpeg_quality"] = 101;
+        bad["on_processing_error"] = "retry";
+        descriptor.Validate(JsonSerializer.SerializeToElement(bad)).ShouldBe([
+            "config.convert_heic must be true or false (got \"yes\").",
+            "config.max_dimension must be a whole number from 1 to 20000 (got 0).",
+            "config.jpeg_quality must be a whole number from 1 to 100 (got 101).",
+            "config.on_processing_error must be one of fail, original (got \"retry\").",
+        ]);
+        DeliveryImageOptions.Read(Json(Samples[kind].Good)).ShouldBe(DeliveryImageOptions.None);
+    }
+
     [Theory, MemberData(nameof(Kinds))]
     public void Form_FlagsExactlyTheSecretFields(string kind)
     {
