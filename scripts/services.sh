@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs and starts, on loopback, the real servers the tests and benchmarks use. Idempotent: what is already
 # installed or running is left alone. State lives under .services/ in the project (ignored by git).
-#   scripts/services.sh start [postgres maildev tools browser fauxqs azurite sftp ftp webdav]   install if needed, start,
+#   scripts/services.sh start [postgres maildev smtptls tools browser fauxqs azurite sftp ftp webdav]   install if needed, start,
 #                                wait until ready (default: all)
 #   scripts/services.sh stop  [postgres ...]   stop what this script started
 #   scripts/services.sh status
@@ -15,6 +15,10 @@ PG_PORT="${APERTUR_PG_PORT:-55432}"
 PG_BIN=/usr/lib/postgresql/15/bin
 SMTP_PORT="${APERTUR_SMTP_PORT:-51025}"
 MAILDEV_HTTP_PORT="${APERTUR_MAILDEV_HTTP_PORT:-51080}"
+SMTP_STARTTLS_PORT="${APERTUR_SMTP_STARTTLS_PORT:-51026}"  # STARTTLS required, relayed to maildev
+SMTP_IMPLICIT_PORT="${APERTUR_SMTP_IMPLICIT_PORT:-51027}"  # TLS from the first byte, relayed to maildev
+SMTP_USER="${APERTUR_SMTP_USER:-apertur-smtp}"
+SMTP_PASSWORD="${APERTUR_SMTP_PASSWORD:-apertur-smtp-password}"
 S3_PORT="${APERTUR_S3_PORT:-54566}"
 AZURITE_PORT="${APERTUR_AZURITE_PORT:-50000}"
 NODE_DIR="$root/scripts/node"
@@ -93,6 +97,26 @@ maildev_stop() {
 maildev_status() {
   if [ -f "$state/maildev.pid" ] && kill -0 "$(cat "$state/maildev.pid")" 2>/dev/null; then echo "maildev: running (pid $(cat "$state/maildev.pid"))"; else echo "maildev: not running"; fi
 }
+
+# --- SMTP over TLS in front of maildev (scripts/node/smtp-tls.cjs): STARTTLS required on $SMTP_STARTTLS_PORT, implicit
+# TLS on $SMTP_IMPLICIT_PORT, optional AUTH as $SMTP_USER; each message is relayed to maildev with a header saying how it
+# came. A self-signed certificate for localhost and 127.0.0.1, made once: tests trust it through Apertur:Smtp:TrustedCertificate.
+smtptls_start() {
+  maildev_start
+  npm_install
+  apt_install openssl
+  local dir="$state/smtp-tls"
+  mkdir -p "$dir" && chmod 700 "$dir"
+  [ -f "$dir/cert.pem" ] || openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj /CN=localhost \
+    -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" -keyout "$dir/key.pem" -out "$dir/cert.pem" 2>/dev/null
+  SMTP_TLS_KEY="$dir/key.pem" SMTP_TLS_CERT="$dir/cert.pem" SMTP_TLS_USER="$SMTP_USER" SMTP_TLS_PASSWORD="$SMTP_PASSWORD" \
+    SMTP_RELAY_PORT="$SMTP_PORT" SMTP_TLS_STARTTLS_PORT="$SMTP_STARTTLS_PORT" SMTP_TLS_IMPLICIT_PORT="$SMTP_IMPLICIT_PORT" \
+    NODE_PATH="$NODE_DIR/node_modules" node_start smtptls "$SMTP_STARTTLS_PORT" node "$NODE_DIR/smtp-tls.cjs"
+  wait_for 30 "smtp (implicit TLS)" port_open "$SMTP_IMPLICIT_PORT"
+  log "smtp over TLS ready: STARTTLS 127.0.0.1:$SMTP_STARTTLS_PORT, implicit 127.0.0.1:$SMTP_IMPLICIT_PORT (relayed to maildev)"
+}
+smtptls_stop() { node_stop smtptls; }
+smtptls_status() { node_status smtptls "$SMTP_STARTTLS_PORT"; }
 
 # --- Programs the tests start or call themselves (no daemon here): zbarimg decodes QR codes, rsvg-convert rasterises
 # SVG, nginx is the reverse proxy of the deployment tests (each test runs its own instance; Debian's is never started) --
@@ -367,7 +391,7 @@ browser_start() {
 browser_stop() { :; }
 browser_status() { command -v chromium >/dev/null && echo "browser: $(chromium --version 2>/dev/null)" || echo "browser: chromium missing"; }
 
-ALL=(postgres maildev tools browser fauxqs azurite sftp ftp webdav)
+ALL=(postgres maildev smtptls tools browser fauxqs azurite sftp ftp webdav)
 cmd="${1:-start}"; shift || true
 targets=("$@"); [ ${#targets[@]} -eq 0 ] && targets=("${ALL[@]}")
 for t in "${targets[@]}"; do

@@ -152,7 +152,8 @@ public static class LoopbackFiles
         return port;
     }
 
-    private static string RepositoryRoot()
+    /// <summary>The checkout (the folder of Apertur.slnx), whose .services/ holds what scripts/services.sh made.</summary>
+    public static string RepositoryRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {

@@ -76,6 +76,7 @@ internal enum CurlOption
     SslVersion = 32,
     Verbose = 41,
     NoProgress = 43,
+    NoBody = 44,
     Upload = 46,
     SslVerifyPeer = 64,
     SslVerifyHost = 81,

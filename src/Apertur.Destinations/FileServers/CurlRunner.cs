@@ -44,11 +44,13 @@ internal static class CurlRunner
 {
     public static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(15);
 
-    /// <summary>The outcome: the libcurl result, or a failure found before libcurl ran.</summary>
-    public sealed record Outcome(CurlResult? Result, TransferFailure? Failure);
+    /// <summary>The outcome: the libcurl result, or a failure found before libcurl ran; and the result of the step after a successful transfer, when there was one.</summary>
+    public sealed record Outcome(CurlResult? Result, TransferFailure? Failure, CurlResult? Then = null);
 
+    /// <param name="then">After a successful transfer: changes the options for a second request on the same connection (for
+    /// instance commands only, <c>CURLOPT_NOBODY</c>), which is then run; its result is <see cref="Outcome.Then"/>.</param>
     public static async Task<Outcome> RunAsync(OutboundGuard guard, CurlEndpoint endpoint, TimeSpan timeout, Action<CurlTransfer> configure,
-        DeliveryImage? image, CancellationToken ct)
+        DeliveryImage? image, CancellationToken ct, Action<CurlTransfer>? then = null)
     {
         IPAddress[] addresses;
         try
@@ -88,7 +90,17 @@ internal static class CurlRunner
             {
                 throw new OperationCanceledException(ct);
             }
-            return new Outcome(result, null);
+            if (then is null || result.Code != CurlCode.Ok)
+            {
+                return new Outcome(result, null);
+            }
+            then(transfer);
+            var after = await transfer.RunAsync(null, 0, ct).ConfigureAwait(false);
+            if (after.Cancelled)
+            {
+                throw new OperationCanceledException(ct);
+            }
+            return new Outcome(result, null, after);
         }
         catch (CurlUnavailableException e)
         {

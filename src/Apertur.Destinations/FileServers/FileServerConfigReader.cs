@@ -172,6 +172,21 @@ internal static class RemotePaths
     public static string Escape(string path) =>
         string.Join('/', path.Split('/', StringSplitOptions.RemoveEmptyEntries).Select(Uri.EscapeDataString));
 
+    /// <summary>
+    /// Where a file is written before it is renamed to <paramref name="path"/>: <c>.NAME.part-ID</c> in the same folder (so
+    /// on the same file system), hidden, one per delivery; the name is shortened so the suffix never pushes it past 255 bytes.
+    /// </summary>
+    public static string Temporary(string path, Guid deliveryId)
+    {
+        var slash = path.LastIndexOf('/');
+        var name = path[(slash + 1)..];
+        var shortName = name.Length > 180 ? name[..180] : name;
+        return path[..(slash + 1)] + "." + shortName + ".part-" + deliveryId.ToString("N", System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>The file name of a path, without its folder.</summary>
+    public static string Name(string path) => path[(path.LastIndexOf('/') + 1)..];
+
     /// <summary>The folder part of a path ("" for none).</summary>
     public static string Folder(string path)
     {

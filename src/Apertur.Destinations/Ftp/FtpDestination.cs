@@ -8,7 +8,9 @@ namespace Apertur.Destinations.Ftp;
 /// <summary>
 /// The <c>ftp</c> destination: FTP, or FTPS explicit (<c>AUTH TLS</c>, the default) or implicit, through libcurl. Writes
 /// each image to <c>remote_dir</c>/<c>path_template</c>, creating missing folders and overwriting the same path on
-/// redelivery; the image is streamed. Passive mode by default; the data connection goes to the control connection's
+/// redelivery; the image is streamed to a temporary name beside it (<see cref="RemotePaths.Temporary"/>) and renamed into
+/// place (<c>RNFR</c>/<c>RNTO</c>; where RNTO will not replace a file, <c>DELE</c> first), so the final name never holds a
+/// half-written file. Passive mode by default; the data connection goes to the control connection's
 /// address whatever the server's PASV answer says (<c>CURLOPT_FTP_SKIP_PASV_IP</c>), so a PASV reply cannot steer a
 /// connection past the SSRF guard. TLS certificates are verified unless <c>tls_verify</c> is set to false;
 /// <c>tls_certificate</c> trusts one self-signed certificate or private CA with full verification.
@@ -55,11 +57,31 @@ public sealed class FtpDestination(OutboundGuard guard, TimeSpan? timeout = null
     protected override async Task<DeliveryResult> DeliverAsync(DeliveryRequest request, FtpConfig config, CancellationToken ct)
     {
         var path = RemotePaths.For(config.RemoteDir, config.PathTemplate, request.Image);
+        var temp = RemotePaths.Temporary(path, request.DeliveryId);
         var endpoint = Endpoint(config);
-        var outcome = await TransferAsync(config, endpoint, path, request.Image, removeAfter: false, ct).ConfigureAwait(false);
+        // Written under the temporary name, then renamed into place on the same connection: RNTO replaces an existing file
+        // at once on vsftpd, ProFTPD and Pure-FTPd (rename(2)), so a receiver never sees a half-written file under its name.
+        var outcome = await CurlRunner.RunAsync(guard, endpoint, _timeout, transfer => Configure(transfer, config, endpoint.Url(temp)), request.Image, ct,
+            then: transfer => CommandsOnly(transfer, endpoint, path, [$"RNFR {RemotePaths.Name(temp)}", $"RNTO {RemotePaths.Name(path)}"])).ConfigureAwait(false);
         var failure = outcome.Failure ?? CurlRunner.Check(outcome.Result!, endpoint, path, request.Image.SizeBytes, upload: true);
         var reply = outcome.Result?.ResponseCode is > 0 and var code ? code : (int?)null;
-        return failure?.ToResult(reply) ?? new DeliveryResult.Delivered(endpoint.RemoteRef(path), reply);
+        if (failure is null && outcome.Then is { Code: not CurlCode.Ok })
+        {
+            // A server whose RNTO refuses an existing name: delete the old file, then rename (the one moment the name is absent).
+            var replaced = await CommandsAsync(config, endpoint, path,
+                [$"*DELE {RemotePaths.Name(path)}", $"RNFR {RemotePaths.Name(temp)}", $"RNTO {RemotePaths.Name(path)}"], ct).ConfigureAwait(false);
+            failure = replaced.Failure ?? CurlRunner.Check(replaced.Result!, endpoint, path, 0, upload: false);
+        }
+        if (failure is null)
+        {
+            return new DeliveryResult.Delivered(endpoint.RemoteRef(path), reply);
+        }
+        if (outcome.Result is { Sent: > 0 } || outcome.Then is not null)
+        {
+            // Best effort: what was written of the temporary file goes; a leftover is overwritten by the next attempt.
+            await CommandsAsync(config, endpoint, path, [$"*DELE {RemotePaths.Name(temp)}"], CancellationToken.None).ConfigureAwait(false);
+        }
+        return failure.ToResult(reply);
     }
 
     /// <summary>Logs in, creates <c>remote_dir</c> if needed, writes a small probe file there and deletes it.</summary>
@@ -69,7 +91,12 @@ public sealed class FtpDestination(OutboundGuard guard, TimeSpan? timeout = null
         var probe = CurlRunner.Probe(name);
         var path = Paths.PathTemplate.Combine(config.RemoteDir, name);
         var endpoint = Endpoint(config);
-        var outcome = await TransferAsync(config, endpoint, path, probe, removeAfter: true, ct).ConfigureAwait(false);
+        var outcome = await CurlRunner.RunAsync(guard, endpoint, _timeout, transfer =>
+        {
+            Configure(transfer, config, endpoint.Url(path));
+            // Runs in the file's folder (libcurl changes into it before STOR).
+            transfer.PostQuote($"DELE {name}");
+        }, probe, ct).ConfigureAwait(false);
         var failure = outcome.Failure ?? CurlRunner.Check(outcome.Result!, endpoint, path, probe.SizeBytes, upload: true);
         if (failure is not null)
         {
@@ -90,40 +117,57 @@ public sealed class FtpDestination(OutboundGuard guard, TimeSpan? timeout = null
     private static CurlEndpoint Endpoint(FtpConfig config) =>
         new(config.Tls == FtpTls.Implicit ? "ftps" : "ftp", config.Host, config.Port, config.Username);
 
-    private Task<CurlRunner.Outcome> TransferAsync(FtpConfig config, CurlEndpoint endpoint, string path, DeliveryImage image, bool removeAfter,
-        CancellationToken ct) =>
+    /// <summary>Commands only (no transfer) in the folder of <paramref name="path"/>, on a connection of their own.</summary>
+    private Task<CurlRunner.Outcome> CommandsAsync(FtpConfig config, CurlEndpoint endpoint, string path, IReadOnlyList<string> commands, CancellationToken ct) =>
         CurlRunner.RunAsync(guard, endpoint, _timeout, transfer =>
         {
-            transfer.Set(CurlOption.ProtocolsStr, config.Tls == FtpTls.Implicit ? "ftps" : "ftp");
-            transfer.Set(CurlOption.Url, endpoint.Url(path));
-            transfer.Set(CurlOption.Username, config.Username);
-            transfer.Set(CurlOption.Password, config.Password);
-            if (config.Tls != FtpTls.None)
+            Configure(transfer, config, endpoint.Url(path));
+            CommandsOnly(transfer, endpoint, path, commands);
+        }, image: null, ct);
+
+    /// <summary>
+    /// Turns the transfer into commands only: no body, the URL of <paramref name="path"/>'s folder (libcurl changes into
+    /// it), then <paramref name="commands"/> there (<c>*</c> in front: its failure is ignored).
+    /// </summary>
+    private static void CommandsOnly(CurlTransfer transfer, CurlEndpoint endpoint, string path, IReadOnlyList<string> commands)
+    {
+        transfer.Set(CurlOption.Upload, 0);
+        transfer.Set(CurlOption.NoBody, 1);
+        var folder = endpoint.Url(RemotePaths.Folder(path));
+        transfer.Set(CurlOption.Url, folder.EndsWith('/') ? folder : folder + "/");
+        foreach (var command in commands)
+        {
+            transfer.PostQuote(command);
+        }
+    }
+
+    private static void Configure(CurlTransfer transfer, FtpConfig config, string url)
+    {
+        transfer.Set(CurlOption.ProtocolsStr, config.Tls == FtpTls.Implicit ? "ftps" : "ftp");
+        transfer.Set(CurlOption.Url, url);
+        transfer.Set(CurlOption.Username, config.Username);
+        transfer.Set(CurlOption.Password, config.Password);
+        if (config.Tls != FtpTls.None)
+        {
+            transfer.Set(CurlOption.UseSsl, UseSslAll);
+            // TLS 1.2 exactly: libcurl before 8.8 can lose the end of an FTPS upload over TLS 1.3 (curl issue 6149; the
+            // server answers 426 with a truncated file), and Debian 12 ships 7.88.
+            transfer.Set(CurlOption.SslVersion, Tls12 | MaxTls12);
+            transfer.Set(CurlOption.SslVerifyPeer, config.TlsVerify);
+            transfer.Set(CurlOption.SslVerifyHost, config.TlsVerify ? 2 : 0);
+            if (config.TlsCertificate is not null)
             {
-                transfer.Set(CurlOption.UseSsl, UseSslAll);
-                // TLS 1.2 exactly: libcurl before 8.8 can lose the end of an FTPS upload over TLS 1.3 (curl issue 6149; the
-                // server answers 426 with a truncated file), and Debian 12 ships 7.88.
-                transfer.Set(CurlOption.SslVersion, Tls12 | MaxTls12);
-                transfer.Set(CurlOption.SslVerifyPeer, config.TlsVerify);
-                transfer.Set(CurlOption.SslVerifyHost, config.TlsVerify ? 2 : 0);
-                if (config.TlsCertificate is not null)
-                {
-                    transfer.Set(CurlOption.CaInfoBlob, config.TlsCertificate);
-                }
+                transfer.Set(CurlOption.CaInfoBlob, config.TlsCertificate);
             }
-            // Passive: EPSV, else PASV with the control connection's address. Active: the server connects back to us.
-            transfer.Set(CurlOption.FtpSkipPasvIp, 1);
-            if (!config.Passive)
-            {
-                transfer.Set(CurlOption.FtpPort, "-");
-            }
-            // Retry CWD after a failed MKD: another delivery of the same session may have just made the folder.
-            transfer.Set(CurlOption.FtpCreateMissingDirs, CreateDirRetry);
-            transfer.Set(CurlOption.ServerResponseTimeout, (long)CurlRunner.ConnectTimeout.TotalSeconds);
-            if (removeAfter)
-            {
-                // Runs in the file's folder (libcurl changes into it before STOR).
-                transfer.PostQuote($"DELE {path[(path.LastIndexOf('/') + 1)..]}");
-            }
-        }, image, ct);
+        }
+        // Passive: EPSV, else PASV with the control connection's address. Active: the server connects back to us.
+        transfer.Set(CurlOption.FtpSkipPasvIp, 1);
+        if (!config.Passive)
+        {
+            transfer.Set(CurlOption.FtpPort, "-");
+        }
+        // Retry CWD after a failed MKD: another delivery of the same session may have just made the folder.
+        transfer.Set(CurlOption.FtpCreateMissingDirs, CreateDirRetry);
+        transfer.Set(CurlOption.ServerResponseTimeout, (long)CurlRunner.ConnectTimeout.TotalSeconds);
+    }
 }

@@ -153,7 +153,7 @@ public sealed class SftpDestination(OutboundGuard guard, TimeProvider time, Time
     {
         var folder = RemotePaths.Folder(path);
         await EnsureFolderAsync(client, folder, ct).ConfigureAwait(false);
-        var temp = TemporaryPath(path, deliveryId);
+        var temp = RemotePaths.Temporary(path, deliveryId);
         try
         {
             await using (var source = await CheckedImageStream.OpenAsync(image, ct).ConfigureAwait(false))
@@ -175,16 +175,6 @@ public sealed class SftpDestination(OutboundGuard guard, TimeProvider time, Time
             await RemoveQuietlyAsync(client, temp).ConfigureAwait(false);
             throw;
         }
-    }
-
-    /// <summary><c>.NAME.part-ID</c> in the same folder: hidden, one per delivery, on the same file system as the final name.</summary>
-    internal static string TemporaryPath(string path, Guid deliveryId)
-    {
-        var slash = path.LastIndexOf('/');
-        var name = path[(slash + 1)..];
-        // File names are limited to 255 bytes on most file systems: the suffix must not push a long name over.
-        var shortName = name.Length > 180 ? name[..180] : name;
-        return path[..(slash + 1)] + "." + shortName + ".part-" + deliveryId.ToString("N", CultureInfo.InvariantCulture);
     }
 
     /// <summary>Renames over an existing file atomically where the server offers POSIX rename (OpenSSH does).</summary>

@@ -11,9 +11,12 @@ using Apertur.Destinations.Outbound;
 namespace Apertur.Destinations.WebDav;
 
 /// <summary>
-/// The <c>webdav</c> destination (RFC 4918 through <see cref="HttpClient"/>; the protocol is three verbs, so no library):
+/// The <c>webdav</c> destination (RFC 4918 through <see cref="HttpClient"/>; the protocol is a few verbs, so no library):
 /// makes each missing folder with <c>MKCOL</c> (a PUT into a missing folder answers 409), streams the image with
-/// <c>PUT</c> (overwriting on redelivery), and checks with <c>PROPFIND</c> that the server holds exactly the image's size.
+/// <c>PUT</c> to a temporary name beside the file (<see cref="RemotePaths.Temporary"/>), checks with <c>PROPFIND</c> that the
+/// server holds exactly the image's size, and renames it into place with <c>MOVE</c> (<c>Overwrite: T</c>: a redelivery
+/// replaces the file), so the final name never holds a half-written file. A server that answers MOVE 405 or 501 gets the
+/// image written in place instead.
 /// Works with any WebDAV server, Nextcloud and ownCloud included (<c>https://host/remote.php/dav/files/USER/</c>). Give
 /// it an <see cref="HttpClient"/> built on <see cref="OutboundGuard.CreateHandler"/> so the SSRF guard checks every
 /// connection; redirects are not followed.
@@ -25,6 +28,7 @@ public sealed class WebDavDestination(HttpClient http, TimeProvider time, TimeSp
 
     private static readonly HttpMethod Propfind = new("PROPFIND");
     private static readonly HttpMethod Mkcol = new("MKCOL");
+    private static readonly HttpMethod Move = new("MOVE");
     private const string PropfindBody =
         """<?xml version="1.0" encoding="utf-8"?><d:propfind xmlns:d="DAV:"><d:prop><d:resourcetype/><d:getcontentlength/></d:prop></d:propfind>""";
     private static readonly XNamespace Dav = "DAV:";
@@ -67,19 +71,26 @@ public sealed class WebDavDestination(HttpClient http, TimeProvider time, TimeSp
                 return failure.ToResult();
             }
             var file = new Uri(config.Url, RemotePaths.Escape(path));
-            var (put, stored) = await PutAsync(config, file, image, attempt.Token).ConfigureAwait(false);
-            if (put is not null)
+            var temp = new Uri(config.Url, RemotePaths.Escape(RemotePaths.Temporary(path, request.DeliveryId)));
+            var (written, _) = await WriteCheckedAsync(config, temp, file, image, attempt.Token).ConfigureAwait(false);
+            if (written is not null)
             {
-                return put.ToResult(stored);
+                await DeleteQuietlyAsync(config, temp, attempt.Token).ConfigureAwait(false);
+                return written;
             }
-            var (size, status) = await SizeAsync(config, file, attempt.Token).ConfigureAwait(false);
-            if (size != image.SizeBytes)
+            var (moved, status) = await MoveAsync(config, temp, file, attempt.Token).ConfigureAwait(false);
+            if (moved is null)
             {
-                return new DeliveryResult.RetryLater(
-                    $"The server accepted the PUT of {file.AbsolutePath} ({stored}) but reports {(size is null ? "no size" : $"{size} bytes")} " +
-                    $"(PROPFIND {status}) for a {image.SizeBytes}-byte image", StatusCode: stored);
+                return new DeliveryResult.Delivered(file.AbsoluteUri, status);
             }
-            return new DeliveryResult.Delivered(file.AbsoluteUri, stored);
+            await DeleteQuietlyAsync(config, temp, attempt.Token).ConfigureAwait(false);
+            if (status is not (405 or 501))
+            {
+                return moved.ToResult(status);
+            }
+            // A server without MOVE: written in place, as before temporary names (a receiver may see it while it is written).
+            var (inPlace, stored) = await WriteCheckedAsync(config, file, file, image, attempt.Token).ConfigureAwait(false);
+            return inPlace ?? new DeliveryResult.Delivered(file.AbsoluteUri, stored);
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {
@@ -127,7 +138,7 @@ public sealed class WebDavDestination(HttpClient http, TimeProvider time, TimeSp
             }
             var file = new Uri(config.Url, RemotePaths.Escape(probePath));
             var probe = CurlRunner.Probe(name);
-            var (put, stored) = await PutAsync(config, file, probe, attempt.Token).ConfigureAwait(false);
+            var (put, stored) = await PutAsync(config, file, file, probe, attempt.Token).ConfigureAwait(false);
             if (put is not null)
             {
                 return new ConnectionTestResult(false, put.Message, stored);
@@ -209,7 +220,8 @@ public sealed class WebDavDestination(HttpClient http, TimeProvider time, TimeSp
         return null;
     }
 
-    private async Task<(TransferFailure? Failure, int Status)> PutAsync(WebDavConfig config, Uri file, DeliveryImage image, CancellationToken ct)
+    /// <summary>PUTs the image at <paramref name="target"/>; messages name <paramref name="file"/> (the final name when <paramref name="target"/> is its temporary one).</summary>
+    private async Task<(TransferFailure? Failure, int Status)> PutAsync(WebDavConfig config, Uri target, Uri file, DeliveryImage image, CancellationToken ct)
     {
         Stream source;
         try
@@ -224,7 +236,7 @@ public sealed class WebDavDestination(HttpClient http, TimeProvider time, TimeSp
         using var content = new StreamContent(limited, 256 * 1024);
         content.Headers.ContentLength = image.SizeBytes;
         content.Headers.ContentType = MediaTypeHeaderValue.TryParse(image.MimeType, out var type) ? type : new MediaTypeHeaderValue("application/octet-stream");
-        using var response = await SendAsync(config, HttpMethod.Put, file, content, depth: null, ct).ConfigureAwait(false);
+        using var response = await SendAsync(config, HttpMethod.Put, target, content, depth: null, ct).ConfigureAwait(false);
         var status = (int)response.StatusCode;
         if (status is 200 or 201 or 204)
         {
@@ -236,6 +248,56 @@ public sealed class WebDavDestination(HttpClient http, TimeProvider time, TimeSp
             413 => new TransferFailure($"The server refused {file.AbsolutePath} as too large ({Text(response)})", true),
             _ => Failure(response, config, file, "write the file"),
         }, status);
+    }
+
+    /// <summary>
+    /// PUTs the image at <paramref name="target"/> and checks with PROPFIND that the server holds exactly its size; messages
+    /// name <paramref name="named"/>, the file as the destination knows it. Null and the PUT's status when it is stored.
+    /// </summary>
+    private async Task<(DeliveryResult? Failure, int Status)> WriteCheckedAsync(WebDavConfig config, Uri target, Uri named, DeliveryImage image,
+        CancellationToken ct)
+    {
+        var (put, stored) = await PutAsync(config, target, named, image, ct).ConfigureAwait(false);
+        if (put is not null)
+        {
+            return (put.ToResult(stored), stored);
+        }
+        var (size, status) = await SizeAsync(config, target, ct).ConfigureAwait(false);
+        if (size != image.SizeBytes)
+        {
+            return (new DeliveryResult.RetryLater(
+                $"The server accepted the PUT of {named.AbsolutePath} ({stored}) but reports {(size is null ? "no size" : $"{size} bytes")} " +
+                $"(PROPFIND {status}) for a {image.SizeBytes}-byte image", StatusCode: stored), stored);
+        }
+        return (null, stored);
+    }
+
+    /// <summary>
+    /// Renames <paramref name="from"/> to <paramref name="to"/> with <c>MOVE</c>, replacing what is there
+    /// (<c>Overwrite: T</c>): 201 when it was new, 204 when it replaced a file. Otherwise why not, and the status.
+    /// </summary>
+    private async Task<(TransferFailure? Failure, int Status)> MoveAsync(WebDavConfig config, Uri from, Uri to, CancellationToken ct)
+    {
+        using var response = await SendAsync(config, Move, from, null, depth: null, ct, request =>
+        {
+            request.Headers.TryAddWithoutValidation("Destination", to.AbsoluteUri);
+            request.Headers.TryAddWithoutValidation("Overwrite", "T");
+        }).ConfigureAwait(false);
+        var status = (int)response.StatusCode;
+        return (status is 201 or 204 ? null : Failure(response, config, to, "move the file into"), status);
+    }
+
+    /// <summary>Best effort: a temporary file that was not renamed goes (one per delivery, so a leftover is overwritten by the next attempt).</summary>
+    private async Task DeleteQuietlyAsync(WebDavConfig config, Uri file, CancellationToken ct)
+    {
+        try
+        {
+            using var _ = await SendAsync(config, HttpMethod.Delete, file, null, depth: null, ct).ConfigureAwait(false);
+        }
+        catch (HttpRequestException)
+        {
+            // The attempt's own failure is what is reported.
+        }
     }
 
     /// <summary>The stored size of a file as PROPFIND reports it.</summary>
@@ -259,9 +321,10 @@ public sealed class WebDavDestination(HttpClient http, TimeProvider time, TimeSp
     }
 
     private async Task<HttpResponseMessage> SendAsync(WebDavConfig config, HttpMethod method, Uri uri, HttpContent? content, string? depth,
-        CancellationToken ct)
+        CancellationToken ct, Action<HttpRequestMessage>? headers = null)
     {
         using var request = new HttpRequestMessage(method, uri) { Content = content };
+        headers?.Invoke(request);
         request.Headers.TryAddWithoutValidation("User-Agent", UserAgent);
         if (config.Username is not null)
         {

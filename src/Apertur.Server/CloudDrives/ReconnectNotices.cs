@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Net.Mail;
 using System.Text;
 using Apertur.Server.Data;
 using Apertur.Server.Deliveries;
@@ -16,7 +15,7 @@ namespace Apertur.Server.CloudDrives;
 /// before the email goes out, and unmarked if sending fails, so no replica or restart sends it twice.
 /// </summary>
 public sealed partial class ReconnectNotices(IServiceScopeFactory scopes, PublicUrls urls, TimeProvider time,
-    IOptions<DeliveryOptions> delivery, IOptions<SmtpOptions> smtp, Apertur.Destinations.DestinationKindRegistry kinds, ILogger<ReconnectNotices> logger)
+    IOptions<DeliveryOptions> delivery, SmtpMailer mailer, Apertur.Destinations.DestinationKindRegistry kinds, ILogger<ReconnectNotices> logger)
 {
     private static readonly TimeSpan SmtpBackoff = TimeSpan.FromMinutes(1);
     private DateTimeOffset _smtpRetryAt = DateTimeOffset.MinValue;
@@ -61,12 +60,11 @@ public sealed partial class ReconnectNotices(IServiceScopeFactory scopes, Public
         {
             return;
         }
-        var settings = smtp.Value;
         var address = found.Project.NotificationEmail;
-        if (string.IsNullOrWhiteSpace(settings.Host) || string.IsNullOrWhiteSpace(address))
+        if (!mailer.Configured || string.IsNullOrWhiteSpace(address))
         {
             LogSkipped(logger, found.Destination.Name, found.Project.Name,
-                string.IsNullOrWhiteSpace(settings.Host) ? "Apertur:Smtp:Host is not set" : "the project has no notification email");
+                !mailer.Configured ? "Apertur:Smtp:Host is not set" : "the project has no notification email");
             return;
         }
         var waiting = await db.Deliveries.AsNoTracking()
@@ -75,11 +73,10 @@ public sealed partial class ReconnectNotices(IServiceScopeFactory scopes, Public
             kinds.DisplayName(found.Destination.Type), found.Connection.AccountName, found.Connection.LastError, waiting, delivery.Value.RetryWindow, urls.BaseUrl());
         try
         {
-            await FailureNotifier.SendAsync(settings, address, subject, body, ct);
+            await mailer.SendAsync(address, subject, body, ct);
             LogSent(logger, found.Destination.Name, found.Project.Name, address);
         }
-        catch (Exception e) when ((e is SmtpException or InvalidOperationException or FormatException or IOException or OperationCanceledException)
-            && !ct.IsCancellationRequested)
+        catch (MailNotSentException e)
         {
             LogSendFailed(logger, e, found.Destination.Name);
             _smtpRetryAt = now + SmtpBackoff;

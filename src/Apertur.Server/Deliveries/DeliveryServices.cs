@@ -11,6 +11,8 @@ public static class DeliveryServices
         services.AddSettings<DeliveryOptions>(DeliveryOptions.Section);
         services.AddLeaseQueue();
         services.AddSettings<SmtpOptions>(SmtpOptions.Section);
+        // Every e-mail the server sends (failure notifications, reconnect notices) goes through this one sender.
+        services.AddSingleton<SmtpMailer>();
         services.AddSingleton<DeliveryNudge>();
         services.AddSingleton<FailureNudge>();
         services.AddSingleton<DeliveryRecorder>();

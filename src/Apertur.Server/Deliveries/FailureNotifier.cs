@@ -1,6 +1,4 @@
 using System.Globalization;
-using System.Net;
-using System.Net.Mail;
 using System.Text;
 using Apertur.Server.CloudDrives;
 using Apertur.Server.Data;
@@ -11,40 +9,6 @@ using Microsoft.Extensions.Options;
 
 namespace Apertur.Server.Deliveries;
 
-/// <summary>Settings section <c>Apertur:Smtp</c>: where failure notifications are sent from. No <see cref="Host"/>: none are sent.</summary>
-public sealed class SmtpOptions : ISettings
-{
-    public const string Section = "Apertur:Smtp";
-
-    public string? Host { get; set; }
-    public int Port { get; set; } = 587;
-    public string From { get; set; } = "apertur@localhost";
-    public string? Username { get; set; }
-    public string? Password { get; set; }
-    /// <summary>STARTTLS before authenticating (default true).</summary>
-    public bool UseTls { get; set; } = true;
-    /// <summary>How long one SMTP conversation may take (default 30 s).</summary>
-    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(30);
-
-    public IReadOnlyList<string> Problems()
-    {
-        var problems = new List<string>();
-        if (Port is < 1 or > 65535)
-        {
-            problems.Add($"{Section}:{nameof(Port)} must be 1 to 65535 (got {Port}).");
-        }
-        if (Timeout <= TimeSpan.Zero)
-        {
-            problems.Add($"{Section}:{nameof(Timeout)} must be positive (got {Timeout}).");
-        }
-        if (!string.IsNullOrWhiteSpace(Host) && string.IsNullOrWhiteSpace(From))
-        {
-            problems.Add($"{Section}:{nameof(From)} is required when {nameof(Host)} is set.");
-        }
-        return problems;
-    }
-}
-
 /// <summary>
 /// Tells a project by email when deliveries fail for good: one email per batch, i.e. every failure of the project not yet
 /// notified, sent once the oldest of them is <see cref="DeliveryOptions.NotificationBatchWindow"/> old. The deliveries
@@ -54,7 +18,7 @@ public sealed class SmtpOptions : ISettings
 /// Each pass also sends the "needs reconnect" emails of cloud drive destinations (<see cref="ReconnectNotices"/>).
 /// </summary>
 public sealed partial class FailureNotifier(IServiceScopeFactory scopes, FailureNudge nudge, PublicUrls urls, TimeProvider time,
-    IOptions<DeliveryOptions> delivery, IOptions<WorkersOptions> workers, IOptions<SmtpOptions> smtp, ReconnectNotices reconnects, IJobLock jobs, ILogger<FailureNotifier> logger) : BackgroundService
+    IOptions<DeliveryOptions> delivery, IOptions<WorkersOptions> workers, SmtpMailer mailer, ReconnectNotices reconnects, IJobLock jobs, ILogger<FailureNotifier> logger) : BackgroundService
 {
     private const int MaxListed = 100;
     private static readonly TimeSpan SmtpBackoff = TimeSpan.FromMinutes(1);
@@ -133,10 +97,9 @@ public sealed partial class FailureNotifier(IServiceScopeFactory scopes, Failure
         }
 
         var project = await db.Projects.AsNoTracking().FirstAsync(p => p.Id == projectId, ct);
-        var settings = smtp.Value;
-        if (string.IsNullOrWhiteSpace(settings.Host) || string.IsNullOrWhiteSpace(project.NotificationEmail))
+        if (!mailer.Configured || string.IsNullOrWhiteSpace(project.NotificationEmail))
         {
-            LogSkipped(logger, ids.Count, project.Name, string.IsNullOrWhiteSpace(settings.Host) ? "Apertur:Smtp:Host is not set" : "the project has no notification email");
+            LogSkipped(logger, ids.Count, project.Name, !mailer.Configured ? "Apertur:Smtp:Host is not set" : "the project has no notification email");
             return;
         }
         var failures = await (
@@ -152,38 +115,16 @@ public sealed partial class FailureNotifier(IServiceScopeFactory scopes, Failure
         var (subject, body) = FailureEmail.Compose(project.Name, failures, urls.BaseUrl(), MaxListed);
         try
         {
-            await SendAsync(settings, project.NotificationEmail!, subject, body, ct);
+            await mailer.SendAsync(project.NotificationEmail!, subject, body, ct);
             LogSent(logger, failures.Count, project.Name, project.NotificationEmail!);
         }
-        catch (Exception e) when ((e is SmtpException or InvalidOperationException or FormatException or IOException or OperationCanceledException)
-            && !ct.IsCancellationRequested)
+        catch (MailNotSentException e)
         {
             LogSendFailed(logger, e, failures.Count, project.Name);
             _smtpRetryAt = now + SmtpBackoff;
             await db.Deliveries.Where(d => ids.Contains(d.Id) && d.NotifiedAt == now)
                 .ExecuteUpdateAsync(s => s.SetProperty(d => d.NotifiedAt, (DateTimeOffset?)null), CancellationToken.None);
         }
-    }
-
-    internal static async Task SendAsync(SmtpOptions settings, string to, string subject, string body, CancellationToken ct)
-    {
-        using var client = new SmtpClient(settings.Host, settings.Port)
-        {
-            EnableSsl = settings.UseTls,
-            DeliveryMethod = SmtpDeliveryMethod.Network,
-            Timeout = (int)settings.Timeout.TotalMilliseconds,
-        };
-        if (!string.IsNullOrEmpty(settings.Username))
-        {
-            client.Credentials = new NetworkCredential(settings.Username, settings.Password);
-        }
-        using var message = new MailMessage(settings.From, to, subject, body)
-        {
-            BodyEncoding = Encoding.UTF8,
-            SubjectEncoding = Encoding.UTF8,
-            IsBodyHtml = false,
-        };
-        await client.SendMailAsync(message, ct);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Emailed {Count} failed deliveries of project {Project} to {Address}")]

@@ -2,9 +2,10 @@ namespace Apertur.Destinations.Tests.Files;
 
 /// <summary>
 /// An image source that serves its bytes, stops after <c>pauseAfter</c> of them until <see cref="Resume"/>, and says when
-/// it stopped: a test looks at the server while an upload is half done, sequenced by signals, never by sleeps.
+/// it stopped: a test looks at the server while an upload is half done, sequenced by signals, never by sleeps. With
+/// <c>failOnResume</c> the read after the pause fails as a broken source would.
 /// </summary>
-internal sealed class PausingStream(byte[] bytes, int pauseAfter) : Stream
+internal sealed class PausingStream(byte[] bytes, int pauseAfter, bool failOnResume = false) : Stream
 {
     private readonly TaskCompletionSource _paused = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _resume = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -28,6 +29,7 @@ internal sealed class PausingStream(byte[] bytes, int pauseAfter) : Stream
         {
             _paused.TrySetResult();
             _resume.Task.Wait();
+            ThrowIfFailing();
         }
         return Serve(buffer);
     }
@@ -38,12 +40,21 @@ internal sealed class PausingStream(byte[] bytes, int pauseAfter) : Stream
         {
             _paused.TrySetResult();
             await _resume.Task.WaitAsync(cancellationToken);
+            ThrowIfFailing();
         }
         return Serve(buffer.Span);
     }
 
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    private void ThrowIfFailing()
+    {
+        if (failOnResume)
+        {
+            throw new IOException("the disk went away");
+        }
+    }
 
     private int Serve(Span<byte> buffer)
     {

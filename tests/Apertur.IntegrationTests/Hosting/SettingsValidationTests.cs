@@ -25,6 +25,8 @@ public sealed class SettingsValidationTests
         { "Apertur:Delivery:Jitter", "1.5", "Apertur:Delivery:Jitter must be at least 0 and below 1 (got 1.5)." },
         { "Apertur:EventWebhooks:Concurrency", "0", "Apertur:EventWebhooks:Concurrency must be 1-256 (got 0)." },
         { "Apertur:Smtp:Port", "70000", "Apertur:Smtp:Port must be 1 to 65535 (got 70000)." },
+        { "Apertur:Smtp:From", "not an address", "Apertur:Smtp:From must be an e-mail address such as apertur@example.com (got 'not an address')." },
+        { "Apertur:Smtp:TrustedCertificate", "/nonexistent/smtp.pem", "Apertur:Smtp:TrustedCertificate must be a readable PEM certificate file" },
         { "Apertur:OAuth:Dropbox:ChunkSizeBytes", "0", "Apertur:OAuth:Dropbox:ChunkSizeBytes must be positive and at most 150 MiB." },
         { "Apertur:Outbound:AllowedNetworks:1", "10.0.0.0/99", "Apertur:Outbound:AllowedNetworks:1 must be a CIDR network such as 10.0.0.0/8 or an IP address (got '10.0.0.0/99')." },
     };
