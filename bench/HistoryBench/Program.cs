@@ -58,7 +58,7 @@ internal static class History
             await Execute(admin, $"CREATE DATABASE {postgresName}");
             connectionString = new NpgsqlConnectionStringBuilder(options.PostgresAdmin) { Database = postgresName }.ConnectionString;
         }
-        using var server = await Server.StartAsync(options.ServerDll, dataDirectory, connectionString);
+        var server = await Server.StartAsync(options.ServerDll, dataDirectory, connectionString);
         try
         {
             await using DbConnection db = database == "postgres"
@@ -97,7 +97,7 @@ internal static class History
                     ("GET /api/v1/stats", "/api/v1/stats", false),
                     ("dashboard overview", $"/dashboard/projects/{projectId}", true),
                     ("dashboard deliveries", $"/dashboard/projects/{projectId}/deliveries", true),
-                    ("sessions list, last page", $"/api/v1/upload-sessions?page={lastPage}&pageSize=20", false),
+                    ("sessions list, last page", $"/api/v1/sessions?page={lastPage}&pageSize=20", false),
                 };
                 foreach (var (name, path, dashboard) in endpoints)
                 {
@@ -313,7 +313,8 @@ internal sealed partial class Server : IDisposable
     public async Task UploadAsync(string session)
     {
         using var content = new MultipartFormDataContent();
-        var part = new ByteArrayContent([0xFF, 0xD8, 0xFF, 0xD9]);
+        // A real photo (the upload checks the JPEG's structure); the bench runs from the repository's root.
+        var part = new ByteArrayContent(await File.ReadAllBytesAsync("tests/Apertur.IntegrationTests/Fixtures/small.jpg"));
         part.Headers.ContentType = new MediaTypeHeaderValue("image/jpeg");
         content.Add(part, "file", "photo.jpg");
         using var response = await _api.PostAsync($"/api/v1/upload/{session}/images", content);

@@ -52,7 +52,9 @@ public sealed class DeliveryLog(AperturDb db, TimeProvider time, DeliveryNudge n
         var query = Filtered(projectId, filter);
         if (before is { } c)
         {
-            query = query.Where(r => r.Delivery.CreatedAt < c.CreatedAt || (r.Delivery.CreatedAt == c.CreatedAt && r.Delivery.Id.CompareTo(c.Id) < 0));
+            // The first condition is implied by the second; it is what PostgreSQL can start the index range from.
+            query = query.Where(r => r.Delivery.CreatedAt <= c.CreatedAt
+                && (r.Delivery.CreatedAt < c.CreatedAt || (r.Delivery.CreatedAt == c.CreatedAt && r.Delivery.Id.CompareTo(c.Id) < 0)));
         }
         var rows = await Newest(query).Take(size + 1).ToListAsync(ct);
         var older = rows.Count > size ? new ListCursor(rows[size - 1].Delivery.CreatedAt, rows[size - 1].Delivery.Id) : null;

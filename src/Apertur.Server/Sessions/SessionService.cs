@@ -64,7 +64,8 @@ public sealed class SessionService(AperturDb db, TimeProvider time, ServerKeys k
         var query = db.Sessions.AsNoTracking().Where(s => s.ProjectId == projectId);
         if (before is { } c)
         {
-            query = query.Where(s => s.CreatedAt < c.CreatedAt || (s.CreatedAt == c.CreatedAt && s.Id.CompareTo(c.Id) < 0));
+            // The first condition is implied by the second; it is what PostgreSQL can start the index range from.
+            query = query.Where(s => s.CreatedAt <= c.CreatedAt && (s.CreatedAt < c.CreatedAt || (s.CreatedAt == c.CreatedAt && s.Id.CompareTo(c.Id) < 0)));
         }
         var page = await Newest(query).Take(size + 1).ToListAsync(ct);
         var older = page.Count > size ? new ListCursor(page[size - 1].CreatedAt, page[size - 1].Id) : null;
