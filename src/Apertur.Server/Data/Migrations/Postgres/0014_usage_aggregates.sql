@@ -28,37 +28,6 @@ ALTER TABLE deliveries ALTER COLUMN project_id SET NOT NULL;
 UPDATE images i SET delivered_at = LEAST(i.acknowledged_at,
     (SELECT MIN(d.updated_at) FROM deliveries d WHERE d.image_id = i.id AND d.status = 'sent'));
 
-INSERT INTO usage_days (project_id, env, day, sessions, images_uploaded, images_delivered, deliveries_sent, deliveries_failed)
-SELECT project_id, env, day, SUM(sessions), SUM(images_uploaded), SUM(images_delivered), SUM(deliveries_sent), SUM(deliveries_failed)
-FROM (
-    SELECT project_id, env, (created_at AT TIME ZONE 'UTC')::date AS day, 1 AS sessions, 0 AS images_uploaded, 0 AS images_delivered,
-        0 AS deliveries_sent, 0 AS deliveries_failed
-    FROM sessions
-    UNION ALL
-    SELECT project_id, env, (created_at AT TIME ZONE 'UTC')::date, 0, 1, (delivered_at IS NOT NULL)::int, 0, 0
-    FROM images
-    UNION ALL
-    SELECT i.project_id, i.env, (d.updated_at AT TIME ZONE 'UTC')::date, 0, 0, 0, (d.status = 'sent')::int, (d.status = 'failed')::int
-    FROM deliveries d JOIN images i ON i.id = d.image_id
-    WHERE d.status IN ('sent', 'failed')) live
-GROUP BY project_id, env, day
-ON CONFLICT (project_id, env, day) DO UPDATE SET
-    sessions = usage_days.sessions + excluded.sessions,
-    images_uploaded = usage_days.images_uploaded + excluded.images_uploaded,
-    images_delivered = usage_days.images_delivered + excluded.images_delivered,
-    deliveries_sent = usage_days.deliveries_sent + excluded.deliveries_sent,
-    deliveries_failed = usage_days.deliveries_failed + excluded.deliveries_failed;
-
-INSERT INTO usage_destination_days (project_id, env, day, destination_id, deliveries_sent, deliveries_failed)
-SELECT i.project_id, i.env, (i.created_at AT TIME ZONE 'UTC')::date, d.destination_id,
-    SUM((d.status = 'sent')::int), SUM((d.status = 'failed')::int)
-FROM deliveries d JOIN images i ON i.id = d.image_id
-WHERE d.status IN ('sent', 'failed')
-GROUP BY 1, 2, 3, 4
-ON CONFLICT (project_id, env, day, destination_id) DO UPDATE SET
-    deliveries_sent = usage_destination_days.deliveries_sent + excluded.deliveries_sent,
-    deliveries_failed = usage_destination_days.deliveries_failed + excluded.deliveries_failed;
-
 CREATE FUNCTION usage_add(p_project uuid, p_env text, p_day date, p_sessions int, p_uploaded int, p_delivered int, p_sent int, p_failed int)
 RETURNS void LANGUAGE sql AS $$
     INSERT INTO usage_days (project_id, env, day, sessions, images_uploaded, images_delivered, deliveries_sent, deliveries_failed)
@@ -70,6 +39,31 @@ RETURNS void LANGUAGE sql AS $$
         deliveries_sent = usage_days.deliveries_sent + excluded.deliveries_sent,
         deliveries_failed = usage_days.deliveries_failed + excluded.deliveries_failed;
 $$;
+
+SELECT usage_add(project_id, env, day, SUM(sessions)::int, SUM(images_uploaded)::int, SUM(images_delivered)::int,
+    SUM(deliveries_sent)::int, SUM(deliveries_failed)::int)
+FROM (
+    SELECT project_id, env, (created_at AT TIME ZONE 'UTC')::date AS day, 1 AS sessions, 0 AS images_uploaded, 0 AS images_delivered,
+        0 AS deliveries_sent, 0 AS deliveries_failed
+    FROM sessions
+    UNION ALL
+    SELECT project_id, env, (created_at AT TIME ZONE 'UTC')::date, 0, 1, (delivered_at IS NOT NULL)::int, 0, 0
+    FROM images
+    UNION ALL
+    SELECT i.project_id, i.env, (d.updated_at AT TIME ZONE 'UTC')::date, 0, 0, 0, (d.status = 'sent')::int, (d.status = 'failed')::int
+    FROM deliveries d JOIN images i ON i.id = d.image_id
+    WHERE d.status IN ('sent', 'failed')) live
+GROUP BY project_id, env, day;
+
+INSERT INTO usage_destination_days (project_id, env, day, destination_id, deliveries_sent, deliveries_failed)
+SELECT i.project_id, i.env, (i.created_at AT TIME ZONE 'UTC')::date, d.destination_id,
+    SUM((d.status = 'sent')::int), SUM((d.status = 'failed')::int)
+FROM deliveries d JOIN images i ON i.id = d.image_id
+WHERE d.status IN ('sent', 'failed')
+GROUP BY 1, 2, 3, 4
+ON CONFLICT (project_id, env, day, destination_id) DO UPDATE SET
+    deliveries_sent = usage_destination_days.deliveries_sent + excluded.deliveries_sent,
+    deliveries_failed = usage_destination_days.deliveries_failed + excluded.deliveries_failed;
 
 CREATE FUNCTION usage_session_created() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
