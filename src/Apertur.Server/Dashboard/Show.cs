@@ -55,3 +55,32 @@ public sealed record Pager(int Page, int TotalPages, int Total, string Path, IRe
     /// <summary>A page number from the query: 1 when absent or not a positive number.</summary>
     public static int Number(string? text) => int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n >= 1 ? n : 1;
 }
+
+/// <summary>
+/// Links of a long list paged by cursor (docs/performance.md): "Newest" back to the first page, "Older" to the rows after the
+/// last one shown. No count and no page number: each page costs the same however far back it is.
+/// </summary>
+public sealed record CursorPager(string? NewestUrl, string? OlderUrl)
+{
+    public const string Parameter = "before";
+    public const int PageSize = Pager.PageSize;
+
+    /// <summary>The cursor the request asks for; null (the newest rows) when absent or unreadable.</summary>
+    public static ListCursor? Before(HttpRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return ListCursor.Parse(request.Query[Parameter].ToString());
+    }
+
+    public static CursorPager For(HttpRequest request, ListCursor? older)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var query = request.Query.Where(q => q.Key is not Parameter and not "page")
+            .ToDictionary(q => q.Key, q => (string?)q.Value.ToString(), StringComparer.Ordinal);
+        var newest = Before(request) is null ? null : Microsoft.AspNetCore.WebUtilities.QueryHelpers.AddQueryString(request.Path, query);
+        var next = older is null ? null
+            : Microsoft.AspNetCore.WebUtilities.QueryHelpers.AddQueryString(request.Path,
+                new Dictionary<string, string?>(query, StringComparer.Ordinal) { [Parameter] = older.ToString() });
+        return new CursorPager(newest, next);
+    }
+}

@@ -46,7 +46,8 @@ public sealed class AperturDb(DbContextOptions<AperturDb> options) : DbContext(o
         modelBuilder.Entity<Destination>().ToTable("destinations");
         modelBuilder.Entity<Session>(e =>
         {
-            e.ToTable("sessions");
+            // The usage triggers of migration 0014 (docs/performance.md "Usage aggregates"): EF Core then writes without RETURNING.
+            e.ToTable("sessions", t => t.HasTrigger("usage_session_created"));
             e.HasMany(s => s.Destinations).WithOne().HasForeignKey(d => d.SessionId);
         });
         modelBuilder.Entity<SessionDestination>(e =>
@@ -57,12 +58,21 @@ public sealed class AperturDb(DbContextOptions<AperturDb> options) : DbContext(o
         // Relationships are declared so EF orders inserts of one SaveChanges by their foreign keys.
         modelBuilder.Entity<Image>(e =>
         {
-            e.ToTable("images");
+            e.ToTable("images", t =>
+            {
+                t.HasTrigger("usage_image_uploaded");
+                t.HasTrigger("usage_image_delivered");
+                t.HasTrigger("image_acknowledged");
+            });
             e.HasOne<Session>().WithMany().HasForeignKey(i => i.SessionId);
         });
         modelBuilder.Entity<Deliveries.Delivery>(e =>
         {
-            e.ToTable("deliveries");
+            e.ToTable("deliveries", t =>
+            {
+                t.HasTrigger("usage_delivery_inserted");
+                t.HasTrigger("usage_delivery_changed");
+            });
             e.HasOne<Image>().WithMany().HasForeignKey(d => d.ImageId);
         });
         modelBuilder.Entity<Deliveries.DeliveryAttempt>(e =>

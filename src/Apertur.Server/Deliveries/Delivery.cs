@@ -6,6 +6,8 @@ public sealed class Delivery
     public Guid Id { get; set; }
     public Guid ImageId { get; set; }
     public Guid SessionId { get; set; }
+    /// <summary>The image's project, for the delivery log's index.</summary>
+    public Guid ProjectId { get; set; }
     public Guid DestinationId { get; set; }
     public string Status { get; set; } = DeliveryStatus.Pending;
     public int Attempts { get; set; }

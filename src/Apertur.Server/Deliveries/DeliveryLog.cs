@@ -30,8 +30,38 @@ public sealed class DeliveryLog(AperturDb db, TimeProvider time, DeliveryNudge n
     public static readonly IReadOnlyList<string> Statuses =
         [DeliveryStatus.Pending, DeliveryStatus.Sending, DeliveryStatus.Sent, DeliveryStatus.Failed, DeliveryStatus.Retrying, DeliveryStatus.Cancelled];
 
-    /// <summary>A page of the log, newest first, and the total that matches the filter.</summary>
+    /// <summary>
+    /// A page of the log, newest first, and the total that matches the filter (the API's paging contract). Both are read
+    /// through the project's index on (project_id, created_at, id) (docs/performance.md).
+    /// </summary>
     public async Task<(List<DeliveryEntry> Entries, int Total)> ListAsync(Guid projectId, DeliveryFilter filter, int page, int pageSize, CancellationToken ct)
+    {
+        var query = Filtered(projectId, filter);
+        var total = await query.CountAsync(ct);
+        var rows = await Newest(query).Skip((page - 1) * pageSize).Take(pageSize).ToListAsync(ct);
+        return (await EntriesAsync(rows, ct), total);
+    }
+
+    /// <summary>
+    /// The <paramref name="size"/> newest deliveries older than <paramref name="before"/> (the newest when null), for the
+    /// dashboard: no count, and the cursor of the next page when there are more. Its cost does not depend on how far back it is.
+    /// </summary>
+    public async Task<(List<DeliveryEntry> Entries, ListCursor? Older)> OlderThanAsync(Guid projectId, DeliveryFilter filter, ListCursor? before, int size,
+        CancellationToken ct)
+    {
+        var query = Filtered(projectId, filter);
+        if (before is { } c)
+        {
+            // The first condition is implied by the second; it is what PostgreSQL can start the index range from.
+            query = query.Where(r => r.Delivery.CreatedAt <= c.CreatedAt
+                && (r.Delivery.CreatedAt < c.CreatedAt || (r.Delivery.CreatedAt == c.CreatedAt && r.Delivery.Id.CompareTo(c.Id) < 0)));
+        }
+        var rows = await Newest(query).Take(size + 1).ToListAsync(ct);
+        var older = rows.Count > size ? new ListCursor(rows[size - 1].Delivery.CreatedAt, rows[size - 1].Delivery.Id) : null;
+        return (await EntriesAsync(rows.Take(size).ToList(), ct), older);
+    }
+
+    private IQueryable<DeliveryRow> Filtered(Guid projectId, DeliveryFilter filter)
     {
         var query = Rows(projectId);
         if (!string.IsNullOrEmpty(filter.Status))
@@ -56,15 +86,20 @@ public sealed class DeliveryLog(AperturDb db, TimeProvider time, DeliveryNudge n
         {
             query = query.Where(r => r.Delivery.CreatedAt < until);
         }
-        var total = await query.CountAsync(ct);
-        var rows = await query.OrderByDescending(r => r.Delivery.CreatedAt).ThenByDescending(r => r.Delivery.Id)
-            .Skip((page - 1) * pageSize).Take(pageSize).ToListAsync(ct);
+        return query;
+    }
+
+    private static IQueryable<DeliveryRow> Newest(IQueryable<DeliveryRow> query) =>
+        query.OrderByDescending(r => r.Delivery.CreatedAt).ThenByDescending(r => r.Delivery.Id);
+
+    private async Task<List<DeliveryEntry>> EntriesAsync(List<DeliveryRow> rows, CancellationToken ct)
+    {
         var ids = rows.Select(r => r.Delivery.Id).ToList();
         var durations = (await db.DeliveryAttempts.AsNoTracking().Where(a => ids.Contains(a.DeliveryId))
                 .Select(a => new { a.DeliveryId, a.Attempt, a.StartedAt, a.DurationMs }).ToListAsync(ct))
             .GroupBy(a => a.DeliveryId)
             .ToDictionary(g => g.Key, g => g.OrderBy(a => a.StartedAt).ThenBy(a => a.Attempt).Last().DurationMs);
-        return (rows.Select(r => r.ToEntry(durations.TryGetValue(r.Delivery.Id, out var ms) ? ms : null)).ToList(), total);
+        return rows.Select(r => r.ToEntry(durations.TryGetValue(r.Delivery.Id, out var ms) ? ms : null)).ToList();
     }
 
     /// <summary>One delivery of the project with its attempts, oldest first; 404 when it is not the project's.</summary>
@@ -94,7 +129,7 @@ public sealed class DeliveryLog(AperturDb db, TimeProvider time, DeliveryNudge n
     /// <summary>Re-queues every failed delivery of the project (of one session, when given); the count re-queued.</summary>
     public async Task<int> RetryFailedAsync(Guid projectId, Guid? sessionId, CancellationToken ct)
     {
-        var failed = db.Deliveries.Where(d => d.Status == DeliveryStatus.Failed && db.Sessions.Any(s => s.Id == d.SessionId && s.ProjectId == projectId));
+        var failed = db.Deliveries.Where(d => d.Status == DeliveryStatus.Failed && d.ProjectId == projectId);
         if (sessionId is { } session)
         {
             failed = failed.Where(d => d.SessionId == session);
@@ -133,8 +168,7 @@ public sealed class DeliveryLog(AperturDb db, TimeProvider time, DeliveryNudge n
 
     private IQueryable<DeliveryRow> Rows(Guid projectId) =>
         from d in db.Deliveries.AsNoTracking()
-        join s in db.Sessions.AsNoTracking() on d.SessionId equals s.Id
-        where s.ProjectId == projectId
+        where d.ProjectId == projectId
         join dest in db.Destinations.AsNoTracking() on d.DestinationId equals dest.Id into found
         from dest in found.DefaultIfEmpty()
         select new DeliveryRow { Delivery = d, DestinationName = dest == null ? null : dest.Name, DestinationType = dest == null ? null : dest.Type };

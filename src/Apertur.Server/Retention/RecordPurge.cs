@@ -3,7 +3,6 @@ using Apertur.Server.Deliveries;
 using Apertur.Server.EventWebhooks;
 using Apertur.Server.Hosting;
 using Apertur.Server.Sessions;
-using Apertur.Server.Stats;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -23,8 +22,8 @@ public sealed record PurgedRecords(int Sessions, int Images, int Deliveries, int
 /// own short transaction, so uploads wait at most one batch for SQLite's one writer:
 /// <list type="bullet">
 /// <item>a session and everything under it (images, deliveries, attempts, its destinations), once it was created that long
-/// ago, has expired, every image's bytes are deleted and no delivery is open; its usage is added to the daily usage
-/// (<see cref="UsageLedger"/>) in the same transaction, so the stats stay the same;</item>
+/// ago, has expired, every image's bytes are deleted and no delivery is open; its usage stays in the daily usage (Stats/DailyUsage,
+/// which the database's triggers keep and a deletion never changes), so the stats stay the same;</item>
 /// <item>events (<c>event_logs</c>) with their event-webhook deliveries, none still being retried;</item>
 /// <item>OAuth connect flows that ended that long ago.</item>
 /// </list>
@@ -74,7 +73,6 @@ public sealed partial class RecordPurge(IServiceScopeFactory scopes, IOptions<Re
         }
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         var ids = await DueSessions(db, now).Where(s => candidates.Contains(s.Id)).Select(s => s.Id).ToListAsync(ct);
-        await UsageLedger.AddSessionsAsync(db, ids, ct);
         // Children first: attempts, deliveries (the lock order of DeliveryRecorder: deliveries, then images), images, the session.
         var deliveries = db.Deliveries.Where(d => ids.Contains(d.SessionId));
         await db.DeliveryAttempts.Where(a => deliveries.Any(d => d.Id == a.DeliveryId)).ExecuteDeleteAsync(ct);

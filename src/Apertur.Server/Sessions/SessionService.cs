@@ -42,21 +42,42 @@ public sealed class SessionService(AperturDb db, TimeProvider time, ServerKeys k
         return session.PasswordHash is null || SessionPasswords.Verify(password, session.PasswordHash);
     }
 
-    /// <summary>One page of the project's sessions, newest first, and the total count.</summary>
+    /// <summary>
+    /// One page of the project's sessions, newest first, and the total count (the API's paging contract): both read from the
+    /// index on (project_id, created_at, id), the count without touching the rows (docs/performance.md).
+    /// </summary>
     public async Task<(List<SessionRow> Rows, int Total)> PageAsync(Guid projectId, string projectName, int number, int size, CancellationToken ct)
     {
         var query = db.Sessions.AsNoTracking().Where(s => s.ProjectId == projectId);
         var total = await query.CountAsync(ct);
-        var page = await query.OrderByDescending(s => s.CreatedAt).ThenByDescending(s => s.Id)
-            .Skip((number - 1) * size).Take(size).ToListAsync(ct);
+        var page = await Newest(query).Skip((number - 1) * size).Take(size).ToListAsync(ct);
         return (await RowsAsync(projectName, page, ct), total);
     }
+
+    /// <summary>
+    /// The <paramref name="size"/> newest sessions older than <paramref name="before"/> (the newest when null), for the
+    /// dashboard: no count, and the cursor of the next page when there are more.
+    /// </summary>
+    public async Task<(List<SessionRow> Rows, ListCursor? Older)> OlderThanAsync(Guid projectId, string projectName, ListCursor? before, int size,
+        CancellationToken ct)
+    {
+        var query = db.Sessions.AsNoTracking().Where(s => s.ProjectId == projectId);
+        if (before is { } c)
+        {
+            // The first condition is implied by the second; it is what PostgreSQL can start the index range from.
+            query = query.Where(s => s.CreatedAt <= c.CreatedAt && (s.CreatedAt < c.CreatedAt || (s.CreatedAt == c.CreatedAt && s.Id.CompareTo(c.Id) < 0)));
+        }
+        var page = await Newest(query).Take(size + 1).ToListAsync(ct);
+        var older = page.Count > size ? new ListCursor(page[size - 1].CreatedAt, page[size - 1].Id) : null;
+        return (await RowsAsync(projectName, page.Take(size).ToList(), ct), older);
+    }
+
+    private static IQueryable<Session> Newest(IQueryable<Session> query) => query.OrderByDescending(s => s.CreatedAt).ThenByDescending(s => s.Id);
 
     /// <summary>The project's <paramref name="take"/> newest sessions.</summary>
     public async Task<List<SessionRow>> RecentAsync(Guid projectId, string projectName, int take, CancellationToken ct)
     {
-        var recent = await db.Sessions.AsNoTracking().Where(s => s.ProjectId == projectId)
-            .OrderByDescending(s => s.CreatedAt).ThenByDescending(s => s.Id).Take(take).ToListAsync(ct);
+        var recent = await Newest(db.Sessions.AsNoTracking().Where(s => s.ProjectId == projectId)).Take(take).ToListAsync(ct);
         return await RowsAsync(projectName, recent, ct);
     }
 

@@ -1,10 +1,10 @@
 namespace Apertur.Server.Stats;
 
 /// <summary>
-/// The counts of one project's purged records on one UTC day (table <c>usage_days</c>, docs/operations.md "Retention"): sessions
-/// created, images uploaded, images among them delivered (sent to a destination or acknowledged), deliveries finished sent or
-/// failed that day. Written only by the record purge (Retention/RecordPurge.cs), in the transaction that deletes the rows it
-/// counts; <see cref="UsageStats"/> adds it to the live rows.
+/// The usage of one project and environment on one UTC day (table <c>usage_days</c>, docs/performance.md "Usage aggregates"):
+/// sessions created, images uploaded, images among them delivered (sent to a destination or acknowledged), deliveries whose
+/// last update that day left them sent or failed. Written only by the database's triggers (migration 0014), in the
+/// transaction of each change they count; kept when the record purge deletes the rows. <see cref="UsageStats"/> reads it.
 /// </summary>
 public sealed class DailyUsage
 {
@@ -19,8 +19,8 @@ public sealed class DailyUsage
 }
 
 /// <summary>
-/// Purged deliveries that finished sent or failed, per destination and upload day of their image (table
-/// <c>usage_destination_days</c>); kept after the destination is deleted, like the live rows.
+/// Deliveries that are sent or failed, per destination and upload day of their image (table <c>usage_destination_days</c>),
+/// kept by the same triggers; kept after the destination is deleted, like the rows.
 /// </summary>
 public sealed class DestinationDailyUsage
 {

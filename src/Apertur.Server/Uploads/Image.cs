@@ -17,6 +17,11 @@ public sealed class Image
     public bool IsEncrypted { get; set; }
     /// <summary>Set when a long-polling client acknowledged the image; null while it is in the poll queue or polling is off.</summary>
     public DateTimeOffset? AcknowledgedAt { get; set; }
+    /// <summary>
+    /// When the image first reached a destination or was acknowledged: set by the database's triggers (migration 0014), which
+    /// count it once in the daily usage (docs/performance.md "Usage aggregates"); null until then.
+    /// </summary>
+    public DateTimeOffset? DeliveredAt { get; set; }
     public bool InPollQueue { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
     /// <summary>The client's <c>Idempotency-Key</c>, unique per session; null when the upload sent none.</summary>

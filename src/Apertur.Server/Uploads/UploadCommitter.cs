@@ -225,6 +225,7 @@ public sealed partial class UploadCommitter(IServiceScopeFactory scopes, TimePro
                 Id = Ids.New(time),
                 ImageId = row.Id,
                 SessionId = sessionId,
+                ProjectId = row.ProjectId,
                 DestinationId = destinationId,
                 Status = Deliveries.DeliveryStatus.Pending,
                 NextAttemptAt = now,

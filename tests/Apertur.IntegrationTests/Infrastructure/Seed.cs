@@ -72,6 +72,7 @@ public static class Seed
                 Id = Guid.CreateVersion7(),
                 ImageId = image.Id,
                 SessionId = session.Id,
+                ProjectId = session.ProjectId,
                 DestinationId = destination.DestinationId,
                 NextAttemptAt = now,
                 CreatedAt = now,

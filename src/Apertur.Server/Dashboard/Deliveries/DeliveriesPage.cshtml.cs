@@ -14,7 +14,7 @@ public sealed class DeliveriesPageModel(AperturDb db, DeliveryLog log) : Project
 {
     public IReadOnlyList<DeliveryEntry> Rows { get; private set; } = [];
 
-    public Pager Pager { get; private set; } = null!;
+    public CursorPager Pager { get; private set; } = null!;
 
     public IReadOnlyList<(Guid Id, string Name)> Destinations { get; private set; } = [];
 
@@ -26,18 +26,17 @@ public sealed class DeliveriesPageModel(AperturDb db, DeliveryLog log) : Project
 
     protected override bool MemberMayPost(string? handler) => handler is "Retry" or "RetryAll";
 
-    public async Task OnGetAsync(string? page, CancellationToken ct)
+    public async Task OnGetAsync(CancellationToken ct)
     {
         Destinations = (await db.Destinations.AsNoTracking().Where(d => d.ProjectId == Project.Id).OrderBy(d => d.Name)
             .Select(d => new { d.Id, d.Name }).ToListAsync(ct)).Select(d => (d.Id, d.Name)).ToList();
-        var number = Pager.Number(page);
         var filter = new DeliveryFilter(
             string.IsNullOrEmpty(Status) || !DeliveryLog.Statuses.Contains(Status) ? null : Status, SessionId, DestinationId,
             From is { } from ? new DateTimeOffset(from.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero) : null,
             Until is { } until ? new DateTimeOffset(until.AddDays(1).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero) : null);
-        var (entries, total) = await log.ListAsync(Project.Id, filter, number, Pager.PageSize, ct);
+        var (entries, older) = await log.OlderThanAsync(Project.Id, filter, CursorPager.Before(Request), CursorPager.PageSize, ct);
         Rows = entries;
-        Pager = Pager.For(Request, number, total);
+        Pager = CursorPager.For(Request, older);
     }
 
     public async Task<IActionResult> OnPostRetryAsync(Guid id, CancellationToken ct)

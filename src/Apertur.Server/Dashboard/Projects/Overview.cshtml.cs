@@ -23,9 +23,10 @@ public sealed class OverviewModel(AperturDb db, UsageStats stats, TimeProvider t
     {
         var now = time.GetUtcNow();
         var usage = new List<EnvUsage>();
+        var totalsByEnv = await stats.TotalsByEnvAsync(Project.Id, now, ct);
         foreach (var env in new[] { ApiKeyTokens.Live, ApiKeyTokens.Test })
         {
-            var totals = await stats.TotalsAsync(Project.Id, env, now, ct);
+            var totals = totalsByEnv.GetValueOrDefault(env) ?? UsageTotals.None;
             if (env == ApiKeyTokens.Test && totals.SessionsTotal == 0)
             {
                 continue;
@@ -48,7 +49,7 @@ public sealed class OverviewModel(AperturDb db, UsageStats stats, TimeProvider t
         {
             setup.Add(("Add a destination: where photos are delivered", DashboardRoutes.Destinations(Project.Id)));
         }
-        // Counted with the purged ones (Stats/UsageStats.cs): a project whose old sessions were purged has started.
+        // Counted with the purged ones (Stats/DailyUsage.cs): a project whose old sessions were purged has started.
         if (usage.All(u => u.Totals.SessionsTotal == 0))
         {
             setup.Add(("Create a first session and scan its QR code", DashboardRoutes.Sessions(Project.Id)));

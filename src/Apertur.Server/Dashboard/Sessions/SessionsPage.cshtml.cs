@@ -16,7 +16,7 @@ public sealed class SessionsPageModel(AperturDb db, SessionCreator creator, Sess
 {
     public IReadOnlyList<SessionRow> Rows { get; private set; } = [];
 
-    public Pager Pager { get; private set; } = null!;
+    public CursorPager Pager { get; private set; } = null!;
 
     public IReadOnlyList<ApiKey> Keys { get; private set; } = [];
 
@@ -24,7 +24,7 @@ public sealed class SessionsPageModel(AperturDb db, SessionCreator creator, Sess
 
     protected override bool MemberMayPost(string? handler) => handler == "Create";
 
-    public async Task OnGetAsync(string? page, CancellationToken ct) => await LoadAsync(Pager.Number(page), ct);
+    public async Task OnGetAsync(CancellationToken ct) => await LoadAsync(CursorPager.Before(Request), ct);
 
     public async Task<IActionResult> OnPostCreateAsync(Guid keyId, string? label, string? tags, int? maxImages, int? expiresInHours, string? password,
         bool longPolling, CancellationToken ct)
@@ -33,7 +33,7 @@ public sealed class SessionsPageModel(AperturDb db, SessionCreator creator, Sess
         if (key is null)
         {
             Error = "Choose an active API key of this project: the session takes its environment, limits and default destinations.";
-            await LoadAsync(1, ct);
+            await LoadAsync(null, ct);
             return Page();
         }
         var body = new Dictionary<string, object?>
@@ -63,16 +63,16 @@ public sealed class SessionsPageModel(AperturDb db, SessionCreator creator, Sess
         Session? session = null;
         if (!await TryAsync(async () => (session, _) = await creator.CreateAsync(caller, JsonBody.FromElement(JsonSerializer.SerializeToElement(body)), ct)))
         {
-            await LoadAsync(1, ct);
+            await LoadAsync(null, ct);
             return Page();
         }
         return Redirect(DashboardRoutes.Session(Project.Id, session!.Id));
     }
 
-    private async Task LoadAsync(int page, CancellationToken ct)
+    private async Task LoadAsync(ListCursor? before, CancellationToken ct)
     {
-        (Rows, var total) = await sessions.PageAsync(Project.Id, Project.Name, page, Pager.PageSize, ct);
-        Pager = Pager.For(Request, page, total);
+        (Rows, var older) = await sessions.OlderThanAsync(Project.Id, Project.Name, before, CursorPager.PageSize, ct);
+        Pager = CursorPager.For(Request, older);
         Keys = await db.ApiKeys.AsNoTracking().Where(k => k.ProjectId == Project.Id && k.IsActive).OrderBy(k => k.CreatedAt).ToListAsync(ct);
         Destinations = (await db.Destinations.AsNoTracking().Where(d => d.ProjectId == Project.Id).OrderBy(d => d.CreatedAt)
             .Select(d => new { d.Id, d.Name, d.Type, d.IsActive }).ToListAsync(ct)).Select(d => (d.Id, d.Name, d.Type, d.IsActive)).ToList();
