@@ -63,8 +63,13 @@ public sealed partial class Thumbnails(string directory, ImageProcessor processo
     {
         foreach (var id in imageIds)
         {
-            File.Delete(PathOf(id, Extension));
-            File.Delete(PathOf(id, FailedExtension));
+            // An image never shown has no thumbnail, and maybe no shard directory either (File.Delete would throw then).
+            var path = PathOf(id, Extension);
+            if (Directory.Exists(Path.GetDirectoryName(path)))
+            {
+                File.Delete(path);
+                File.Delete(PathOf(id, FailedExtension));
+            }
         }
     }
 
