@@ -87,6 +87,10 @@ builder.Services.AddDashboard(builder.Configuration);
 builder.Services.AddUploadPage();
 // Image processing (Apertur:Images): per-destination options applied to deliveries, bounded and off the upload path.
 builder.Services.AddImages();
+// Thumbnails of stored images for the dashboard and the upload page, made once and kept on this replica's disk.
+builder.Services.AddThumbnails(builder.Configuration);
+// QR codes of upload pages: PNG and SVG drawn here, JPEG through the image library.
+builder.Services.AddQrCodes();
 // Delivery: the worker drains the outbox through the adapters, retries on schedule, emails final failures.
 builder.Services.AddDelivery();
 // Event webhooks: the outbox writer, the signed sender and its worker, CRUD, the session-expiry sweep.

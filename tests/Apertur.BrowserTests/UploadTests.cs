@@ -117,6 +117,28 @@ public sealed class UploadTests(Chromium chromium)
     }
 
     [Fact]
+    public async Task Upload_Heic_ShowsTheServersThumbnailOnceSent_OtherTypesKeepTheirLocalPreview()
+    {
+        await using var app = await TestApp.StartAsync(Databases.Sqlite, kestrel: true);
+        var (_, url) = await app.NewSessionAsync("""{"password":"open sesame"}""");
+        await using var phone = await chromium.NewPhoneAsync();
+        await phone.OpenAsync(url);
+        await phone.Page.Locator("#password-input").FillAsync("open sesame");
+        await phone.Page.Locator("#password button[type=submit]").ClickAsync();
+
+        await phone.ChooseFromGalleryAsync("photo.heic", "small.jpg");
+
+        await Expect(phone.TilesWithStatus("done")).ToHaveCountAsync(2);
+        // Chromium cannot draw HEIC: the tile shows the server's 320×240 JPEG, drawn for real.
+        var heic = phone.Tile("photo.heic").Locator(".thumb img");
+        await Expect(heic).ToHaveAttributeAsync("src", new System.Text.RegularExpressions.Regex("^/u/[0-9a-f-]{36}/thumbnails/[0-9a-f-]{36}\\?sig=[0-9a-f]{64}$"));
+        await Expect(heic).ToHaveJSPropertyAsync("naturalWidth", 320);
+        await Expect(heic).ToHaveJSPropertyAsync("naturalHeight", 240);
+        var jpeg = phone.Tile("small.jpg").Locator(".thumb img");
+        await Expect(jpeg).ToHaveAttributeAsync("src", new System.Text.RegularExpressions.Regex("^blob:"));
+    }
+
+    [Fact]
     public async Task Upload_PhotoLargerThanMaxDimension_IsResizedInTheBrowser()
     {
         await using var app = await TestApp.StartAsync(Databases.Sqlite, kestrel: true);

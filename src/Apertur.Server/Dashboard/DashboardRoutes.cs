@@ -67,6 +67,7 @@ public static class DashboardRoutes
     public static string Sessions(Guid projectId) => $"{Project(projectId)}/sessions";
     public static string Session(Guid projectId, Guid sessionId) => $"{Sessions(projectId)}/{sessionId}";
     public static string Image(Guid projectId, Guid imageId) => $"{Project(projectId)}/images/{imageId}";
+    public static string Thumbnail(Guid projectId, Guid imageId) => $"{Image(projectId, imageId)}/thumbnail";
     public static string Deliveries(Guid projectId) => $"{Project(projectId)}/deliveries";
     public static string Delivery(Guid projectId, Guid deliveryId) => $"{Deliveries(projectId)}/{deliveryId}";
     public static string Webhooks(Guid projectId) => $"{Project(projectId)}/webhooks";

@@ -53,6 +53,8 @@ public static class DashboardServices
         app.MapEmbeddedAssets<DashboardAssets>();
         app.MapGet(DashboardRoutes.Root + "/projects/{projectId:guid}/images/{imageId:guid}", SessionImages.ImageAsync)
             .RequireAuthorization(DashboardAuth.Policy);
+        app.MapGet(DashboardRoutes.Root + "/projects/{projectId:guid}/images/{imageId:guid}/thumbnail", SessionImages.ThumbnailAsync)
+            .RequireAuthorization(DashboardAuth.Policy);
         // The pages themselves are mapped with every Razor Page in Program.cs (app.MapRazorPages, once for the whole host).
         return app;
     }

@@ -3,8 +3,8 @@ namespace Apertur.Server.Qr;
 /// <summary>What the QR endpoint serves, as advertised in <c>qr_specs</c> of a new session.</summary>
 public static class QrOptions
 {
-    /// <summary>Formats actually served. JPEG is refused with a clear 400 (no JPEG encoder is bundled).</summary>
-    public static readonly IReadOnlyList<string> Formats = ["png", "svg"];
+    /// <summary>Formats served (<c>jpg</c> is also read as <c>jpeg</c>).</summary>
+    public static readonly IReadOnlyList<string> Formats = ["png", "svg", "jpeg"];
 
     /// <summary>The defaults, as strings (SDKs type <c>params</c> as a map of string to string).</summary>
     public static readonly IReadOnlyDictionary<string, string> DefaultParams = new Dictionary<string, string>

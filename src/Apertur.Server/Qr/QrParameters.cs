@@ -7,6 +7,7 @@ public enum QrFormat
 {
     Png,
     Svg,
+    Jpeg,
 }
 
 public enum QrStyle
@@ -35,8 +36,9 @@ public sealed record QrParameters(QrFormat Format, int Size, QrStyle Style, QrCo
         {
             "" or "png" => QrFormat.Png,
             "svg" => QrFormat.Svg,
+            "jpeg" or "jpg" => QrFormat.Jpeg,
             var other => throw ApiException.BadRequest(
-                $"QR format '{other}' is not available; use {string.Join(" or ", QrOptions.Formats)}.", UnsupportedFormatCode),
+                $"QR format '{other}' is not available; use {string.Join(", ", QrOptions.Formats.SkipLast(1))} or {QrOptions.Formats[^1]}.", UnsupportedFormatCode),
         };
         var style = Value("style").ToLowerInvariant() switch
         {

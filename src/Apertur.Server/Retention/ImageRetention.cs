@@ -1,6 +1,7 @@
 using Apertur.Server.Data;
 using Apertur.Server.Deliveries;
 using Apertur.Server.Hosting;
+using Apertur.Server.Images;
 using Apertur.Server.Storage;
 using Apertur.Server.Uploads;
 using Microsoft.EntityFrameworkCore;
@@ -16,8 +17,8 @@ namespace Apertur.Server.Retention;
 /// moment of the commit, and bytes a failed delete leaves behind are an orphan, never a row without bytes that still
 /// claims them.
 /// </summary>
-public sealed partial class ImageRetention(IServiceScopeFactory scopes, IImageStore store, IOptions<RetentionOptions> options, TimeProvider time,
-    ILogger<ImageRetention> logger)
+public sealed partial class ImageRetention(IServiceScopeFactory scopes, IImageStore store, Thumbnails thumbnails, IOptions<RetentionOptions> options,
+    TimeProvider time, ILogger<ImageRetention> logger)
 {
     public const int BatchSize = 200;
 
@@ -68,6 +69,7 @@ public sealed partial class ImageRetention(IServiceScopeFactory scopes, IImageSt
                     .SetProperty(i => i.BytesDeletedReason, BytesDeleted.Retention), ct);
             await tx.CommitAsync(ct);
         }
+        thumbnails.Delete(due);
         var left = await store.RemoveAllAsync(due, (id, e) => LogBytesLeft(logger, e, id), ct);
         LogDeleted(logger, due.Count - left, left);
         return due.Count;

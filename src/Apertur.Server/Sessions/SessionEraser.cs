@@ -3,6 +3,7 @@ using Apertur.Server.Deliveries;
 using Apertur.Server.Events;
 using Apertur.Server.EventWebhooks;
 using Apertur.Server.Hosting;
+using Apertur.Server.Images;
 using Apertur.Server.Storage;
 using Apertur.Server.Uploads;
 using Microsoft.EntityFrameworkCore;
@@ -19,8 +20,8 @@ namespace Apertur.Server.Sessions;
 /// removed from the image store. The rows stay, so the delivery log shows what was deleted. Idempotent: a second call
 /// changes nothing in the database and removes again any bytes a first call failed to remove.
 /// </summary>
-public sealed partial class SessionEraser(AperturDb db, IImageStore store, SessionEventHub events, EventPublisher webhookEvents, TimeProvider time,
-    ILogger<SessionEraser> logger)
+public sealed partial class SessionEraser(AperturDb db, IImageStore store, Thumbnails thumbnails, SessionEventHub events, EventPublisher webhookEvents,
+    TimeProvider time, ILogger<SessionEraser> logger)
 {
     /// <summary>Deletes the session <paramref name="uuid"/> of <paramref name="projectId"/> (404 <c>SESSION_NOT_FOUND</c> otherwise).</summary>
     public async Task DeleteAsync(Guid projectId, string uuid, CancellationToken ct)
@@ -78,6 +79,7 @@ public sealed partial class SessionEraser(AperturDb db, IImageStore store, Sessi
         var ids = await db.Images.AsNoTracking()
             .Where(i => i.SessionId == sessionId && i.BytesDeletedReason == BytesDeleted.SessionDeleted)
             .Select(i => i.Id).ToListAsync(ct);
+        thumbnails.Delete(ids);
         var failed = await store.RemoveAllAsync(ids, (id, e) => LogBytesNotDeleted(logger, e, id, sessionId), ct);
         if (failed > 0)
         {

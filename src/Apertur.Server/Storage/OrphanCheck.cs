@@ -1,5 +1,6 @@
 using Apertur.Server.Data;
 using Apertur.Server.Hosting;
+using Apertur.Server.Images;
 using Apertur.Server.Queues;
 using Apertur.Server.Retention;
 using Microsoft.EntityFrameworkCore;
@@ -166,16 +167,17 @@ public sealed record OrphanReport(int FilesChecked, IReadOnlyList<Guid> OrphanFi
     IReadOnlyList<Guid> RowsWithoutBytes, int TempFilesRemoved);
 
 /// <summary>The periodic orphan check (docs/operations.md "Periodic jobs"), every <c>Apertur:Retention:SweepInterval</c>.</summary>
-public sealed class OrphanCheckJob(OrphanCheck check, TimeProvider time, IOptions<RetentionOptions> options, IOptions<WorkersOptions> workers,
+public sealed class OrphanCheckJob(OrphanCheck check, Thumbnails thumbnails, TimeProvider time, IOptions<RetentionOptions> options, IOptions<WorkersOptions> workers,
     IJobLock jobs, ILogger<OrphanCheckJob> logger)
     : PeriodicJob(Jobs.OrphanCheck, "Orphan check", time, workers, jobs, logger)
 {
     protected override TimeSpan Interval => options.Value.SweepInterval;
 
-    protected override Task RunOnThisReplicaAsync(CancellationToken ct)
+    /// <summary>This replica's own files: stale temp files, and thumbnails of images deleted (by any replica) or gone.</summary>
+    protected override async Task RunOnThisReplicaAsync(CancellationToken ct)
     {
         check.SweepTempFiles();
-        return Task.CompletedTask;
+        await thumbnails.SweepAsync(ct);
     }
 
     protected override Task RunPassAsync(CancellationToken ct) => check.CheckAsync(ct);

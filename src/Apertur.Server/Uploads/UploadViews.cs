@@ -18,6 +18,13 @@ public sealed record UploadResult(
     [property: JsonPropertyName("height")] int Height,
     [property: JsonPropertyName("is_encrypted")] bool IsEncrypted)
 {
+    /// <summary>
+    /// The uploader's link to the server's thumbnail of the image (JPEG, longest side 320 px), which the upload page shows for
+    /// types a browser cannot draw (docs/api.md "Uploads").
+    /// </summary>
+    [JsonPropertyName("thumbnail_url")]
+    public string? ThumbnailUrl { get; init; }
+
     public static UploadResult Of(Image image, int destinations) => new(image.Id.ToString(), image.Filename, image.SizeBytes, destinations,
         image.InPollQueue, image.MimeType, image.ImageIndex, image.SessionId.ToString(), image.Width, image.Height, image.IsEncrypted);
 }

@@ -4,6 +4,7 @@ using Apertur.Server.Hosting;
 using Apertur.Server.Keys;
 using Apertur.Server.Sessions;
 using Apertur.Server.OpenApi;
+using Apertur.Server.UploadPage;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Apertur.Server.Uploads;
@@ -30,9 +31,11 @@ public static class UploadsApi
         return app;
     }
 
-    private static async Task<Created<UploadResult>> UploadAsync(string uuid, HttpContext http, UploadHandler handler, CancellationToken ct)
+    private static async Task<Created<UploadResult>> UploadAsync(string uuid, HttpContext http, UploadHandler handler, UploadPageThumbnails thumbnails,
+        CancellationToken ct)
     {
         var result = await handler.HandleAsync(uuid, http.Request, ct);
+        result = result with { ThumbnailUrl = thumbnails.For(http.Request, Guid.Parse(result.SessionId), Guid.Parse(result.Id)) };
         return TypedResults.Created($"/api/v1/uploads/{result.Id}/download", result);
     }
 

@@ -176,17 +176,43 @@ public sealed class QrApiTests
     }
 
     [Theory, ClassData(typeof(Databases))]
-    public async Task Get_JpegOrOtherFormat_Answers400UnsupportedFormat(string db)
+    public async Task Get_OtherFormat_Answers400UnsupportedFormat(string db)
     {
         await using var app = await TestApp.StartAsync(db);
         var (anonymous, uuid, _) = await NewSessionAsync(app);
-        foreach (var format in new[] { "jpeg", "jpg", "gif", "webp" })
+        foreach (var format in new[] { "gif", "webp", "bmp" })
         {
             using var response = await anonymous.GetAsync($"/api/v1/upload-sessions/{uuid}/qr?format={format}");
             response.StatusCode.ShouldBe(HttpStatusCode.BadRequest, format);
             var body = await response.ReadJsonAsync();
             body.GetProperty("code").GetString().ShouldBe("UNSUPPORTED_QR_FORMAT");
-            body.GetProperty("message").GetString()!.ShouldContain("png or svg");
+            body.GetProperty("message").GetString()!.ShouldContain("png, svg or jpeg");
+        }
+    }
+
+    [Theory, ClassData(typeof(Databases))]
+    public async Task Jpeg_DecodesToUploadUrl_AtTheAskedSize(string db)
+    {
+        await using var app = await TestApp.StartAsync(db);
+        var (anonymous, uuid, uploadUrl) = await NewSessionAsync(app);
+        foreach (var (query, size) in new[]
+        {
+            ("format=jpeg", 300),
+            ("format=jpg&size=64", 64),
+            ("format=JPEG&size=800&style=rounded&fg=1a237e&bg=e8eaf6&borderSize=16&borderColor=%231a237e", 800),
+        })
+        {
+            using var response = await anonymous.GetAsync($"/api/v1/upload-sessions/{uuid}/qr?{query}");
+            response.StatusCode.ShouldBe(HttpStatusCode.OK, query);
+            response.Content.Headers.ContentType!.MediaType.ShouldBe("image/jpeg", query);
+            response.Headers.CacheControl!.Public.ShouldBeTrue();
+            var jpeg = await response.Content.ReadAsByteArrayAsync();
+            // Read by MetadataExtractor (not the library that wrote it): a baseline JPEG of the asked size, and no EXIF.
+            var directories = MetadataExtractor.ImageMetadataReader.ReadMetadata(new MemoryStream(jpeg));
+            var header = directories.OfType<MetadataExtractor.Formats.Jpeg.JpegDirectory>().Single();
+            (header.GetImageWidth(), header.GetImageHeight()).ShouldBe((size, size), query);
+            directories.OfType<MetadataExtractor.Formats.Exif.ExifIfd0Directory>().ShouldBeEmpty(query);
+            (await Zbar.DecodeAsync(jpeg, ".jpg")).ShouldBe(uploadUrl, query);
         }
     }
 

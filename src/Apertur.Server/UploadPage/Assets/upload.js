@@ -449,13 +449,27 @@
     const url = await thumbnail(blob, item.resized ?? dims);
     if (url) {
       item.thumbUrl = url;
-      const img = document.createElement('img');
-      img.alt = '';
-      img.src = url;
-      const thumb = item.el.querySelector('.thumb');
-      thumb.querySelector('svg.icon')?.remove();
-      thumb.prepend(img);
+      showThumb(item, url);
+    } else {
+      // A photo this browser cannot draw (HEIC in Chromium): the server's thumbnail once it is uploaded.
+      item.noPreview = true;
+      if (item.serverThumb) showThumb(item, item.serverThumb);
     }
+  }
+
+  function showThumb(item, src) {
+    const thumb = item.el.querySelector('.thumb');
+    if (thumb.querySelector('img')) return;
+    const img = document.createElement('img');
+    img.alt = '';
+    img.src = src;
+    thumb.querySelector('svg.icon')?.remove();
+    thumb.prepend(img);
+  }
+
+  /** The path of the server's thumbnail link (this page's own origin, whatever origin the server named). */
+  function serverThumb(body) {
+    try { const u = new URL(body?.thumbnail_url, location.href); return u.pathname + u.search; } catch { return null; }
   }
 
   // ---- uploading -------------------------------------------------------------------------------------------------
@@ -534,6 +548,8 @@
       item.status = 'done';
       item.progress = 1;
       item.imageId = body?.id;
+      item.serverThumb = body?.thumbnail_url ? serverThumb(body) : null;
+      if (item.noPreview && item.serverThumb) showThumb(item, item.serverThumb);
       item.destinations = body?.destinations ?? 0;
       item.blob = null; // sent: the bytes are no longer needed here
       session.imagesCount = Math.max(session.imagesCount, (body?.image_index ?? -1) + 1);
