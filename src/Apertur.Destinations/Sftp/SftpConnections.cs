@@ -46,6 +46,7 @@ internal sealed class SftpConnection : IDisposable
             for (var i = 0; ; i++)
             {
                 var info = new ConnectionInfo(addresses[i].ToString(), config.Port, config.Username, methods) { Timeout = timeout };
+                PreferAesGcm(info);
                 var client = new SftpClient(info) { OperationTimeout = timeout };
                 string? seen = null;
                 client.HostKeyReceived += (_, e) =>
@@ -76,6 +77,21 @@ internal sealed class SftpConnection : IDisposable
         {
             Dispose(methods);
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Offers AES-GCM first when the server has it: .NET runs it on the processor's AES instructions, and it needs no
+    /// separate MAC, so it costs less CPU per byte than SSH.NET's first choice, aes-ctr with an HMAC (docs/performance.md
+    /// "Delivery throughput per destination kind"). Every other cipher stays offered, in SSH.NET's order, after it.
+    /// </summary>
+    private static void PreferAesGcm(ConnectionInfo info)
+    {
+        string[] preferred = ["aes128-gcm@openssh.com", "aes256-gcm@openssh.com"];
+        var position = 0;
+        foreach (var name in preferred.Where(info.Encryptions.ContainsKey))
+        {
+            info.Encryptions.SetPosition(name, position++);
         }
     }
 
