@@ -29,7 +29,10 @@ public static class ApiExamples
             [new SessionDestinationView(DestinationId, "webhook", "Shop backend")], LongPolling: false, ExpiresAt: "2026-12-03T09:30:00.000Z",
             PasswordProtected: false, Env: "live", MaxImages: 12, Tags: ["claim:4512", "adjuster:marta"], Label: "Claim 4512 · kitchen"),
         new UploadResult("9d2c4b1a-6e5f-4a3b-8c7d-1e2f3a4b5c6d", "IMG_2041.jpg", 836214, Destinations: 1, LongPolling: false, "image/jpeg",
-            ImageIndex: 1, SessionId, Width: 3024, Height: 4032, IsEncrypted: false),
+            ImageIndex: 1, SessionId, Width: 3024, Height: 4032, IsEncrypted: false)
+        {
+            ThumbnailUrl = $"https://photos.example.com/u/{SessionId}/thumbnails/9d2c4b1a-6e5f-4a3b-8c7d-1e2f3a4b5c6d?sig=Hn4c2Lq0xY7vR1sT9wKp3A",
+        },
     ];
 
     // As the server writes them; a field left null in an example is left out (only optional request fields are).

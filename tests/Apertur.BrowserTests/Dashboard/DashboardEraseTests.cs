@@ -20,7 +20,8 @@ public sealed class DashboardEraseTests(Chromium chromium)
         var projectId = await site.App.Client.ProjectIdAsync();
         await page.GotoAsync($"{site.Origin}/dashboard/projects/{projectId}/sessions/{uuid}");
         var photo = page.Locator("[data-image='small.jpg']");
-        await Expect(photo.Locator("img")).ToHaveJSPropertyAsync("naturalWidth", 640);
+        // The server's thumbnail of the 640×480 photo, 320 px wide.
+        await Expect(photo.Locator("img")).ToHaveJSPropertyAsync("naturalWidth", 320);
 
         // The browser asks first (the site's pages accept every question, DashboardSite.NewPageAsync).
         var questions = new List<string>();

@@ -129,7 +129,8 @@ public sealed class DashboardFlowTests(Chromium chromium) : IAsyncLifetime
         // The session page shows it arrive with its thumbnail and deliver, without a reload.
         var image = page.Locator("[data-image='small.jpg']");
         await Expect(image.Locator("[data-delivery-status]")).ToHaveTextAsync("Archive: sent");
-        await Expect(image.Locator("img")).ToHaveJSPropertyAsync("naturalWidth", 640);
+        // The server's thumbnail of the 640×480 photo, 320 px wide.
+        await Expect(image.Locator("img")).ToHaveJSPropertyAsync("naturalWidth", 320);
 
         // And it is on the WebDAV server, byte for byte.
         using var dav = LoopbackFiles.WebDavClient();

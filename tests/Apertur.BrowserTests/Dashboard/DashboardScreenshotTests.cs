@@ -56,14 +56,14 @@ public sealed class DashboardScreenshotTests(Chromium chromium) : IAsyncLifetime
             {"label":"Claim 4512 · kitchen","tags":["claim:4512","adjuster:marta"],"destination_ids":["{{shopId}}","{{nasId}}"],"max_images":12}
             """);
         var claimsId = claims.GetProperty("uuid").GetString()!;
-        foreach (var photo in new[] { "small.jpg", "phone-photo.jpg", "small.jpg" })
+        foreach (var photo in new[] { "small.jpg", "phone-photo.jpg", "photo.heic", "photo.webp" })
         {
             (await app.UploadElsewhereAsync(claimsId, photo)).ShouldBe(201);
         }
         var crmSession = await app.Client.CreateSessionAsync($$"""{"label":"Store 12 shelf check","tags":["store:12"],"destination_ids":["{{crmId}}","{{shopId}}"]}""");
         (await app.UploadElsewhereAsync(crmSession.GetProperty("uuid").GetString()!, "small.jpg")).ShouldBe(201);
         await app.Client.CreateSessionAsync("""{"label":"Front desk kiosk"}""");
-        await Wait.UntilAsync(async () => shop.Requests.Count == 4 && crm.Requests.Count == 1, TimeSpan.FromSeconds(30), "deliveries done");
+        await Wait.UntilAsync(async () => shop.Requests.Count == 5 && crm.Requests.Count == 1, TimeSpan.FromSeconds(30), "deliveries done");
 
         var page = await site.NewPageAsync();
         await page.GotoAsync($"{site.Origin}/dashboard/login");
@@ -78,7 +78,8 @@ public sealed class DashboardScreenshotTests(Chromium chromium) : IAsyncLifetime
         await ShootAsync(page, "sessions");
         await page.GetByRole(AriaRole.Link, new() { Name = "Claim 4512 · kitchen" }).ClickAsync();
         await Expect(page.Locator("[data-live-status]")).ToHaveAttributeAsync("data-state", "on");
-        await Expect(page.Locator("[data-image] img")).ToHaveCountAsync(3);
+        await Expect(page.Locator("[data-image] img")).ToHaveCountAsync(4);
+        await ThumbnailsShownAsync(page);
         await ShootAsync(page, "session", fullPage: true);
         await site.OpenAsync(page, "Deliveries");
         await ShootAsync(page, "deliveries");
@@ -103,7 +104,8 @@ public sealed class DashboardScreenshotTests(Chromium chromium) : IAsyncLifetime
         await ShootAsync(phone, "overview-phone");
         await site.OpenAsync(phone, "Sessions");
         await phone.GetByRole(AriaRole.Link, new() { Name = "Claim 4512 · kitchen" }).ClickAsync();
-        await Expect(phone.Locator("[data-image] img")).ToHaveCountAsync(3);
+        await Expect(phone.Locator("[data-image] img")).ToHaveCountAsync(4);
+        await ThumbnailsShownAsync(phone);
         await ShootAsync(phone, "session-phone");
         await site.OpenAsync(phone, "Deliveries");
         await ShootAsync(phone, "deliveries-phone");
@@ -113,6 +115,16 @@ public sealed class DashboardScreenshotTests(Chromium chromium) : IAsyncLifetime
             var png = await File.ReadAllBytesAsync(Path.Combine(Screenshots.Directory, $"dashboard-{name}.png"));
             PngImage.ReadSize(png).ShouldBe((780, 1688), name);
         }
+    }
+
+    /// <summary>
+    /// Waits until every thumbnail has been made by the server and drawn: they load lazily, and the first request of each
+    /// makes it (JPEG, WebP and HEIC alike), which can take longer than the screenshot's pause.
+    /// </summary>
+    private static async Task ThumbnailsShownAsync(IPage page)
+    {
+        await page.EvaluateAsync("() => document.querySelectorAll('img[data-thumbnail]').forEach(i => i.loading = 'eager')");
+        await page.WaitForFunctionAsync("() => [...document.querySelectorAll('img[data-thumbnail]')].every(i => i.complete && i.naturalWidth > 0)");
     }
 
     /// <summary>Saves the page as docs/screenshots/dashboard-{name}.png (see scripts/screenshots.sh).</summary>

@@ -44,15 +44,15 @@ public sealed class QrParametersTests
     }
 
     [Theory]
-    [InlineData("jpeg")]
+    [InlineData("gif")]
     [InlineData("bmp")]
     public void Parse_OtherFormat_ThrowsUnsupportedFormat(string format)
     {
         var e = Should.Throw<ApiException>(() => Parse(("format", format)));
         e.Code.ShouldBe("UNSUPPORTED_QR_FORMAT");
-        e.Message.ShouldContain("png or svg");
+        e.Message.ShouldContain("png, svg or jpeg");
     }
 
     [Fact]
-    public void QrOptions_Formats_AreExactlyThoseServed() => QrOptions.Formats.ShouldBe(["png", "svg"]);
+    public void QrOptions_Formats_AreExactlyThoseServed() => QrOptions.Formats.ShouldBe(["png", "svg", "jpeg"]);
 }
