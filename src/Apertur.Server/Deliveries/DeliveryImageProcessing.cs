@@ -49,7 +49,11 @@ public sealed partial class DeliveryImageProcessing(ImageProcessor processor, II
         var temps = new List<string>();
         try
         {
-            var source = await LocalFileAsync(original, temps, ct);
+            string source;
+            await using (var stream = await original.OpenReadAsync(ct))
+            {
+                source = await LocalImageFile.OfAsync(stream, store, temps, ct);
+            }
             var size = processor.Inspect(source, original.MimeType);
             if (ImageEdit.For(options, original.MimeType, size) is not { } edit)
             {
@@ -86,23 +90,6 @@ public sealed partial class DeliveryImageProcessing(ImageProcessor processor, II
             new PreparedDelivery(null, null, temps).Dispose();
             throw;
         }
-    }
-
-    /// <summary>The image as a file on this machine: the local store's own file, or a temp copy of a remote store's bytes.</summary>
-    private async Task<string> LocalFileAsync(DeliveryImage image, List<string> temps, CancellationToken ct)
-    {
-        await using var stream = await image.OpenReadAsync(ct);
-        if (stream is FileStream { Name: var name })
-        {
-            return name;
-        }
-        var copy = store.NewTempFilePath();
-        temps.Add(copy);
-        await using (var file = new FileStream(copy, FileMode.CreateNew, FileAccess.Write, FileShare.None, 64 * 1024, useAsync: true))
-        {
-            await stream.CopyToAsync(file, ct);
-        }
-        return copy;
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Delivery {DeliveryId}: the image could not be processed ({Reason}); the original is delivered, as the destination asks")]

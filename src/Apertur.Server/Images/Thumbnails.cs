@@ -147,10 +147,14 @@ public sealed partial class Thumbnails(string directory, ImageProcessor processo
         var temps = new List<string>();
         try
         {
-            var source = await LocalFileAsync(imageId, temps, ct);
-            if (source is null)
+            string source;
+            await using (var stream = await store.OpenReadAsync(imageId, ct))
             {
-                return null;
+                if (stream is null)
+                {
+                    return null;
+                }
+                source = await LocalImageFile.OfAsync(stream, store, temps, ct);
             }
             processor.Inspect(source, mimeType);
             var output = store.NewTempFilePath();
@@ -166,24 +170,6 @@ public sealed partial class Thumbnails(string directory, ImageProcessor processo
                 File.Delete(temp);
             }
         }
-    }
-
-    /// <summary>The stored image as a file on this machine: the local store's own file, or a temp copy of a remote store's bytes.</summary>
-    private async Task<string?> LocalFileAsync(Guid imageId, List<string> temps, CancellationToken ct)
-    {
-        await using var stream = await store.OpenReadAsync(imageId, ct);
-        switch (stream)
-        {
-            case null:
-                return null;
-            case FileStream { Name: var name }:
-                return name;
-        }
-        var copy = store.NewTempFilePath();
-        temps.Add(copy);
-        await using var file = new FileStream(copy, FileMode.CreateNew, FileAccess.Write, FileShare.None, 64 * 1024, useAsync: true);
-        await stream.CopyToAsync(file, ct);
-        return copy;
     }
 
     private string PathOf(Guid imageId, string extension)
