@@ -13,7 +13,7 @@ namespace Apertur.Destinations.Sftp;
 internal sealed class SftpConnection : IDisposable
 {
     private readonly AuthenticationMethod[] _methods;
-    private bool _disposed;
+    private int _disposed;
 
     private SftpConnection(SftpClient client, AuthenticationMethod[] methods, string hostKey)
     {
@@ -27,7 +27,7 @@ internal sealed class SftpConnection : IDisposable
     /// <summary>The server's host key as <c>ssh-keygen -l</c> prints it (<c>SHA256:…</c>).</summary>
     public string HostKeySha256 { get; }
 
-    public bool IsConnected => !_disposed && Client.IsConnected;
+    public bool IsConnected => Volatile.Read(ref _disposed) == 0 && Client.IsConnected;
 
     /// <summary>
     /// Resolves the host through the guard and connects to a checked address (the name is never resolved again), checks the
@@ -130,13 +130,13 @@ internal sealed class SftpConnection : IDisposable
         return [.. methods];
     }
 
+    /// <summary>Closes the connection; safe to call again and from another thread (an attempt's end closes it under a running upload).</summary>
     public void Dispose()
     {
-        if (_disposed)
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
         {
             return;
         }
-        _disposed = true;
         Client.Dispose();
         Dispose(_methods);
     }
@@ -170,8 +170,16 @@ internal sealed class SftpKeyException(string message, Exception inner) : Except
 internal sealed class SftpConnectionPool(TimeProvider time) : IDisposable
 {
     public static readonly TimeSpan IdleTimeout = TimeSpan.FromSeconds(60);
-    public const int MaxIdlePerDestination = 4;
-    public const int MaxIdle = 32;
+
+    /// <summary>
+    /// As many as the delivery worker runs at once by default (<c>Apertur:Delivery:Concurrency</c>, 32): after a burst every
+    /// connection of it can wait for the next one. A new connection costs a key exchange, about 85 ms of CPU with SSH.NET's
+    /// post-quantum sntrup761 and 17 ms with curve25519 (docs/performance.md "azure_blob and sftp on the vendors'
+    /// libraries"), and a login; the server has had that many open during the burst already.
+    /// </summary>
+    public const int MaxIdlePerDestination = 32;
+
+    public const int MaxIdle = 64;
 
     /// <summary>What a connection is reused for: the destination and everything in its config (records compare by value).</summary>
     public sealed record Key(Guid DestinationId, SftpConfig Config);

@@ -69,7 +69,7 @@ public sealed class SftpDestination(OutboundGuard guard, TimeProvider time, Time
             var connection = reused ?? await SftpConnection.OpenAsync(guard, config, _timeout, attempt).ConfigureAwait(false);
             try
             {
-                await WriteAsync(connection.Client, path, request.Image, request.DeliveryId, attempt).ConfigureAwait(false);
+                await WriteAsync(connection, path, request.Image, request.DeliveryId, attempt).ConfigureAwait(false);
             }
             catch (Exception e) when (reused is not null && Broken(e, connection))
             {
@@ -78,7 +78,7 @@ public sealed class SftpDestination(OutboundGuard guard, TimeProvider time, Time
                 connection = await SftpConnection.OpenAsync(guard, config, _timeout, attempt).ConfigureAwait(false);
                 try
                 {
-                    await WriteAsync(connection.Client, path, request.Image, request.DeliveryId, attempt).ConfigureAwait(false);
+                    await WriteAsync(connection, path, request.Image, request.DeliveryId, attempt).ConfigureAwait(false);
                 }
                 catch
                 {
@@ -109,7 +109,7 @@ public sealed class SftpDestination(OutboundGuard guard, TimeProvider time, Time
         {
             using var connection = await SftpConnection.OpenAsync(guard, config, _timeout, attempt).ConfigureAwait(false);
             hostKey = connection.HostKeySha256;
-            await WriteAsync(connection.Client, path, CurlRunner.Probe(name), Guid.NewGuid(), attempt).ConfigureAwait(false);
+            await WriteAsync(connection, path, CurlRunner.Probe(name), Guid.NewGuid(), attempt).ConfigureAwait(false);
             await connection.Client.DeleteFileAsync(path, attempt).ConfigureAwait(false);
         }, ct).ConfigureAwait(false);
         if (failure is not null)
@@ -149,8 +149,9 @@ public sealed class SftpDestination(OutboundGuard guard, TimeProvider time, Time
     /// Writes the image to a temporary name beside <paramref name="path"/> (creating missing folders first) and renames it
     /// into place, replacing what was there; removes the temporary file when something fails.
     /// </summary>
-    private static async Task WriteAsync(SftpClient client, string path, DeliveryImage image, Guid deliveryId, CancellationToken ct)
+    private static async Task WriteAsync(SftpConnection connection, string path, DeliveryImage image, Guid deliveryId, CancellationToken ct)
     {
+        var client = connection.Client;
         var folder = RemotePaths.Folder(path);
         await EnsureFolderAsync(client, folder, ct).ConfigureAwait(false);
         var temp = RemotePaths.Temporary(path, deliveryId);
@@ -160,7 +161,7 @@ public sealed class SftpDestination(OutboundGuard guard, TimeProvider time, Time
             {
                 try
                 {
-                    await client.UploadFileAsync(source, temp, canOverride: true, null, ct).ConfigureAwait(false);
+                    await UploadAsync(connection, source, temp, ct).ConfigureAwait(false);
                     await source.EnsureEndAsync(ct).ConfigureAwait(false);
                 }
                 catch (ImageSourceException) when (source.Position > image.SizeBytes)
@@ -173,6 +174,32 @@ public sealed class SftpDestination(OutboundGuard guard, TimeProvider time, Time
         catch
         {
             await RemoveQuietlyAsync(client, temp).ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Streams the image to <paramref name="temp"/> with SSH.NET's synchronous upload on a thread of its own, as the FTP
+    /// transfers run on theirs. SSH.NET sends blocking (its socket writes, and the wait for the server's window when it is
+    /// full), also from its async upload: 32 uploads at once would hold 32 thread-pool threads, which the pool replaces only
+    /// slowly, and its async upload also costs more CPU per megabyte (docs/performance.md "azure_blob and sftp on the
+    /// vendors' libraries"). The synchronous call does not watch a token: when the attempt ends (timeout or shutdown) the
+    /// connection is closed under it, which ends the upload with an error, and the attempt does not wait for the thread (a
+    /// source stuck in a read lets it go when the source is disposed).
+    /// </summary>
+    private static async Task UploadAsync(SftpConnection connection, Stream source, string temp, CancellationToken ct)
+    {
+        ct.ThrowIfCancellationRequested();
+        var upload = Task.Factory.StartNew(() => connection.Client.UploadFile(source, temp, canOverride: true),
+            CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        try
+        {
+            await upload.WaitAsync(ct).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // Closed before anything else runs: a request sent on it now would wait for an answer the upload's data holds up.
+            connection.Dispose();
             throw;
         }
     }

@@ -172,6 +172,29 @@ public sealed class SftpSshNetTests : IDisposable
     }
 
     [Fact]
+    public async Task DeliverAsync_SourceStallsPastTheTimeout_TimesOutAndTheRetryReplacesTheLeftover()
+    {
+        // The upload runs on a thread of its own and does not watch a token: the attempt's end must close the connection
+        // under it and answer without waiting for the stuck read. A real 10 s timeout (the clock's timers are real ones).
+        using var sftp = new SftpDestination(FileKit.LoopbackGuard(), _clock, TimeSpan.FromSeconds(10));
+        var bytes = FileKit.Bytes(1_000_000, seed: 5);
+        var stalled = new PausingStream(bytes, pauseAfter: 300_000);
+        var request = FileKit.Request(DestinationKinds.Sftp, FileKit.Config(Password()),
+            FileKit.Image(bytes) with { OpenReadAsync = _ => Task.FromResult<Stream>(stalled) });
+
+        var delivery = sftp.DeliverAsync(request, CancellationToken.None);
+        await stalled.Paused.WaitAsync(TimeSpan.FromMinutes(1));
+        var result = await delivery.WaitAsync(TimeSpan.FromMinutes(1));
+        stalled.Resume();
+        var retry = await sftp.DeliverAsync(request with { Image = FileKit.Image(bytes) }, CancellationToken.None);
+
+        result.ShouldBeOfType<DeliveryResult.RetryLater>().Reason.ShouldStartWith($"Timed out talking to 127.0.0.1:{LoopbackFiles.SftpPort}");
+        retry.ShouldBeOfType<DeliveryResult.Delivered>();
+        LoopbackFiles.FilesUnder(_folder.Local).ShouldBe([$"{FileKit.SessionId}/3.jpg"]);
+        File.ReadAllBytes(Delivered()).ShouldBe(bytes);
+    }
+
+    [Fact]
     public async Task DeliverAsync_ImageFailsHalfway_RemovesTheTemporaryFile()
     {
         var image = FileKit.Image(FileKit.Bytes(200_000)) with { SizeBytes = 100_000 };
