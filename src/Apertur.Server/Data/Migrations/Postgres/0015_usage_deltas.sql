@@ -79,3 +79,10 @@ CREATE TRIGGER usage_delivery_inserted AFTER INSERT ON deliveries
 DROP TRIGGER usage_delivery_changed ON deliveries;
 CREATE TRIGGER usage_delivery_changed AFTER UPDATE OF status, updated_at ON deliveries
     FOR EACH ROW WHEN (OLD.status IN ('sent', 'failed') OR NEW.status IN ('sent', 'failed')) EXECUTE FUNCTION usage_delivery_changed();
+
+-- The uploads history and an event webhook's deliveries (the API's numbered lists, Hosting/OffsetPage.cs): their tie-breaker
+-- inside the index, as for sessions and deliveries in 0014, so a page is read from either end of it without a sort.
+DROP INDEX ix_images_project_created;
+CREATE INDEX ix_images_project_created ON images(project_id, created_at, id);
+DROP INDEX ix_webhook_deliveries_webhook;
+CREATE INDEX ix_webhook_deliveries_webhook ON webhook_deliveries(webhook_id, created_at, id);

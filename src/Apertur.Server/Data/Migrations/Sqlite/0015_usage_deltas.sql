@@ -73,3 +73,10 @@ BEGIN
     FROM images i WHERE i.id = new.image_id AND old.status <> new.status;
     UPDATE images SET delivered_at = new.updated_at WHERE id = new.image_id AND new.status = 'sent' AND delivered_at IS NULL;
 END;
+
+-- The uploads history and an event webhook's deliveries (the API's numbered lists, Hosting/OffsetPage.cs): their tie-breaker
+-- inside the index, as for sessions and deliveries in 0014, so a page is read from either end of it without a sort.
+DROP INDEX ix_images_project_created;
+CREATE INDEX ix_images_project_created ON images(project_id, created_at, id);
+DROP INDEX ix_webhook_deliveries_webhook;
+CREATE INDEX ix_webhook_deliveries_webhook ON webhook_deliveries(webhook_id, created_at, id);
