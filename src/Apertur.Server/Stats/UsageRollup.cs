@@ -35,58 +35,6 @@ public sealed class UsageRollup(IServiceScopeFactory scopes)
     // A key of its own, not the periodic job's (Data/PostgresJobLock.cs): that one is held by the job's pass on another connection.
     private static readonly long MovingKey = PostgresJobLock.Key(Jobs.UsageRollup + ":moving");
 
-    private const string PostgresMove = """
-        WITH moved AS (
-            DELETE FROM usage_deltas
-            RETURNING project_id, env, day, destination_id, sessions, images_uploaded, images_delivered, deliveries_sent, deliveries_failed
-        ), days AS (
-            INSERT INTO usage_days (project_id, env, day, sessions, images_uploaded, images_delivered, deliveries_sent, deliveries_failed)
-            SELECT project_id, env, day, SUM(sessions), SUM(images_uploaded), SUM(images_delivered), SUM(deliveries_sent), SUM(deliveries_failed)
-            FROM moved WHERE destination_id IS NULL
-            GROUP BY project_id, env, day
-            ORDER BY project_id, env, day
-            ON CONFLICT (project_id, env, day) DO UPDATE SET
-                sessions = usage_days.sessions + excluded.sessions,
-                images_uploaded = usage_days.images_uploaded + excluded.images_uploaded,
-                images_delivered = usage_days.images_delivered + excluded.images_delivered,
-                deliveries_sent = usage_days.deliveries_sent + excluded.deliveries_sent,
-                deliveries_failed = usage_days.deliveries_failed + excluded.deliveries_failed
-            RETURNING 1
-        ), destinations AS (
-            INSERT INTO usage_destination_days (project_id, env, day, destination_id, deliveries_sent, deliveries_failed)
-            SELECT project_id, env, day, destination_id, SUM(deliveries_sent), SUM(deliveries_failed)
-            FROM moved WHERE destination_id IS NOT NULL
-            GROUP BY project_id, env, day, destination_id
-            ORDER BY project_id, env, day, destination_id
-            ON CONFLICT (project_id, env, day, destination_id) DO UPDATE SET
-                deliveries_sent = usage_destination_days.deliveries_sent + excluded.deliveries_sent,
-                deliveries_failed = usage_destination_days.deliveries_failed + excluded.deliveries_failed
-            RETURNING 1
-        )
-        SELECT COUNT(*)::int AS "Value" FROM moved
-        """;
-
-    // SQLite: "WHERE …" before GROUP BY keeps the upsert's ON CONFLICT unambiguous.
-    private const string SqliteAdd = """
-        INSERT INTO usage_days (project_id, env, day, sessions, images_uploaded, images_delivered, deliveries_sent, deliveries_failed)
-        SELECT project_id, env, day, SUM(sessions), SUM(images_uploaded), SUM(images_delivered), SUM(deliveries_sent), SUM(deliveries_failed)
-        FROM usage_deltas WHERE destination_id IS NULL
-        GROUP BY project_id, env, day
-        ON CONFLICT (project_id, env, day) DO UPDATE SET
-            sessions = sessions + excluded.sessions,
-            images_uploaded = images_uploaded + excluded.images_uploaded,
-            images_delivered = images_delivered + excluded.images_delivered,
-            deliveries_sent = deliveries_sent + excluded.deliveries_sent,
-            deliveries_failed = deliveries_failed + excluded.deliveries_failed;
-        INSERT INTO usage_destination_days (project_id, env, day, destination_id, deliveries_sent, deliveries_failed)
-        SELECT project_id, env, day, destination_id, SUM(deliveries_sent), SUM(deliveries_failed)
-        FROM usage_deltas WHERE destination_id IS NOT NULL
-        GROUP BY project_id, env, day, destination_id
-        ON CONFLICT (project_id, env, day, destination_id) DO UPDATE SET
-            deliveries_sent = deliveries_sent + excluded.deliveries_sent,
-            deliveries_failed = deliveries_failed + excluded.deliveries_failed;
-        """;
-
     /// <summary>One roll-up; the number of deltas moved (0 when another roll-up was moving them).</summary>
     public async Task<int> RollUpAsync(CancellationToken ct)
     {
@@ -96,8 +44,8 @@ public sealed class UsageRollup(IServiceScopeFactory scopes)
         int moved;
         if (db.Database.IsSqlite())
         {
-            await db.Database.ExecuteSqlRawAsync(SqliteAdd, ct);
-            moved = await db.Database.ExecuteSqlRawAsync("DELETE FROM usage_deltas", ct);
+            await db.Database.ExecuteSqlRawAsync(UsageRollupSql.SqliteAdd, ct);
+            moved = await db.Database.ExecuteSqlRawAsync(UsageRollupSql.SqliteDelete, ct);
         }
         else
         {
@@ -107,7 +55,7 @@ public sealed class UsageRollup(IServiceScopeFactory scopes)
                 return 0;
             }
             // Not composable (a data-modifying WITH must be the top level): run as written.
-            moved = (await db.Database.SqlQueryRaw<int>(PostgresMove).ToListAsync(ct)).Single();
+            moved = (await db.Database.SqlQueryRaw<int>(UsageRollupSql.PostgresMove).ToListAsync(ct)).Single();
         }
         await tx.CommitAsync(ct);
         return moved;
