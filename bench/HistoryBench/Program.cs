@@ -83,6 +83,10 @@ internal static class History
                 grown += sessions * ImagesPerSession;
                 var deliveries = Convert.ToInt64(await Scalar(db, "SELECT COUNT(*) FROM deliveries"), CultureInfo.InvariantCulture);
                 var sessionCount = Convert.ToInt64(await Scalar(db, "SELECT COUNT(*) FROM sessions"), CultureInfo.InvariantCulture);
+                // The server runs without workers (its periodic jobs would retain and purge the back-dated history), so its usage
+                // roll-up does not run: the bench runs the same statements once the history is grown, as the job would within
+                // Apertur:Usage:RollupInterval, so the stats read day rows, not every delta of the growth.
+                await RollUpUsageAsync(db);
                 if (database == "postgres")
                 {
                     await Execute(db, "ANALYZE");
@@ -118,6 +122,21 @@ internal static class History
             }
             Directory.Delete(dataDirectory, recursive: true);
         }
+    }
+
+    private static async Task RollUpUsageAsync(DbConnection db)
+    {
+        await using var tx = await db.BeginTransactionAsync();
+        if (db is NpgsqlConnection)
+        {
+            await Execute(db, Apertur.Server.Stats.UsageRollupSql.PostgresMove, tx);
+        }
+        else
+        {
+            await Execute(db, Apertur.Server.Stats.UsageRollupSql.SqliteAdd, tx);
+            await Execute(db, Apertur.Server.Stats.UsageRollupSql.SqliteDelete, tx);
+        }
+        await tx.CommitAsync();
     }
 
     private static double Percentile(List<double> sorted, double p) => sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(p * sorted.Count) - 1)];

@@ -36,6 +36,7 @@ public sealed class AperturDb(DbContextOptions<AperturDb> options) : DbContext(o
     public DbSet<OAuthState> OAuthStates => Set<OAuthState>();
     public DbSet<Stats.DailyUsage> DailyUsage => Set<Stats.DailyUsage>();
     public DbSet<Stats.DestinationDailyUsage> DestinationDailyUsage => Set<Stats.DestinationDailyUsage>();
+    public DbSet<Stats.UsageDelta> UsageDeltas => Set<Stats.UsageDelta>();
     public DbSet<Status.Incident> Incidents => Set<Status.Incident>();
     public DbSet<Status.IncidentUpdate> IncidentUpdates => Set<Status.IncidentUpdate>();
 
@@ -112,6 +113,7 @@ public sealed class AperturDb(DbContextOptions<AperturDb> options) : DbContext(o
             e.ToTable("usage_destination_days");
             e.HasKey(u => new { u.ProjectId, u.Env, u.Day, u.DestinationId });
         });
+        modelBuilder.Entity<Stats.UsageDelta>().ToTable("usage_deltas");
         modelBuilder.Entity<Status.Incident>().ToTable("incidents");
         modelBuilder.Entity<Status.IncidentUpdate>(e =>
         {

@@ -32,13 +32,14 @@ public sealed class DeliveryLog(AperturDb db, TimeProvider time, DeliveryNudge n
 
     /// <summary>
     /// A page of the log, newest first, and the total that matches the filter (the API's paging contract). Both are read
-    /// through the project's index on (project_id, created_at, id) (docs/performance.md).
+    /// through the project's index on (project_id, created_at, id), the page from its nearer end (<see cref="OffsetPage"/>;
+    /// docs/performance.md).
     /// </summary>
     public async Task<(List<DeliveryEntry> Entries, int Total)> ListAsync(Guid projectId, DeliveryFilter filter, int page, int pageSize, CancellationToken ct)
     {
         var query = Filtered(projectId, filter);
         var total = await query.CountAsync(ct);
-        var rows = await Newest(query).Skip((page - 1) * pageSize).Take(pageSize).ToListAsync(ct);
+        var rows = await OffsetPage.ReadAsync(Newest(query), Oldest(query), total, page, pageSize, ct);
         return (await EntriesAsync(rows, ct), total);
     }
 
@@ -91,6 +92,9 @@ public sealed class DeliveryLog(AperturDb db, TimeProvider time, DeliveryNudge n
 
     private static IQueryable<DeliveryRow> Newest(IQueryable<DeliveryRow> query) =>
         query.OrderByDescending(r => r.Delivery.CreatedAt).ThenByDescending(r => r.Delivery.Id);
+
+    private static IQueryable<DeliveryRow> Oldest(IQueryable<DeliveryRow> query) =>
+        query.OrderBy(r => r.Delivery.CreatedAt).ThenBy(r => r.Delivery.Id);
 
     private async Task<List<DeliveryEntry>> EntriesAsync(List<DeliveryRow> rows, CancellationToken ct)
     {

@@ -57,8 +57,8 @@ public sealed class EventWebhookService(AperturDb db, WebhookSecretsAtRest secre
         var (number, size) = (page ?? 1, limit ?? DefaultLimit);
         var query = db.WebhookDeliveries.AsNoTracking().Where(d => d.WebhookId == webhook.Id);
         var total = await query.CountAsync(ct);
-        var rows = await query.OrderByDescending(d => d.CreatedAt).ThenByDescending(d => d.Id)
-            .Skip((number - 1) * size).Take(size).ToListAsync(ct);
+        var rows = await OffsetPage.ReadAsync(query.OrderByDescending(d => d.CreatedAt).ThenByDescending(d => d.Id),
+            query.OrderBy(d => d.CreatedAt).ThenBy(d => d.Id), total, number, size, ct);
         return (rows, total, number, size);
     }
 

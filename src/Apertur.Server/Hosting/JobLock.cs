@@ -30,4 +30,5 @@ public static class Jobs
     public const string Retention = "retention";
     public const string OrphanCheck = "orphan-check";
     public const string RecordPurge = "record-purge";
+    public const string UsageRollup = "usage-rollup";
 }

@@ -44,13 +44,14 @@ public sealed class SessionService(AperturDb db, TimeProvider time, ServerKeys k
 
     /// <summary>
     /// One page of the project's sessions, newest first, and the total count (the API's paging contract): both read from the
-    /// index on (project_id, created_at, id), the count without touching the rows (docs/performance.md).
+    /// index on (project_id, created_at, id), the count without touching the rows, the page from the nearer end of the index
+    /// (<see cref="OffsetPage"/>; docs/performance.md).
     /// </summary>
     public async Task<(List<SessionRow> Rows, int Total)> PageAsync(Guid projectId, string projectName, int number, int size, CancellationToken ct)
     {
         var query = db.Sessions.AsNoTracking().Where(s => s.ProjectId == projectId);
         var total = await query.CountAsync(ct);
-        var page = await Newest(query).Skip((number - 1) * size).Take(size).ToListAsync(ct);
+        var page = await OffsetPage.ReadAsync(Newest(query), Oldest(query), total, number, size, ct);
         return (await RowsAsync(projectName, page, ct), total);
     }
 
@@ -73,6 +74,8 @@ public sealed class SessionService(AperturDb db, TimeProvider time, ServerKeys k
     }
 
     private static IQueryable<Session> Newest(IQueryable<Session> query) => query.OrderByDescending(s => s.CreatedAt).ThenByDescending(s => s.Id);
+
+    private static IQueryable<Session> Oldest(IQueryable<Session> query) => query.OrderBy(s => s.CreatedAt).ThenBy(s => s.Id);
 
     /// <summary>The project's <paramref name="take"/> newest sessions.</summary>
     public async Task<List<SessionRow>> RecentAsync(Guid projectId, string projectName, int take, CancellationToken ct)

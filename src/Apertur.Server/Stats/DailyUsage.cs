@@ -31,3 +31,23 @@ public sealed class DestinationDailyUsage
     public int DeliveriesSent { get; set; }
     public int DeliveriesFailed { get; set; }
 }
+
+/// <summary>
+/// One change of usage not yet rolled up (table <c>usage_deltas</c>, migration 0015; docs/performance.md "Usage aggregates"):
+/// the database's triggers only insert these, so no two writers wait on a shared row; <see cref="UsageRollup"/> moves them into
+/// <see cref="DailyUsage"/> (<see cref="DestinationId"/> null) or <see cref="DestinationDailyUsage"/> (set), and
+/// <see cref="UsageStats"/> adds those not moved yet.
+/// </summary>
+public sealed class UsageDelta
+{
+    public long Id { get; set; }
+    public Guid ProjectId { get; set; }
+    public required string Env { get; set; }
+    public DateOnly Day { get; set; }
+    public Guid? DestinationId { get; set; }
+    public int Sessions { get; set; }
+    public int ImagesUploaded { get; set; }
+    public int ImagesDelivered { get; set; }
+    public int DeliveriesSent { get; set; }
+    public int DeliveriesFailed { get; set; }
+}

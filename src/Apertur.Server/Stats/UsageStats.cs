@@ -21,9 +21,10 @@ public sealed record DestinationUsage(Guid DestinationId, string? Name, string? 
 /// <summary>
 /// The project's usage, for <c>GET /api/v1/stats</c> (live only) and the dashboard's charts (live and test apart).
 /// <c>ImagesDelivered</c> counts images that reached at least one destination or were acknowledged by a long-polling client.
-/// Every figure is read from the daily usage (<see cref="DailyUsage"/>, <see cref="DestinationDailyUsage"/>), which the
-/// database's triggers keep in the transaction of every change they count, purged records included: a few rows per day of
-/// the project, whatever its number of images (docs/performance.md "Usage aggregates").
+/// Every figure is read from the daily usage (<see cref="DailyUsage"/>, <see cref="DestinationDailyUsage"/>) plus the deltas
+/// the database's triggers inserted since the last roll-up (<see cref="UsageDelta"/>, <see cref="UsageRollup"/>), in one
+/// statement, so a figure is exact at once: a few rows per day of the project and the deltas of the last roll-up interval,
+/// whatever its number of images (docs/performance.md "Usage aggregates").
 /// </summary>
 public sealed class UsageStats(AperturDb db)
 {
@@ -33,16 +34,16 @@ public sealed class UsageStats(AperturDb db)
 
     /// <summary>The totals of one environment.</summary>
     public async Task<UsageTotals> TotalsAsync(Guid projectId, string env, DateTimeOffset now, CancellationToken ct) =>
-        (await TotalsAsync(db.DailyUsage.Where(u => u.ProjectId == projectId && u.Env == env), now, ct)).GetValueOrDefault(env) ?? UsageTotals.None;
+        (await TotalsAsync(Days(projectId, env, null, null), now, ct)).GetValueOrDefault(env) ?? UsageTotals.None;
 
     /// <summary>The totals of each environment that has any usage, in one reading.</summary>
     public Task<Dictionary<string, UsageTotals>> TotalsByEnvAsync(Guid projectId, DateTimeOffset now, CancellationToken ct) =>
-        TotalsAsync(db.DailyUsage.Where(u => u.ProjectId == projectId), now, ct);
+        TotalsAsync(Days(projectId, null, null, null), now, ct);
 
-    private static Task<Dictionary<string, UsageTotals>> TotalsAsync(IQueryable<DailyUsage> days, DateTimeOffset now, CancellationToken ct)
+    private static Task<Dictionary<string, UsageTotals>> TotalsAsync(IQueryable<DayRow> days, DateTimeOffset now, CancellationToken ct)
     {
         var firstOfMonth = new DateOnly(now.UtcDateTime.Year, now.UtcDateTime.Month, 1);
-        return days.AsNoTracking().GroupBy(u => u.Env)
+        return days.GroupBy(u => u.Env)
             .Select(g => new
             {
                 Env = g.Key,
@@ -57,8 +58,8 @@ public sealed class UsageStats(AperturDb db)
     {
         var today = DateOnly.FromDateTime(now.UtcDateTime);
         var first = today.AddDays(1 - days);
-        var byDay = await db.DailyUsage.AsNoTracking().Where(u => u.ProjectId == projectId && u.Env == env && u.Day >= first && u.Day <= today)
-            .Select(u => new UsageDay(u.Day, u.ImagesUploaded, u.DeliveriesSent, u.DeliveriesFailed))
+        var byDay = await Days(projectId, env, first, today).GroupBy(u => u.Day)
+            .Select(g => new UsageDay(g.Key, g.Sum(u => u.ImagesUploaded), g.Sum(u => u.DeliveriesSent), g.Sum(u => u.DeliveriesFailed)))
             .ToDictionaryAsync(u => u.Day, ct);
         return Enumerable.Range(0, days).Select(n => first.AddDays(n))
             .Select(day => byDay.GetValueOrDefault(day) ?? new UsageDay(day, 0, 0, 0))
@@ -71,8 +72,12 @@ public sealed class UsageStats(AperturDb db)
     /// </summary>
     public async Task<List<DestinationUsage>> PerDestinationAsync(Guid projectId, string env, DateOnly since, CancellationToken ct)
     {
-        var counts = await db.DestinationDailyUsage.AsNoTracking().Where(u => u.ProjectId == projectId && u.Env == env && u.Day >= since)
-            .GroupBy(u => u.DestinationId)
+        var rows = db.DestinationDailyUsage.AsNoTracking().Where(u => u.ProjectId == projectId && u.Env == env && u.Day >= since)
+            .Select(u => new DestinationRow { DestinationId = u.DestinationId, DeliveriesSent = u.DeliveriesSent, DeliveriesFailed = u.DeliveriesFailed })
+            .Concat(db.UsageDeltas.AsNoTracking()
+                .Where(d => d.ProjectId == projectId && d.Env == env && d.Day >= since && d.DestinationId != null)
+                .Select(d => new DestinationRow { DestinationId = d.DestinationId!.Value, DeliveriesSent = d.DeliveriesSent, DeliveriesFailed = d.DeliveriesFailed }));
+        var counts = await rows.GroupBy(u => u.DestinationId)
             .Select(g => new { DestinationId = g.Key, Sent = g.Sum(u => u.DeliveriesSent), Failed = g.Sum(u => u.DeliveriesFailed) })
             .Where(c => c.Sent + c.Failed > 0)
             .ToListAsync(ct);
@@ -82,5 +87,53 @@ public sealed class UsageStats(AperturDb db)
         return counts.Select(c => new DestinationUsage(c.DestinationId, names.GetValueOrDefault(c.DestinationId)?.Name,
                 names.GetValueOrDefault(c.DestinationId)?.Type, c.Sent, c.Failed))
             .OrderByDescending(u => u.Sent + u.Failed).ThenBy(u => u.Name, StringComparer.Ordinal).ToList();
+    }
+
+    /// <summary>
+    /// The project's day rows and its deltas not rolled up yet (UNION ALL, each side filtered on its index), optionally of one
+    /// environment and a range of days; a day can appear several times: sum them.
+    /// </summary>
+    private IQueryable<DayRow> Days(Guid projectId, string? env, DateOnly? from, DateOnly? to)
+    {
+        var days = db.DailyUsage.AsNoTracking().Where(u => u.ProjectId == projectId);
+        var deltas = db.UsageDeltas.AsNoTracking().Where(d => d.ProjectId == projectId && d.DestinationId == null);
+        if (env is not null)
+        {
+            days = days.Where(u => u.Env == env);
+            deltas = deltas.Where(d => d.Env == env);
+        }
+        if (from is { } first && to is { } last)
+        {
+            days = days.Where(u => u.Day >= first && u.Day <= last);
+            deltas = deltas.Where(d => d.Day >= first && d.Day <= last);
+        }
+        return days.Select(u => new DayRow
+            {
+                Env = u.Env, Day = u.Day, Sessions = u.Sessions, ImagesUploaded = u.ImagesUploaded, ImagesDelivered = u.ImagesDelivered,
+                DeliveriesSent = u.DeliveriesSent, DeliveriesFailed = u.DeliveriesFailed,
+            })
+            .Concat(deltas.Select(d => new DayRow
+            {
+                Env = d.Env, Day = d.Day, Sessions = d.Sessions, ImagesUploaded = d.ImagesUploaded, ImagesDelivered = d.ImagesDelivered,
+                DeliveriesSent = d.DeliveriesSent, DeliveriesFailed = d.DeliveriesFailed,
+            }));
+    }
+
+    private sealed class DayRow
+    {
+        public required string Env { get; init; }
+        public DateOnly Day { get; init; }
+        public int Sessions { get; init; }
+        public int ImagesUploaded { get; init; }
+        public int ImagesDelivered { get; init; }
+        public int DeliveriesSent { get; init; }
+        public int DeliveriesFailed { get; init; }
+    }
+
+    private sealed class DestinationRow
+    {
+        public Guid DestinationId { get; init; }
+        public int DeliveriesSent { get; init; }
+        public int DeliveriesFailed { get; init; }
     }
 }

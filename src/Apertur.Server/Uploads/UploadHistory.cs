@@ -9,14 +9,14 @@ namespace Apertur.Server.Uploads;
 /// <summary>The project's uploads history (docs/api.md "Uploads history"): rows with their delivery counts, and an image's bytes.</summary>
 public sealed class UploadHistory(AperturDb db, IImageStore store)
 {
-    /// <summary>One page of the caller's project's images, newest first, and the total count.</summary>
+    /// <summary>One page of the caller's project's images, newest first (read from the nearer end: <see cref="OffsetPage"/>), and the total count.</summary>
     public async Task<(List<UploadRow> Rows, int Total)> PageAsync(Caller caller, int number, int size, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(caller);
         var query = db.Images.AsNoTracking().Where(i => i.ProjectId == caller.ProjectId);
         var total = await query.CountAsync(ct);
-        var images = await query.OrderByDescending(i => i.CreatedAt).ThenByDescending(i => i.Id)
-            .Skip((number - 1) * size).Take(size).ToListAsync(ct);
+        var images = await OffsetPage.ReadAsync(query.OrderByDescending(i => i.CreatedAt).ThenByDescending(i => i.Id),
+            query.OrderBy(i => i.CreatedAt).ThenBy(i => i.Id), total, number, size, ct);
         return (await RowsAsync(caller, images, ct), total);
     }
 

@@ -6,6 +6,7 @@ using Apertur.IntegrationTests.Uploads;
 using Apertur.Server.Data;
 using Apertur.Server.Deliveries;
 using Apertur.Server.Retention;
+using Apertur.Server.Stats;
 using Apertur.Tests;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -103,10 +104,15 @@ public sealed class UsageAggregatesTests
     /// <summary>The daily usage, each row as text, all-zero rows left out (a retried day can fall back to zero).</summary>
     private sealed record Usage(List<string> Days, List<string> Destinations);
 
+    // Before the roll-up (day rows plus pending deltas), then after it (the deltas moved into the day rows, none left).
     private static async Task<Usage> ShouldMatchRecountAsync(TestApp app, string after)
     {
+        var recount = await RecountAsync(app);
+        ShouldBeSame(await AggregatesAsync(app), recount, $"after {after}, before the roll-up");
+        await app.Services.GetRequiredService<UsageRollup>().RollUpAsync(CancellationToken.None);
+        (await Manage.DbAsync(app, db => db.UsageDeltas.CountAsync())).ShouldBe(0, "the roll-up moves every delta");
         var aggregates = await AggregatesAsync(app);
-        ShouldBeSame(aggregates, await RecountAsync(app), $"after {after}");
+        ShouldBeSame(aggregates, recount, $"after {after}, after the roll-up");
         return aggregates;
     }
 
@@ -116,13 +122,19 @@ public sealed class UsageAggregatesTests
         actual.Destinations.ShouldBe(expected.Destinations, $"usage_destination_days {because}");
     }
 
+    // The day rows plus the deltas not rolled up yet: what the stats read.
     private static Task<Usage> AggregatesAsync(TestApp app) => Manage.DbAsync(app, async db =>
     {
         var days = (await db.DailyUsage.AsNoTracking().ToListAsync())
             .Select(u => Day(u.ProjectId, u.Env, u.Day, [u.Sessions, u.ImagesUploaded, u.ImagesDelivered, u.DeliveriesSent, u.DeliveriesFailed]));
         var destinations = (await db.DestinationDailyUsage.AsNoTracking().ToListAsync())
             .Select(u => Destination(u.ProjectId, u.Env, u.Day, u.DestinationId, [u.DeliveriesSent, u.DeliveriesFailed]));
-        return new Usage(Rows(days), Rows(destinations));
+        var deltas = await db.UsageDeltas.AsNoTracking().ToListAsync();
+        var dayDeltas = deltas.Where(d => d.DestinationId is null)
+            .Select(d => Day(d.ProjectId, d.Env, d.Day, [d.Sessions, d.ImagesUploaded, d.ImagesDelivered, d.DeliveriesSent, d.DeliveriesFailed]));
+        var destinationDeltas = deltas.Where(d => d.DestinationId is not null)
+            .Select(d => Destination(d.ProjectId, d.Env, d.Day, d.DestinationId!.Value, [d.DeliveriesSent, d.DeliveriesFailed]));
+        return Add(new Usage(Rows(days), Rows(destinations)), new Usage(Rows(dayDeltas), Rows(destinationDeltas)));
     });
 
     // Counted from the rows with the stats' definitions, not with the triggers' delivered_at: a delivered image is one sent to
