@@ -16,6 +16,49 @@ var work = Directory.CreateTempSubdirectory("apertur-imagebench-").FullName;
 var processor = new ImageProcessor(Options.Create(new ImageProcessingOptions()), Options.Create(new UploadOptions()),
     NullLogger<ImageProcessor>.Instance);
 
+(string Name, DeliveryImageOptions Options)[] cases =
+[
+    ("convert_heic", DeliveryImageOptions.None with { ConvertHeic = true }),
+    ("strip_metadata", DeliveryImageOptions.None with { StripMetadata = true }),
+    ("max_dimension 2048", DeliveryImageOptions.None with { MaxDimension = 2048 }),
+    ("jpeg_quality 80", DeliveryImageOptions.None with { JpegQuality = 80 }),
+    ("all (strip, 2048, q80)", DeliveryImageOptions.None with { ConvertHeic = true, StripMetadata = true, MaxDimension = 2048, JpegQuality = 80 }),
+];
+
+Console.WriteLine($"{Environment.ProcessorCount} cores, .NET {Environment.Version}, Magick.NET {MagickNET.Version}, {seconds} s per case");
+
+// First the hostile and broken fixtures, stored as the type they pretend to be (as if they had got past the upload checks),
+// through every option: each must fail with a clear error, and the peak RSS after them shows what they cost in memory.
+(string Fixture, string MimeType)[] hostile =
+[
+    ("bomb-30000px.png", ImageTypes.Png), ("truncated.jpg", ImageTypes.Jpeg), ("empty.jpg", ImageTypes.Jpeg), ("script.svg", ImageTypes.Png),
+    ("html-named.png", ImageTypes.Png), ("pdf-named.jpg", ImageTypes.Jpeg), ("animation.gif", ImageTypes.Jpeg), ("polyglot.jpg", ImageTypes.Heic),
+];
+Console.WriteLine($"peak RSS before any image: {PeakRssMb()} MB");
+Console.WriteLine("| hostile image (as) | option | outcome |");
+Console.WriteLine("|---|---|---|");
+foreach (var (fixture, mimeType) in hostile)
+{
+    foreach (var (name, options) in cases)
+    {
+        var path = Path.Combine(fixtures, fixture);
+        string outcome;
+        try
+        {
+            var size = processor.Inspect(path, mimeType);
+            outcome = ImageEdit.For(options, mimeType, size) is { } edit
+                ? $"processed: {(await processor.WriteAsync(path, mimeType, edit, Path.Combine(work, "out"), CancellationToken.None)).MimeType}"
+                : "unchanged (original delivered)";
+        }
+        catch (ImageProcessingException e)
+        {
+            outcome = "refused: " + e.Message;
+        }
+        Console.WriteLine($"| {fixture} ({mimeType}) | {name} | {outcome} |");
+    }
+}
+Console.WriteLine($"peak RSS after the hostile images: {PeakRssMb()} MB");
+Console.WriteLine();
 // A 12-megapixel JPEG (4000×3000, quality 92), made once from the phone photo scaled up (the security policy of
 // ImageLibrary refuses the pseudo-formats one would draw it with, "xc:" and "gradient:").
 var big = Path.Combine(work, "12mp.jpg");
@@ -33,16 +76,6 @@ using (var image = new MagickImage(Path.Combine(fixtures, "phone-photo.jpg"), ne
     ("photo.webp (2016×1512)", Path.Combine(fixtures, "photo.webp"), ImageTypes.Webp),
     ($"12 MP JPEG (4000×3000, {new FileInfo(big).Length / 1_000_000.0:0.0} MB)", big, ImageTypes.Jpeg),
 ];
-(string Name, DeliveryImageOptions Options)[] cases =
-[
-    ("convert_heic", DeliveryImageOptions.None with { ConvertHeic = true }),
-    ("strip_metadata", DeliveryImageOptions.None with { StripMetadata = true }),
-    ("max_dimension 2048", DeliveryImageOptions.None with { MaxDimension = 2048 }),
-    ("jpeg_quality 80", DeliveryImageOptions.None with { JpegQuality = 80 }),
-    ("all (strip, 2048, q80)", DeliveryImageOptions.None with { ConvertHeic = true, StripMetadata = true, MaxDimension = 2048, JpegQuality = 80 }),
-];
-
-Console.WriteLine($"{Environment.ProcessorCount} cores, .NET {Environment.Version}, Magick.NET {MagickNET.Version}, {seconds} s per case");
 Console.WriteLine("| image | option | images/s | output | peak RSS so far |");
 Console.WriteLine("|---|---|---|---|---|");
 foreach (var photo in photos)
