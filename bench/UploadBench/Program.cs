@@ -7,7 +7,7 @@
 //                  one POST per file with Upload-Length and the file as body
 // Also the server's CPU time per stored image and per MB (user + system), figures that hold up when the machine is busy.
 // Usage: UploadBench --server-dll <Apertur.Server.dll> [--clients 32] [--seconds 20] [--sizes 1,20] [--fixtures dir]
-//                    [--warmup 5] [--targets baseline,baseline-disk,tus,apertur] [--tus-dir bench/tus]
+//                    [--warmup 30] [--targets baseline,baseline-disk,tus,apertur] [--tus-dir bench/tus]
 //                    [--database-provider postgres --database-connection <connection string>]
 //        UploadBench --serve-baseline <port> [disk]   (internal: runs a baseline server)
 using System.Diagnostics;
@@ -161,7 +161,8 @@ static async Task<Result> RunAsync(string target, string payload, byte[][] files
             sessions[i] = target == "apertur" ? await CreateSessionAsync(http) : Guid.NewGuid().ToString();
         }
 
-        // A warm-up at full load first (not counted), so tiered JIT and pools have settled before the measured run.
+        // A warm-up at full load first (not counted), so tiered JIT and pools have settled before the measured run. On a
+        // busy 2-core machine the tier-up of the real server takes tens of seconds (docs/performance.md, issue 21).
         long images = 0, bytes = 0, errors = 0;
         await LoadAsync(TimeSpan.FromSeconds(options.WarmupSeconds));
         (images, bytes) = (0, 0);
@@ -299,7 +300,7 @@ internal sealed record Options(string ServerDll, int Clients, int Seconds, int W
             Get("--server-dll", "src/Apertur.Server/bin/Release/net10.0/Apertur.Server.dll"),
             int.Parse(Get("--clients", "32"), CultureInfo.InvariantCulture),
             int.Parse(Get("--seconds", "20"), CultureInfo.InvariantCulture),
-            int.Parse(Get("--warmup", "5"), CultureInfo.InvariantCulture),
+            int.Parse(Get("--warmup", "30"), CultureInfo.InvariantCulture),
             Get("--sizes", "1,20").Split(',', StringSplitOptions.RemoveEmptyEntries).Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray(),
             Get("--fixtures", "tests/Apertur.IntegrationTests/Fixtures"),
             Get("--targets", "baseline,baseline-disk,tus,apertur").Split(',', StringSplitOptions.RemoveEmptyEntries),
