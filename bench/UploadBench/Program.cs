@@ -5,7 +5,8 @@
 //   baseline-disk  the same endpoint writing the body to a file and flushing it to disk (what durable storage costs)
 // Also the server's CPU time per stored image (user + system), a figure that holds up when the machine is busy.
 // Usage: UploadBench --server-dll <Apertur.Server.dll> [--clients 32] [--seconds 20] [--sizes 1,20] [--fixtures dir]
-//                    [--warmup 5] [--targets baseline,baseline-disk,apertur]
+//                    [--warmup 5] [--targets baseline,baseline-disk,apertur] [--server-env NAME=VALUE,...]
+//        (--server-env: environment of the apertur server only, e.g. DOTNET_gcServer=1 to compare GC settings)
 //        UploadBench --serve-baseline <port> [disk]   (internal: runs a baseline server)
 using System.Diagnostics;
 using System.Globalization;
@@ -56,7 +57,7 @@ var options = Options.Parse(args);
 string[] samplePhotos = ["phone-photo.jpg", "small.jpg", "screenshot.png", "photo.webp", "photo.heic"];
 var fixtures = samplePhotos.Select(name => Path.Combine(options.FixturesDirectory, name)).ToArray();
 Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {Environment.OSVersion}, .NET {Environment.Version}");
-Console.WriteLine($"clients: {options.Clients}, duration: {options.Seconds}s per run");
+Console.WriteLine($"clients: {options.Clients}, duration: {options.Seconds}s per run, server environment: {string.Join(' ', options.ServerEnvironment)}");
 Console.WriteLine();
 Console.WriteLine("| target | payload | images/s | MB/s | server CPU ms/image | server peak RSS (MB) | errors |");
 Console.WriteLine("|---|---|---|---|---|---|---|");
@@ -120,6 +121,10 @@ static async Task<Result> RunAsync(string target, string payload, byte[][] files
     start.Environment["Apertur__RateLimits__UploadPerIp"] = "0";
     start.Environment["Apertur__RateLimits__SessionCreate"] = "0";
     start.Environment["Apertur__Sessions__MaxImagesCap"] = "1000000";
+    foreach (var variable in target == "apertur" ? options.ServerEnvironment : [])
+    {
+        start.Environment[variable[..variable.IndexOf('=', StringComparison.Ordinal)]] = variable[(variable.IndexOf('=', StringComparison.Ordinal) + 1)..];
+    }
     using var server = Process.Start(start)!;
     _ = server.StandardOutput.ReadToEndAsync();
     _ = server.StandardError.ReadToEndAsync();
@@ -244,7 +249,8 @@ static int FreePort()
 internal sealed record Result(string Target, string Payload, double ImagesPerSecond, double MegabytesPerSecond, double ServerCpuMsPerImage,
     double PeakRssMb, long Errors);
 
-internal sealed record Options(string ServerDll, int Clients, int Seconds, int WarmupSeconds, int[] PaddedSizesMb, string FixturesDirectory, string[] Targets)
+internal sealed record Options(string ServerDll, int Clients, int Seconds, int WarmupSeconds, int[] PaddedSizesMb, string FixturesDirectory, string[] Targets,
+    string[] ServerEnvironment)
 {
     public static Options Parse(string[] args)
     {
@@ -260,6 +266,7 @@ internal sealed record Options(string ServerDll, int Clients, int Seconds, int W
             int.Parse(Get("--warmup", "5"), CultureInfo.InvariantCulture),
             Get("--sizes", "1,20").Split(',', StringSplitOptions.RemoveEmptyEntries).Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray(),
             Get("--fixtures", "tests/Apertur.IntegrationTests/Fixtures"),
-            Get("--targets", "baseline,baseline-disk,apertur").Split(',', StringSplitOptions.RemoveEmptyEntries));
+            Get("--targets", "baseline,baseline-disk,apertur").Split(',', StringSplitOptions.RemoveEmptyEntries),
+            Get("--server-env", "").Split(',', StringSplitOptions.RemoveEmptyEntries));
     }
 }
