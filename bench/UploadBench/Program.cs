@@ -8,7 +8,8 @@
 // Also the server's CPU time per stored image and per MB (user + system), figures that hold up when the machine is busy.
 // Usage: UploadBench --server-dll <Apertur.Server.dll> [--clients 32] [--seconds 20] [--sizes 1,20] [--fixtures dir]
 //                    [--warmup 30] [--targets baseline,baseline-disk,tus,apertur] [--tus-dir bench/tus]
-//                    [--database-provider postgres --database-connection <connection string>]
+//                    [--database-provider postgres --database-connection <connection string>] [--server-env NAME=VALUE,...]
+//        (--server-env: environment of the apertur server only, e.g. DOTNET_gcServer=1 to compare GC settings)
 //        UploadBench --serve-baseline <port> [disk]   (internal: runs a baseline server)
 using System.Diagnostics;
 using System.Globalization;
@@ -59,7 +60,7 @@ var options = Options.Parse(args);
 string[] samplePhotos = ["phone-photo.jpg", "small.jpg", "screenshot.png", "photo.webp", "photo.heic"];
 var fixtures = samplePhotos.Select(name => Path.Combine(options.FixturesDirectory, name)).ToArray();
 Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {Environment.OSVersion}, .NET {Environment.Version}");
-Console.WriteLine($"clients: {options.Clients}, duration: {options.Seconds}s per run");
+Console.WriteLine($"clients: {options.Clients}, duration: {options.Seconds}s per run, server environment: {string.Join(' ', options.ServerEnvironment)}");
 Console.WriteLine();
 Console.WriteLine("| target | payload | images/s | MB/s | server CPU ms/image | server CPU ms/MB | server peak RSS (MB) | errors |");
 Console.WriteLine("|---|---|---|---|---|---|---|---|");
@@ -141,6 +142,10 @@ static async Task<Result> RunAsync(string target, string payload, byte[][] files
     {
         start.Environment["Apertur__Database__Provider"] = provider;
         start.Environment["Apertur__Database__ConnectionString"] = options.DatabaseConnection;
+    }
+    foreach (var variable in target == "apertur" ? options.ServerEnvironment : [])
+    {
+        start.Environment[variable[..variable.IndexOf('=', StringComparison.Ordinal)]] = variable[(variable.IndexOf('=', StringComparison.Ordinal) + 1)..];
     }
     using var server = Process.Start(start)!;
     _ = server.StandardOutput.ReadToEndAsync();
@@ -287,7 +292,7 @@ internal sealed record Result(string Target, string Payload, double ImagesPerSec
     double ServerCpuMsPerMb, double PeakRssMb, long Errors);
 
 internal sealed record Options(string ServerDll, int Clients, int Seconds, int WarmupSeconds, int[] PaddedSizesMb, string FixturesDirectory, string[] Targets,
-    string TusDirectory, string? DatabaseProvider, string? DatabaseConnection)
+    string TusDirectory, string? DatabaseProvider, string? DatabaseConnection, string[] ServerEnvironment)
 {
     public static Options Parse(string[] args)
     {
@@ -306,6 +311,7 @@ internal sealed record Options(string ServerDll, int Clients, int Seconds, int W
             Get("--targets", "baseline,baseline-disk,tus,apertur").Split(',', StringSplitOptions.RemoveEmptyEntries),
             Get("--tus-dir", "bench/tus"),
             args.Contains("--database-provider") ? Get("--database-provider", "") : null,
-            args.Contains("--database-connection") ? Get("--database-connection", "") : null);
+            args.Contains("--database-connection") ? Get("--database-connection", "") : null,
+            Get("--server-env", "").Split(',', StringSplitOptions.RemoveEmptyEntries));
     }
 }

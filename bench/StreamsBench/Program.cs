@@ -1,0 +1,234 @@
+// Memory after a burst of SSE streams (docs/performance.md "Memory after load: the GC settings"): for each GC configuration
+// a fresh Release server (SQLite, local disk, rate limits off) gets N concurrent streams on GET /api/v1/upload/{uuid}/events
+// spread over M sessions, one upload per session so events flow; then every stream closes and the server idles. Prints its
+// resident memory (VmRSS) at start, at peak, right after the close and after the idle period, its VmHWM, the managed heap
+// after the last GC (from /metrics) and the server's CPU time. Each configuration is chosen by the runtime's environment
+// variables only (they take precedence over the runtimeconfig.json the build writes), so no rebuild is needed to compare.
+// Usage: StreamsBench --server-dll <Apertur.Server.dll> [--streams 2000] [--sessions 200] [--idle 30] [--fixtures dir]
+//                     [--configs as-built,server,server-datas-off,server-conserve,workstation,workstation-nonconcurrent]
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Sockets;
+using System.Text.Json;
+
+var configurations = new Dictionary<string, Dictionary<string, string>>
+{
+    ["as-built"] = [],
+    ["server"] = new() { ["DOTNET_gcServer"] = "1" },
+    ["server-datas-off"] = new() { ["DOTNET_gcServer"] = "1", ["DOTNET_GCDynamicAdaptationMode"] = "0" },
+    ["server-conserve"] = new() { ["DOTNET_gcServer"] = "1", ["DOTNET_GCConserveMemory"] = "5" },
+    ["workstation"] = new() { ["DOTNET_gcServer"] = "0", ["DOTNET_gcConcurrent"] = "1" },
+    ["workstation-nonconcurrent"] = new() { ["DOTNET_gcServer"] = "0", ["DOTNET_gcConcurrent"] = "0" },
+    ["workstation-conserve"] = new() { ["DOTNET_gcServer"] = "0", ["DOTNET_GCConserveMemory"] = "5" },
+};
+string Arg(string name, string fallback)
+{
+    var i = Array.IndexOf(args, name);
+    return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
+}
+var serverDll = Arg("--server-dll", "src/Apertur.Server/bin/Release/net10.0/Apertur.Server.dll");
+var streams = int.Parse(Arg("--streams", "2000"), CultureInfo.InvariantCulture);
+var sessionCount = int.Parse(Arg("--sessions", "200"), CultureInfo.InvariantCulture);
+var idleSeconds = int.Parse(Arg("--idle", "30"), CultureInfo.InvariantCulture);
+var photo = File.ReadAllBytes(Path.Combine(Arg("--fixtures", "tests/Apertur.IntegrationTests/Fixtures"), "small.jpg"));
+var names = Arg("--configs", string.Join(',', configurations.Keys)).Split(',', StringSplitOptions.RemoveEmptyEntries);
+
+Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {Environment.OSVersion}, .NET {Environment.Version}, load average {LoadAverage()}");
+Console.WriteLine($"{streams} streams over {sessionCount} sessions, idle {idleSeconds}s after the close");
+Console.WriteLine();
+Console.WriteLine("| GC configuration | RSS start MB | RSS peak MB | RSS after close MB | RSS after idle MB | VmHWM MB | heap start → peak → idle MB | server CPU s | streams with events |");
+Console.WriteLine("|---|---|---|---|---|---|---|---|---|");
+foreach (var name in names)
+{
+    var r = await RunAsync(name, configurations[name]);
+    Console.WriteLine($"| {name} | {r.Start:F0} | {r.Peak:F0} | {r.AfterClose:F0} | {r.AfterIdle:F0} | {r.Hwm:F0} | {r.HeapStart:F0} → {r.HeapPeak:F0} → {r.HeapIdle:F0} | {r.CpuSeconds:F1} | {r.StreamsWithEvents}/{streams} |");
+}
+Console.WriteLine();
+Console.WriteLine($"load average at the end: {LoadAverage()}");
+return 0;
+
+async Task<Result> RunAsync(string name, Dictionary<string, string> gc)
+{
+    int port;
+    using (var listener = new TcpListener(IPAddress.Loopback, 0))
+    {
+        listener.Start();
+        port = ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+    var dataDirectory = Path.Combine(Path.GetTempPath(), "apertur-bench", Guid.NewGuid().ToString("N"));
+    var key = "aptr_live_" + new string('s', 32);
+    var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+    start.ArgumentList.Add(serverDll);
+    var env = start.Environment;
+    env["Urls"] = $"http://127.0.0.1:{port}";
+    env["Logging__LogLevel__Default"] = "Warning";
+    env["Apertur__DataDirectory"] = dataDirectory;
+    env["Apertur__Bootstrap__ApiKey"] = key;
+    env["Apertur__Metrics__Enabled"] = "true";
+    foreach (var policy in new[] { "Api", "SessionRead", "SessionCreate", "Upload", "UploadPerIp", "PublicSession" })
+    {
+        env[$"Apertur__RateLimits__{policy}"] = "0";
+    }
+    foreach (var (variable, value) in gc)
+    {
+        env[variable] = value;
+    }
+    using var server = Process.Start(start)!;
+    _ = server.StandardOutput.ReadToEndAsync();
+    _ = server.StandardError.ReadToEndAsync();
+    try
+    {
+        using var api = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromMinutes(2) };
+        for (var i = 0; ; i++)
+        {
+            try
+            {
+                using var health = await api.GetAsync("/healthz");
+                break;
+            }
+            catch (HttpRequestException) when (i < 600)
+            {
+                await Task.Delay(100);
+            }
+        }
+        api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        var sessions = new string[sessionCount];
+        for (var i = 0; i < sessionCount; i++)
+        {
+            using var created = await api.PostAsync("/api/v1/upload-sessions",
+                new StringContent("""{"max_images":10,"expires_in_hours":24}""", System.Text.Encoding.UTF8, "application/json"));
+            var body = await created.Content.ReadAsStringAsync();
+            if (created.StatusCode != HttpStatusCode.Created)
+            {
+                throw new InvalidOperationException($"create session answered {(int)created.StatusCode}: {body}");
+            }
+            using var doc = JsonDocument.Parse(body);
+            sessions[i] = doc.RootElement.GetProperty("uuid").GetString()!;
+        }
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        var rssStart = Status(server.Id, "VmRSS");
+        var heapStart = await HeapMbAsync(api);
+        var cpuStart = CpuSeconds(server.Id);
+
+        // The streams: each on a connection of its own, read until the bench closes it; counts the events it saw.
+        using var streamClient = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = int.MaxValue, UseCookies = false })
+        {
+            BaseAddress = api.BaseAddress, Timeout = Timeout.InfiniteTimeSpan,
+        };
+        using var close = new CancellationTokenSource();
+        var events = new int[streams];
+        var opened = 0;
+        using var opening = new SemaphoreSlim(100);
+        var readers = Enumerable.Range(0, streams).Select(async i =>
+        {
+            await opening.WaitAsync();
+            try
+            {
+                using var response = await streamClient.GetAsync($"/api/v1/upload/{sessions[i % sessionCount]}/events",
+                    HttpCompletionOption.ResponseHeadersRead, close.Token);
+                response.EnsureSuccessStatusCode();
+                using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(close.Token));
+                Interlocked.Increment(ref opened);
+                opening.Release();
+                while (await reader.ReadLineAsync(close.Token) is { } line)
+                {
+                    if (line.StartsWith("event:", StringComparison.Ordinal))
+                    {
+                        Interlocked.Increment(ref events[i]);
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (close.IsCancellationRequested)
+            {
+            }
+        }).ToList();
+        for (var wait = Stopwatch.StartNew(); Volatile.Read(ref opened) < streams && wait.Elapsed < TimeSpan.FromMinutes(2);)
+        {
+            await Task.Delay(200);
+        }
+
+        // One upload per session (16 at a time): every stream of that session gets the image's events.
+        using var uploading = new SemaphoreSlim(16);
+        await Task.WhenAll(sessions.Select(async uuid =>
+        {
+            await uploading.WaitAsync();
+            try
+            {
+                using var content = new MultipartFormDataContent();
+                var part = new ByteArrayContent(photo);
+                part.Headers.ContentType = new MediaTypeHeaderValue("image/jpeg");
+                content.Add(part, "file", "photo.jpg");
+                using var response = await api.PostAsync($"/api/v1/upload/{uuid}/images", content);
+                response.EnsureSuccessStatusCode();
+            }
+            finally
+            {
+                uploading.Release();
+            }
+        }));
+        for (var wait = Stopwatch.StartNew(); events.Count(e => e > 1) < streams && wait.Elapsed < TimeSpan.FromSeconds(60);)
+        {
+            await Task.Delay(200);
+        }
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        var rssPeak = Status(server.Id, "VmRSS");
+        var heapPeak = await HeapMbAsync(api);
+        var withEvents = events.Count(e => e > 1);
+
+        // Close every stream, then let the server idle, sampling its resident memory every 3 s.
+        await close.CancelAsync();
+        await Task.WhenAll(readers);
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        var rssAfterClose = Status(server.Id, "VmRSS");
+        var samples = new List<double>();
+        for (var t = 0; t < idleSeconds; t += 3)
+        {
+            await Task.Delay(TimeSpan.FromSeconds(3));
+            samples.Add(Status(server.Id, "VmRSS"));
+        }
+        Console.Error.WriteLine($"{name}: idle RSS samples {string.Join(' ', samples.Select(s => s.ToString("F0", CultureInfo.InvariantCulture)))}");
+        return new Result(rssStart, rssPeak, rssAfterClose, samples.LastOrDefault(rssAfterClose), Status(server.Id, "VmHWM"),
+            heapStart, heapPeak, await HeapMbAsync(api), CpuSeconds(server.Id) - cpuStart, withEvents);
+    }
+    finally
+    {
+        server.Kill(entireProcessTree: true);
+        await server.WaitForExitAsync();
+        try
+        {
+            Directory.Delete(dataDirectory, recursive: true);
+        }
+        catch (DirectoryNotFoundException)
+        {
+        }
+    }
+}
+
+// The managed heap after the last GC, all generations: the runtime's dotnet.gc.last_collection.heap.size on /metrics.
+static async Task<double> HeapMbAsync(HttpClient api)
+{
+    var text = await api.GetStringAsync("/metrics");
+    return text.Split('\n').Where(l => l.StartsWith("dotnet_gc_last_collection_heap_size_bytes{", StringComparison.Ordinal))
+        .Sum(l => double.Parse(l.Split(' ')[1], CultureInfo.InvariantCulture)) / (1024 * 1024);
+}
+
+static double Status(int pid, string field)
+{
+    var line = File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith(field + ":", StringComparison.Ordinal));
+    return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024.0;
+}
+
+static double CpuSeconds(int pid)
+{
+    // utime + stime (fields 14 and 15 of /proc/pid/stat, in clock ticks of 1/100 s).
+    var stat = File.ReadAllText($"/proc/{pid}/stat");
+    var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+    return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
+}
+
+static string LoadAverage() => string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
+
+internal sealed record Result(double Start, double Peak, double AfterClose, double AfterIdle, double Hwm, double HeapStart, double HeapPeak,
+    double HeapIdle, double CpuSeconds, int StreamsWithEvents);
