@@ -19,18 +19,11 @@ namespace Apertur.IntegrationTests.Sessions;
 /// </summary>
 public sealed class SessionCountTests
 {
-    private static readonly Dictionary<string, string?> Settings = new()
-    {
-        ["Apertur:Retention:MaxImageAge"] = "1.00:00:00",
-        ["Apertur:Retention:Records"] = "3.00:00:00",
-        ["Apertur:Retention:SweepInterval"] = "365.00:00:00",
-    };
-
     [Theory, ClassData(typeof(Databases))]
     public async Task Total_EqualsARecount_AfterCreationsAnErasureAndThePurge_BeforeAndAfterTheRollUp(string database)
     {
         var clock = new ManualClock();
-        await using var app = await TestApp.StartAsync(database, Settings, clock);
+        await using var app = await TestApp.StartAsync(database, clock: clock);
         using var testClient = app.CreateClient(app.TestKey);
         using var other = app.CreateClient(await KeysForOtherProject.CreateAsync(app));
         HttpClient[] projects = [app.Client, other];
@@ -51,8 +44,9 @@ public sealed class SessionCountTests
         (await app.Client.DeleteAsync($"/api/v1/upload-sessions/{a[0]}")).StatusCode.ShouldBe(HttpStatusCode.NoContent);
         (await ShouldMatchRecountAsync(app, projects, "an erasure")).ShouldBe([4, 2]);
 
-        // Later: new sessions, then the purge deletes the old ones; both read before the roll-up, then after it.
-        clock.Set(new DateTimeOffset(2026, 11, 10, 10, 0, 0, TimeSpan.Zero));
+        // Past the retention of records (90 days by default): new sessions, then the purge deletes the old ones; both read
+        // before the roll-up, then after it.
+        clock.Set(new DateTimeOffset(2027, 2, 10, 10, 0, 0, TimeSpan.Zero));
         await app.Client.CreateSessionAsync();
         await other.CreateSessionAsync();
         (await app.Services.GetRequiredService<RecordPurge>().PurgeAsync(CancellationToken.None)).Sessions.ShouldBe(6);
