@@ -21,6 +21,8 @@ public sealed class AperturDb(DbContextOptions<AperturDb> options) : DbContext(o
     public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
     public DbSet<Destination> Destinations => Set<Destination>();
     public DbSet<Session> Sessions => Set<Session>();
+    public DbSet<SessionCount> SessionCounts => Set<SessionCount>();
+    public DbSet<SessionCountDelta> SessionCountDeltas => Set<SessionCountDelta>();
     public DbSet<SessionDestination> SessionDestinations => Set<SessionDestination>();
     public DbSet<Image> Images => Set<Image>();
     public DbSet<Deliveries.Delivery> Deliveries => Set<Deliveries.Delivery>();
@@ -47,8 +49,14 @@ public sealed class AperturDb(DbContextOptions<AperturDb> options) : DbContext(o
         modelBuilder.Entity<Destination>().ToTable("destinations");
         modelBuilder.Entity<Session>(e =>
         {
-            // The usage triggers of migration 0014 (docs/performance.md "Usage aggregates"): EF Core then writes without RETURNING.
-            e.ToTable("sessions", t => t.HasTrigger("usage_session_created"));
+            // The usage triggers of migration 0014 (docs/performance.md "Usage aggregates") and the count's of 0016: EF Core then
+            // writes without RETURNING.
+            e.ToTable("sessions", t =>
+            {
+                t.HasTrigger("usage_session_created");
+                t.HasTrigger("session_counted_insert");
+                t.HasTrigger("session_counted_delete");
+            });
             e.HasMany(s => s.Destinations).WithOne().HasForeignKey(d => d.SessionId);
         });
         modelBuilder.Entity<SessionDestination>(e =>
@@ -114,6 +122,12 @@ public sealed class AperturDb(DbContextOptions<AperturDb> options) : DbContext(o
             e.HasKey(u => new { u.ProjectId, u.Env, u.Day, u.DestinationId });
         });
         modelBuilder.Entity<Stats.UsageDelta>().ToTable("usage_deltas");
+        modelBuilder.Entity<SessionCount>(e =>
+        {
+            e.ToTable("session_counts");
+            e.HasKey(c => c.ProjectId);
+        });
+        modelBuilder.Entity<SessionCountDelta>().ToTable("session_count_deltas");
         modelBuilder.Entity<Status.Incident>().ToTable("incidents");
         modelBuilder.Entity<Status.IncidentUpdate>(e =>
         {

@@ -23,7 +23,8 @@ public sealed record PurgedRecords(int Sessions, int Images, int Deliveries, int
 /// <list type="bullet">
 /// <item>a session and everything under it (images, deliveries, attempts, its destinations), once it was created that long
 /// ago, has expired, every image's bytes are deleted and no delivery is open; its usage stays in the daily usage (Stats/DailyUsage,
-/// which the database's triggers keep and a deletion never changes), so the stats stay the same;</item>
+/// which the database's triggers keep and a deletion never changes), so the stats stay the same, while the sessions list's total
+/// (Sessions/SessionCount, kept by triggers of its own) drops with the rows;</item>
 /// <item>events (<c>event_logs</c>) with their event-webhook deliveries, none still being retried;</item>
 /// <item>OAuth connect flows that ended that long ago.</item>
 /// </list>

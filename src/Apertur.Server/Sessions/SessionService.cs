@@ -43,17 +43,27 @@ public sealed class SessionService(AperturDb db, TimeProvider time, ServerKeys k
     }
 
     /// <summary>
-    /// One page of the project's sessions, newest first, and the total count (the API's paging contract): both read from the
-    /// index on (project_id, created_at, id), the count without touching the rows, the page from the nearer end of the index
+    /// One page of the project's sessions, newest first, and the total count (the API's paging contract): the total from the
+    /// project's count (<see cref="CountAsync"/>), the page from the nearer end of the index on (project_id, created_at, id)
     /// (<see cref="OffsetPage"/>; docs/performance.md).
     /// </summary>
     public async Task<(List<SessionRow> Rows, int Total)> PageAsync(Guid projectId, string projectName, int number, int size, CancellationToken ct)
     {
         var query = db.Sessions.AsNoTracking().Where(s => s.ProjectId == projectId);
-        var total = await query.CountAsync(ct);
+        var total = await CountAsync(projectId, ct);
         var page = await OffsetPage.ReadAsync(Newest(query), Oldest(query), total, number, size, ct);
         return (await RowsAsync(projectName, page, ct), total);
     }
+
+    /// <summary>
+    /// How many sessions the project has, deleted ones included (they are listed): its rolled-up count plus the deltas not rolled
+    /// up yet, in one statement, so it is exact the moment a session's insert or deletion commits and costs the same at any
+    /// history size (<see cref="SessionCount"/>; docs/performance.md "Sessions that exist").
+    /// </summary>
+    public Task<int> CountAsync(Guid projectId, CancellationToken ct) =>
+        db.SessionCounts.Where(c => c.ProjectId == projectId).Select(c => c.Sessions)
+            .Concat(db.SessionCountDeltas.Where(d => d.ProjectId == projectId).Select(d => d.Sessions))
+            .SumAsync(ct);
 
     /// <summary>
     /// The <paramref name="size"/> newest sessions older than <paramref name="before"/> (the newest when null), for the

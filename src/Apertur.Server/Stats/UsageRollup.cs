@@ -23,8 +23,9 @@ public sealed class UsageOptions : ISettings
 
 /// <summary>
 /// Moves the usage deltas that the database's triggers insert (<see cref="UsageDelta"/>, migration 0015) into the daily usage
-/// (docs/performance.md "Usage aggregates"), in one transaction: the deltas summed per day (and destination), added to the day
-/// rows, deleted. Idempotent and safe to run anywhere at any time: on PostgreSQL the deltas are taken by
+/// (docs/performance.md "Usage aggregates"), and the session count's (<see cref="Sessions.SessionCountDelta"/>, migration 0016)
+/// into the projects' counts, in one transaction: the deltas summed per day (and destination) or project, added to the rows,
+/// deleted. Idempotent and safe to run anywhere at any time: on PostgreSQL the deltas are taken by
 /// <c>DELETE … RETURNING</c> in the statement that adds them, so a delta is added once however many roll-ups run, and a
 /// transaction-scoped advisory lock lets one roll-up at a time do it (another returns at once: it would wait, then find
 /// nothing). On SQLite the one writer runs them one after the other. A reader sees the deltas or their sum in the day rows,
