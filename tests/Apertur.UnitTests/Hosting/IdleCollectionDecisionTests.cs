@@ -30,6 +30,14 @@ public sealed class IdleCollectionDecisionTests
         return after;
     }
 
+    /// <summary>Quiet at 40 MiB, a burst to 180 MiB, quiet again: the collection the other tests start from.</summary>
+    private void QuietBurstQuiet()
+    {
+        _decision.ShouldCollect(Check(0, 40)).ShouldBeFalse();
+        _decision.ShouldCollect(Check(3000, 180)).ShouldBeFalse();
+        _decision.ShouldCollect(Check(0, 180)).ShouldBeTrue();
+    }
+
     [Fact]
     public void BurstThenQuiet_CollectsOnce()
     {
@@ -56,9 +64,7 @@ public sealed class IdleCollectionDecisionTests
     [Fact]
     public void SameQuietPeriod_CollectsOnlyOnce()
     {
-        _decision.ShouldCollect(Check(0, 40));
-        _decision.ShouldCollect(Check(3000, 180));
-        _decision.ShouldCollect(Check(0, 180)).ShouldBeTrue();
+        QuietBurstQuiet();
         Collect(committedMib: 45);
 
         for (var i = 0; i < 10; i++)
@@ -72,9 +78,7 @@ public sealed class IdleCollectionDecisionTests
     [Fact]
     public void SameQuietPeriod_EvenWhenTheFiguresStayHigh_CollectsOnlyOnce()
     {
-        _decision.ShouldCollect(Check(0, 40));
-        _decision.ShouldCollect(Check(3000, 180));
-        _decision.ShouldCollect(Check(0, 180)).ShouldBeTrue();
+        QuietBurstQuiet();
         // No Collected call (the job failed to read the figures after): still no second collection while quiet.
         _decision.ShouldCollect(Check(0, 180)).ShouldBeFalse();
         _decision.ShouldCollect(Check(1, 180)).ShouldBeFalse();
@@ -83,9 +87,7 @@ public sealed class IdleCollectionDecisionTests
     [Fact]
     public void NextBurstThenQuiet_CollectsAgain()
     {
-        _decision.ShouldCollect(Check(0, 40));
-        _decision.ShouldCollect(Check(3000, 180));
-        _decision.ShouldCollect(Check(0, 180)).ShouldBeTrue();
+        QuietBurstQuiet();
         Collect(committedMib: 45);
         _decision.ShouldCollect(Check(0, 45)).ShouldBeFalse();
 
@@ -96,9 +98,7 @@ public sealed class IdleCollectionDecisionTests
     [Fact]
     public void MemoryStillInUseAfterACollection_IsTheNewReference()
     {
-        _decision.ShouldCollect(Check(0, 40));
-        _decision.ShouldCollect(Check(3000, 180));
-        _decision.ShouldCollect(Check(0, 180)).ShouldBeTrue();
+        QuietBurstQuiet();
         Collect(committedMib: 150);
         _decision.ReferenceBytes.ShouldBe(150 * Mib);
 
