@@ -4,8 +4,10 @@
 // resident memory (VmRSS) at start, at peak, right after the close and after the idle period, its VmHWM, the managed heap
 // after the last GC (from /metrics) and the server's CPU time. Each configuration is chosen by the runtime's environment
 // variables only (they take precedence over the runtimeconfig.json the build writes), so no rebuild is needed to compare.
+// The server's "Idle collection" log lines are echoed on standard error with the seconds since its start.
 // Usage: StreamsBench --server-dll <Apertur.Server.dll> [--streams 2000] [--sessions 200] [--idle 30] [--fixtures dir]
-//                     [--configs as-built,server,server-datas-off,server-conserve,workstation,workstation-nonconcurrent]
+//                     [--configs as-built,server,server-datas-off,server-conserve,workstation,workstation-nonconcurrent,
+//                      idle-collection-off]
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
@@ -22,6 +24,8 @@ var configurations = new Dictionary<string, Dictionary<string, string>>
     ["workstation"] = new() { ["DOTNET_gcServer"] = "0", ["DOTNET_gcConcurrent"] = "1" },
     ["workstation-nonconcurrent"] = new() { ["DOTNET_gcServer"] = "0", ["DOTNET_gcConcurrent"] = "0" },
     ["workstation-conserve"] = new() { ["DOTNET_gcServer"] = "0", ["DOTNET_GCConserveMemory"] = "5" },
+    // The build's GC settings without the server's own collection once quiet (Hosting/IdleCollection.cs).
+    ["idle-collection-off"] = new() { ["Apertur__IdleCollection__Enabled"] = "false" },
 };
 string Arg(string name, string fallback)
 {
@@ -64,6 +68,7 @@ async Task<Result> RunAsync(string name, Dictionary<string, string> gc)
     var env = start.Environment;
     env["Urls"] = $"http://127.0.0.1:{port}";
     env["Logging__LogLevel__Default"] = "Warning";
+    env["Logging__LogLevel__Apertur.Server.Hosting.IdleCollectionJob"] = "Information";
     env["Apertur__DataDirectory"] = dataDirectory;
     env["Apertur__Bootstrap__ApiKey"] = key;
     env["Apertur__Metrics__Enabled"] = "true";
@@ -76,7 +81,17 @@ async Task<Result> RunAsync(string name, Dictionary<string, string> gc)
         env[variable] = value;
     }
     using var server = Process.Start(start)!;
-    _ = server.StandardOutput.ReadToEndAsync();
+    var started = Stopwatch.StartNew();
+    _ = Task.Run(async () =>
+    {
+        while (await server.StandardOutput.ReadLineAsync() is { } line)
+        {
+            if (line.Contains("Idle collection", StringComparison.Ordinal))
+            {
+                Console.Error.WriteLine($"{name} [{started.Elapsed.TotalSeconds:F0} s]: {line.Trim()}");
+            }
+        }
+    });
     _ = server.StandardError.ReadToEndAsync();
     try
     {
@@ -180,6 +195,7 @@ async Task<Result> RunAsync(string name, Dictionary<string, string> gc)
         // Close every stream, then let the server idle, sampling its resident memory every 3 s.
         await close.CancelAsync();
         await Task.WhenAll(readers);
+        Console.Error.WriteLine($"{name} [{started.Elapsed.TotalSeconds:F0} s]: every stream closed");
         await Task.Delay(TimeSpan.FromSeconds(1));
         var rssAfterClose = Status(server.Id, "VmRSS");
         var samples = new List<double>();

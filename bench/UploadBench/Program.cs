@@ -147,8 +147,19 @@ static async Task<Result> RunAsync(string target, string payload, byte[][] files
     {
         start.Environment[variable[..variable.IndexOf('=', StringComparison.Ordinal)]] = variable[(variable.IndexOf('=', StringComparison.Ordinal) + 1)..];
     }
+    start.Environment["Logging__LogLevel__Apertur.Server.Hosting.IdleCollectionJob"] = "Information";
     using var server = Process.Start(start)!;
-    _ = server.StandardOutput.ReadToEndAsync();
+    // The server's idle collection must never run under load (docs/performance.md "Memory after load"): said if it does.
+    _ = Task.Run(async () =>
+    {
+        while (await server.StandardOutput.ReadLineAsync() is { } line)
+        {
+            if (line.Contains("Idle collection", StringComparison.Ordinal))
+            {
+                Console.Error.WriteLine($"{target}: {line.Trim()}");
+            }
+        }
+    });
     _ = server.StandardError.ReadToEndAsync();
     try
     {

@@ -46,6 +46,8 @@ builder.SecureDataDirectory();
 
 // Time, server-wide settings, public URLs, rate limits and one JSON error shape for every failure.
 builder.Services.AddAperturHosting();
+// Memory: once the process goes quiet after a burst, one collection gives the burst's memory back (Apertur:IdleCollection).
+builder.Services.AddIdleCollection();
 // Persistence: SQLite by default, PostgreSQL by setting; schema from versioned SQL scripts.
 builder.Services.AddAperturData(builder.Configuration);
 // Secrets at rest: Data Protection with its key ring in the database, itself encrypted under the master key.
