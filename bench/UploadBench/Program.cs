@@ -9,7 +9,10 @@
 // Usage: UploadBench --server-dll <Apertur.Server.dll> [--clients 32] [--seconds 20] [--sizes 1,20] [--fixtures dir]
 //                    [--warmup 30] [--targets baseline,baseline-disk,tus,apertur] [--tus-dir bench/tus]
 //                    [--database-provider postgres --database-connection <connection string>] [--server-env NAME=VALUE,...]
+//        (PostgreSQL: each apertur run creates a fresh database on that server, with that connection's rights, and drops it)
+//                    [--idempotency-keys]
 //        (--server-env: environment of the apertur server only, e.g. DOTNET_gcServer=1 to compare GC settings)
+//        (--idempotency-keys: every apertur upload carries a new Idempotency-Key, as the upload page sends them)
 //        UploadBench --serve-baseline <port> [disk]   (internal: runs a baseline server)
 using System.Diagnostics;
 using System.Globalization;
@@ -17,6 +20,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Sockets;
 using System.Text.Json;
+using Npgsql;
 
 if (args is ["--serve-baseline", var baselinePort, ..])
 {
@@ -138,10 +142,13 @@ static async Task<Result> RunAsync(string target, string payload, byte[][] files
     start.Environment["Apertur__RateLimits__UploadPerIp"] = "0";
     start.Environment["Apertur__RateLimits__SessionCreate"] = "0";
     start.Environment["Apertur__Sessions__MaxImagesCap"] = "1000000";
+    // PostgreSQL: a fresh database per run, dropped after it (the server did not start on a database an earlier run had used).
+    var postgresDatabase = target == "apertur" && IsPostgres(options) ? await CreatePostgresDatabaseAsync(options.DatabaseConnection!) : null;
     if (options.DatabaseProvider is { } provider)
     {
         start.Environment["Apertur__Database__Provider"] = provider;
-        start.Environment["Apertur__Database__ConnectionString"] = options.DatabaseConnection;
+        start.Environment["Apertur__Database__ConnectionString"] = postgresDatabase is null ? options.DatabaseConnection
+            : new NpgsqlConnectionStringBuilder(options.DatabaseConnection) { Database = postgresDatabase }.ConnectionString;
     }
     foreach (var variable in target == "apertur" ? options.ServerEnvironment : [])
     {
@@ -198,7 +205,7 @@ static async Task<Result> RunAsync(string target, string payload, byte[][] files
             while (runFor.Elapsed < duration)
             {
                 var file = files[n++ % files.Length];
-                using var request = target == "tus" ? TusCreateWithUpload(file) : Multipart(file, sessions[client]);
+                using var request = target == "tus" ? TusCreateWithUpload(file) : Multipart(file, sessions[client], options.IdempotencyKeys);
                 using var response = await http.SendAsync(request);
                 if (response.StatusCode == HttpStatusCode.Created)
                 {
@@ -223,16 +230,43 @@ static async Task<Result> RunAsync(string target, string payload, byte[][] files
         catch (DirectoryNotFoundException)
         {
         }
+        if (postgresDatabase is not null)
+        {
+            await ExecutePostgresAsync(options.DatabaseConnection!, $"DROP DATABASE IF EXISTS \"{postgresDatabase}\" WITH (FORCE)");
+        }
     }
 }
 
-static HttpRequestMessage Multipart(byte[] file, string session)
+static bool IsPostgres(Options options) => options.DatabaseProvider?.Equals("postgres", StringComparison.OrdinalIgnoreCase) == true;
+
+static async Task<string> CreatePostgresDatabaseAsync(string adminConnection)
+{
+    var name = "apertur_upload_bench_" + Guid.NewGuid().ToString("N");
+    await ExecutePostgresAsync(adminConnection, $"CREATE DATABASE \"{name}\"");
+    return name;
+}
+
+static async Task ExecutePostgresAsync(string connectionString, string sql)
+{
+    await using var connection = new NpgsqlConnection(connectionString);
+    await connection.OpenAsync();
+    await using var command = new NpgsqlCommand(sql, connection);
+    await command.ExecuteNonQueryAsync();
+}
+
+static HttpRequestMessage Multipart(byte[] file, string session, bool idempotencyKey)
 {
     var content = new MultipartFormDataContent();
     var part = new ByteArrayContent(file);
     part.Headers.ContentType = new MediaTypeHeaderValue("image/jpeg");
     content.Add(part, "file", "photo.jpg");
-    return new HttpRequestMessage(HttpMethod.Post, $"/api/v1/upload/{session}/images") { Content = content };
+    var request = new HttpRequestMessage(HttpMethod.Post, $"/api/v1/upload/{session}/images") { Content = content };
+    if (idempotencyKey)
+    {
+        // As the upload page sends every photo (docs/architecture.md "How the upload page works").
+        request.Headers.Add("Idempotency-Key", Guid.NewGuid().ToString());
+    }
+    return request;
 }
 
 static HttpRequestMessage TusCreateWithUpload(byte[] file)
@@ -303,7 +337,7 @@ internal sealed record Result(string Target, string Payload, double ImagesPerSec
     double ServerCpuMsPerMb, double PeakRssMb, long Errors);
 
 internal sealed record Options(string ServerDll, int Clients, int Seconds, int WarmupSeconds, int[] PaddedSizesMb, string FixturesDirectory, string[] Targets,
-    string TusDirectory, string? DatabaseProvider, string? DatabaseConnection, string[] ServerEnvironment)
+    string TusDirectory, string? DatabaseProvider, string? DatabaseConnection, string[] ServerEnvironment, bool IdempotencyKeys)
 {
     public static Options Parse(string[] args)
     {
@@ -323,6 +357,7 @@ internal sealed record Options(string ServerDll, int Clients, int Seconds, int W
             Get("--tus-dir", "bench/tus"),
             args.Contains("--database-provider") ? Get("--database-provider", "") : null,
             args.Contains("--database-connection") ? Get("--database-connection", "") : null,
-            Get("--server-env", "").Split(',', StringSplitOptions.RemoveEmptyEntries));
+            Get("--server-env", "").Split(',', StringSplitOptions.RemoveEmptyEntries),
+            args.Contains("--idempotency-keys"));
     }
 }

@@ -7,6 +7,7 @@ using Apertur.Server.Hosting;
 using Apertur.Server.Sessions;
 using Apertur.Server.Storage;
 using Apertur.Server.Telemetry;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
 namespace Apertur.Server.Uploads;
@@ -40,23 +41,11 @@ public sealed partial class UploadHandler(AperturDb db, IImageStore store, FreeS
     private async Task<UploadResult> HandleAsync(string uuid, HttpRequest request, long started, CancellationToken ct)
     {
         var idempotencyKey = UploadIdempotency.KeyOf(request);
-        var session = await SessionState.FindAsync(db, uuid, ct);
-        var original = idempotencyKey is null ? null : await UploadIdempotency.FindAsync(db, session.Id, idempotencyKey, ct);
-        // A replay is answered whatever the session's state, except once the session was deleted: nothing of it is served then.
-        if ((original is null || session.DeletedAt is not null) && UploadChecks.Closed(session, time.GetUtcNow()) is { } closed)
-        {
-            throw closed;
-        }
-        UploadChecks.RequirePassword(session, request.Headers["x-session-password"].ToString());
-        var limits = UploadLimits.For(session, options.Value);
-        // Below Apertur:Storage:MinFreeBytes: 507 before a byte of the body is read or written (docs/deploy.md "A full disk").
-        freeSpace.RequireRoomFor(request.ContentLength);
+        var (session, limits, original, listeners) = await StartAsync(uuid, idempotencyKey, request, ct);
         if (original is not null)
         {
             return await ReplayAsync(request, original, limits, started, ct);
         }
-        var listeners = await webhookEvents.ListenersAsync(session.ProjectId, ct);
-        await webhookEvents.PublishAsync(listeners, session.Env, EventTopics.UploadStarted, EventData.UploadStarted(session, request.ContentLength), ct);
 
         var tempPath = store.NewTempFilePath();
         try
@@ -127,6 +116,42 @@ public sealed partial class UploadHandler(AperturDb db, IImageStore store, FreeS
         }
     }
 
+    /// <summary>
+    /// What comes before the body: the session and its checks, the image already stored under the idempotency key (a
+    /// replay: nothing else is read), else the project's event webhooks, which hear <c>project.upload.started</c>. The reads
+    /// share one connection (each would otherwise open and close its own), given back before the body is read.
+    /// </summary>
+    private async Task<(Session Session, UploadLimits Limits, Image? Original, EventListeners Listeners)> StartAsync(string uuid,
+        string? idempotencyKey, HttpRequest request, CancellationToken ct)
+    {
+        await db.Database.OpenConnectionAsync(ct);
+        try
+        {
+            var session = await SessionState.FindAsync(db, uuid, ct);
+            var original = idempotencyKey is null ? null : await UploadIdempotency.FindAsync(db, session.Id, idempotencyKey, ct);
+            // A replay is answered whatever the session's state, except once the session was deleted: nothing of it is served then.
+            if ((original is null || session.DeletedAt is not null) && UploadChecks.Closed(session, time.GetUtcNow()) is { } closed)
+            {
+                throw closed;
+            }
+            UploadChecks.RequirePassword(session, request.Headers["x-session-password"].ToString());
+            var limits = UploadLimits.For(session, options.Value);
+            // Below Apertur:Storage:MinFreeBytes: 507 before a byte of the body is read or written (docs/deploy.md "A full disk").
+            freeSpace.RequireRoomFor(request.ContentLength);
+            if (original is not null)
+            {
+                return (session, limits, original, new EventListeners(session.ProjectId, []));
+            }
+            var listeners = await webhookEvents.ListenersAsync(session.ProjectId, ct);
+            await webhookEvents.PublishAsync(listeners, session.Env, EventTopics.UploadStarted, EventData.UploadStarted(session, request.ContentLength), ct);
+            return (session, limits, null, listeners);
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync();
+        }
+    }
+
     // The body is read (and counted against the limits) only to compare its hash with the stored image's.
     private async Task<UploadResult> ReplayAsync(HttpRequest request, Image original, UploadLimits limits, long started, CancellationToken ct)
     {
@@ -176,7 +201,8 @@ public sealed partial class UploadHandler(AperturDb db, IImageStore store, FreeS
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Accepted image {ImageId} for session {SessionId} at index {ImageIndex} ({MimeType}, {SizeBytes} bytes)")]
+    // Debug: a line per upload at Information would be the busiest log of a server (docs/performance.md "Issue 21").
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Accepted image {ImageId} for session {SessionId} at index {ImageIndex} ({MimeType}, {SizeBytes} bytes)")]
     private static partial void LogAccepted(ILogger logger, Guid imageId, Guid sessionId, int imageIndex, string mimeType, long sizeBytes);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Upload retried with the idempotency key of image {ImageId} in session {SessionId}")]

@@ -32,9 +32,13 @@ public static class UploadIdempotency
                 "INVALID_IDEMPOTENCY_KEY");
     }
 
+    // Asked twice by every upload with a key (the upload page sends one with each photo): before the body and after the claim.
+    private static readonly CompiledQuery<Func<AperturDb, Guid, string, CancellationToken, Task<Image?>>> ByKey = new(() =>
+        EF.CompileAsyncQuery((AperturDb db, Guid sessionId, string key, CancellationToken ct) =>
+            db.Images.AsNoTracking().FirstOrDefault(i => i.SessionId == sessionId && i.IdempotencyKey == key)));
+
     /// <summary>The image this session already stored under <paramref name="key"/>, or null.</summary>
-    public static Task<Image?> FindAsync(AperturDb db, Guid sessionId, string key, CancellationToken ct) =>
-        db.Images.AsNoTracking().FirstOrDefaultAsync(i => i.SessionId == sessionId && i.IdempotencyKey == key, ct);
+    public static Task<Image?> FindAsync(AperturDb db, Guid sessionId, string key, CancellationToken ct) => ByKey.For(db)(db, sessionId, key, ct);
 
     /// <summary>
     /// The first answer again when the bytes are the same; 422 <c>IDEMPOTENCY_KEY_REUSED</c> when the key named another image.

@@ -403,6 +403,71 @@ public sealed class UploadsApiTests
             && d.SessionId == Guid.Parse(created.SessionId()));
     }
 
+    // The session is checked before the body and its slot claimed at the commit: one closed in between answers as closed
+    // then (the claim finds no slot) and nothing of the upload stays.
+    [Theory, ClassData(typeof(Databases))]
+    public async Task Upload_SessionClosedWhileTheBodyArrives_AnswersAsTheClosedSessionAndStoresNothing(string db)
+    {
+        var clock = new ManualClock();
+        await using var app = await TestApp.StartAsync(db, clock: clock);
+        using var anonymous = app.CreateClient();
+
+        var expiring = (await app.Client.CreateSessionAsync()).SessionId();
+        using (var expired = await UploadHeldAsync(app, expiring, () => { clock.Advance(TimeSpan.FromHours(1)); return Task.CompletedTask; }))
+        {
+            expired.StatusCode.ShouldBe(HttpStatusCode.Gone);
+            (await expired.ReadErrorCodeAsync()).ShouldBe("SESSION_EXPIRED");
+            (await expired.ReadJsonAsync()).GetProperty("message").GetString().ShouldBe("This upload session has expired.");
+        }
+
+        var deleting = (await app.Client.CreateSessionAsync()).SessionId();
+        using (var deleted = await UploadHeldAsync(app, deleting, async () =>
+            (await app.Client.DeleteAsync($"/api/v1/upload-sessions/{deleting}")).StatusCode.ShouldBe(HttpStatusCode.NoContent)))
+        {
+            deleted.StatusCode.ShouldBe(HttpStatusCode.Gone);
+            (await deleted.ReadErrorCodeAsync()).ShouldBe("SESSION_EXPIRED");
+            (await deleted.ReadJsonAsync()).GetProperty("message").GetString().ShouldBe("This upload session was deleted.");
+        }
+
+        var single = (await app.Client.CreateSessionAsync("""{"max_images":1}""")).SessionId();
+        using (var full = await UploadHeldAsync(app, single, async () =>
+            (await anonymous.UploadAsync(single, Fixture.Bytes("small.jpg"))).StatusCode.ShouldBe(HttpStatusCode.Created)))
+        {
+            full.StatusCode.ShouldBe(HttpStatusCode.UnprocessableEntity);
+            (await full.ReadErrorCodeAsync()).ShouldBe("SESSION_FULL");
+        }
+
+        await using var scope = app.Services.CreateAsyncScope();
+        var database = scope.ServiceProvider.GetRequiredService<AperturDb>();
+        (await database.Images.AsNoTracking().Select(i => i.SessionId).ToListAsync()).ShouldBe([Guid.Parse(single)]);
+        (await database.Sessions.AsNoTracking().Where(s => s.ImageCount > 0).Select(s => s.Id).ToListAsync()).ShouldBe([Guid.Parse(single)]);
+        Directory.GetFiles(Path.Combine(app.DataDirectory, "images"), "*", SearchOption.AllDirectories).Length.ShouldBe(1);
+        app.TempFiles().ShouldBeEmpty();
+    }
+
+    // The destinations are read in the commit's transaction: one deactivated while the body arrives gets no delivery.
+    [Theory, ClassData(typeof(Databases))]
+    public async Task Upload_DestinationDeactivatedWhileTheBodyArrives_GetsNoDelivery(string db)
+    {
+        await using var app = await TestApp.StartAsync(db);
+        var (hook, bucket) = await AddDestinationsAsync(app);
+        var session = (await app.Client.CreateSessionAsync($$"""{"destination_ids":["{{hook}}","{{bucket}}"]}""")).SessionId();
+
+        using var response = await UploadHeldAsync(app, session, async () =>
+        {
+            await using var scope = app.Services.CreateAsyncScope();
+            await scope.ServiceProvider.GetRequiredService<AperturDb>().Destinations.Where(d => d.Id == bucket)
+                .ExecuteUpdateAsync(set => set.SetProperty(d => d.IsActive, false));
+        });
+        response.StatusCode.ShouldBe(HttpStatusCode.Created);
+        var body = await response.ReadJsonAsync();
+        body.GetProperty("destinations").GetInt32().ShouldBe(1);
+        await using var check = app.Services.CreateAsyncScope();
+        var imageId = Guid.Parse(body.GetProperty("id").GetString()!);
+        (await check.ServiceProvider.GetRequiredService<AperturDb>().Deliveries.AsNoTracking().Where(d => d.ImageId == imageId)
+            .Select(d => d.DestinationId).ToListAsync()).ShouldBe([hook]);
+    }
+
     [Theory, ClassData(typeof(Databases))]
     public async Task Upload_AfterThePerSessionLimit_Answers429WithRetryAfter(string db)
     {
@@ -452,17 +517,37 @@ public sealed class UploadsApiTests
     }
 
     /// <summary>A body that sends its first bytes, then waits until the request is cancelled.</summary>
-    private sealed class StallingStream(byte[] data, int stallAfter) : MemoryStream(data)
+    /// <summary>Sends the first <paramref name="stallAfter"/> bytes, then waits for <paramref name="resume"/> (without one, for ever) before the rest.</summary>
+    private sealed class StallingStream(byte[] data, int stallAfter, Task? resume = null) : MemoryStream(data)
     {
         public override bool CanSeek => false;
 
         public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
         {
-            if (Position >= stallAfter)
+            if (Position < stallAfter)
             {
-                await Task.Delay(Timeout.Infinite, cancellationToken);
+                return await base.ReadAsync(buffer[..Math.Min(buffer.Length, stallAfter - (int)Position)], cancellationToken);
             }
-            return await base.ReadAsync(buffer[..Math.Min(buffer.Length, stallAfter - (int)Position)], cancellationToken);
+            await (resume ?? Task.Delay(Timeout.Infinite, cancellationToken)).WaitAsync(cancellationToken);
+            return await base.ReadAsync(buffer, cancellationToken);
         }
+    }
+
+    /// <summary>
+    /// Uploads phone-photo.jpg, holding the body back after its first 200 KB while <paramref name="meanwhile"/> runs (the
+    /// session checks have passed, nothing is claimed yet), then sends the rest.
+    /// </summary>
+    private static async Task<HttpResponseMessage> UploadHeldAsync(TestApp app, string session, Func<Task> meanwhile)
+    {
+        using var client = app.CreateClient();
+        var resume = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var form = new MultipartFormDataContent();
+        form.Add(new StreamContent(new StallingStream(Fixture.Bytes("phone-photo.jpg"), stallAfter: 200_000, resume.Task)), "file", "photo.jpg");
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/v1/upload/{session}/images") { Content = form };
+        var sending = client.SendAsync(request);
+        await WaitUntilAsync(() => app.TempFiles().Length == 1);
+        await meanwhile();
+        resume.SetResult();
+        return await sending;
     }
 }
