@@ -12,8 +12,8 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
-using System.Net.Sockets;
 using System.Text.Json;
+using Apertur.Bench;
 
 var configurations = new Dictionary<string, Dictionary<string, string>>
 {
@@ -55,59 +55,21 @@ return 0;
 
 async Task<Result> RunAsync(string name, Dictionary<string, string> gc)
 {
-    int port;
-    using (var listener = new TcpListener(IPAddress.Loopback, 0))
-    {
-        listener.Start();
-        port = ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    var port = BenchServer.FreePort();
     var dataDirectory = Path.Combine(Path.GetTempPath(), "apertur-bench", Guid.NewGuid().ToString("N"));
     var key = "aptr_live_" + new string('s', 32);
-    var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-    start.ArgumentList.Add(serverDll);
-    var env = start.Environment;
-    env["Urls"] = $"http://127.0.0.1:{port}";
-    env["Logging__LogLevel__Default"] = "Warning";
-    env["Logging__LogLevel__Apertur.Server.Hosting.IdleCollectionJob"] = "Information";
-    env["Apertur__DataDirectory"] = dataDirectory;
-    env["Apertur__Bootstrap__ApiKey"] = key;
-    env["Apertur__Metrics__Enabled"] = "true";
-    foreach (var policy in new[] { "Api", "SessionRead", "SessionCreate", "Upload", "UploadPerIp", "PublicSession" })
-    {
-        env[$"Apertur__RateLimits__{policy}"] = "0";
-    }
+    var start = BenchServer.StartInfo(serverDll, port, dataDirectory, key);
+    start.Environment["Apertur__Metrics__Enabled"] = "true";
     foreach (var (variable, value) in gc)
     {
-        env[variable] = value;
+        start.Environment[variable] = value;
     }
-    using var server = Process.Start(start)!;
     var started = Stopwatch.StartNew();
-    _ = Task.Run(async () =>
-    {
-        while (await server.StandardOutput.ReadLineAsync() is { } line)
-        {
-            if (line.Contains("Idle collection", StringComparison.Ordinal))
-            {
-                Console.Error.WriteLine($"{name} [{started.Elapsed.TotalSeconds:F0} s]: {line.Trim()}");
-            }
-        }
-    });
-    _ = server.StandardError.ReadToEndAsync();
+    var server = BenchServer.Start(start, line => Console.Error.WriteLine($"{name} [{started.Elapsed.TotalSeconds:F0} s]: {line}"));
     try
     {
         using var api = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromMinutes(2) };
-        for (var i = 0; ; i++)
-        {
-            try
-            {
-                using var health = await api.GetAsync("/healthz");
-                break;
-            }
-            catch (HttpRequestException) when (i < 600)
-            {
-                await Task.Delay(100);
-            }
-        }
+        await server.WaitUntilUpAsync(api, TimeSpan.FromSeconds(60));
         api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
         var sessions = new string[sessionCount];
         for (var i = 0; i < sessionCount; i++)
@@ -123,9 +85,9 @@ async Task<Result> RunAsync(string name, Dictionary<string, string> gc)
             sessions[i] = doc.RootElement.GetProperty("uuid").GetString()!;
         }
         await Task.Delay(TimeSpan.FromSeconds(3));
-        var rssStart = Status(server.Id, "VmRSS");
+        var rssStart = Status(server.Process.Id, "VmRSS");
         var heapStart = await HeapMbAsync(api);
-        var cpuStart = CpuSeconds(server.Id);
+        var cpuStart = CpuSeconds(server.Process.Id);
 
         // The streams: each on a connection of its own, read until the bench closes it; counts the events it saw.
         using var streamClient = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = int.MaxValue, UseCookies = false })
@@ -188,7 +150,7 @@ async Task<Result> RunAsync(string name, Dictionary<string, string> gc)
             await Task.Delay(200);
         }
         await Task.Delay(TimeSpan.FromSeconds(2));
-        var rssPeak = Status(server.Id, "VmRSS");
+        var rssPeak = Status(server.Process.Id, "VmRSS");
         var heapPeak = await HeapMbAsync(api);
         var withEvents = events.Count(e => e > 1);
 
@@ -197,21 +159,20 @@ async Task<Result> RunAsync(string name, Dictionary<string, string> gc)
         await Task.WhenAll(readers);
         Console.Error.WriteLine($"{name} [{started.Elapsed.TotalSeconds:F0} s]: every stream closed");
         await Task.Delay(TimeSpan.FromSeconds(1));
-        var rssAfterClose = Status(server.Id, "VmRSS");
+        var rssAfterClose = Status(server.Process.Id, "VmRSS");
         var samples = new List<double>();
         for (var t = 0; t < idleSeconds; t += 3)
         {
             await Task.Delay(TimeSpan.FromSeconds(3));
-            samples.Add(Status(server.Id, "VmRSS"));
+            samples.Add(Status(server.Process.Id, "VmRSS"));
         }
         Console.Error.WriteLine($"{name}: idle RSS samples {string.Join(' ', samples.Select(s => s.ToString("F0", CultureInfo.InvariantCulture)))}");
-        return new Result(rssStart, rssPeak, rssAfterClose, samples.LastOrDefault(rssAfterClose), Status(server.Id, "VmHWM"),
-            heapStart, heapPeak, await HeapMbAsync(api), CpuSeconds(server.Id) - cpuStart, withEvents);
+        return new Result(rssStart, rssPeak, rssAfterClose, samples.LastOrDefault(rssAfterClose), Status(server.Process.Id, "VmHWM"),
+            heapStart, heapPeak, await HeapMbAsync(api), CpuSeconds(server.Process.Id) - cpuStart, withEvents);
     }
     finally
     {
-        server.Kill(entireProcessTree: true);
-        await server.WaitForExitAsync();
+        server.Dispose();
         try
         {
             Directory.Delete(dataDirectory, recursive: true);
