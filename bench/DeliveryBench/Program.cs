@@ -454,14 +454,7 @@ internal sealed class Server : IDisposable
     public async Task<string> CreateSessionAsync(IEnumerable<Guid> destinations)
     {
         var body = JsonSerializer.Serialize(new { destination_ids = destinations.Select(d => d.ToString()), max_images = 1_000_000, expires_in_hours = 24 });
-        using var response = await _http.PostAsync("/api/v1/upload-sessions", new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
-        var text = await response.Content.ReadAsStringAsync();
-        if (response.StatusCode != HttpStatusCode.Created)
-        {
-            throw new InvalidOperationException($"create session answered {(int)response.StatusCode}: {text}");
-        }
-        using var doc = JsonDocument.Parse(text);
-        return doc.RootElement.GetProperty("uuid").GetString()!;
+        return await BenchServer.CreateSessionAsync(_http, body);
     }
 
     /// <summary>A destination created through the management API, as an operator would (secrets protected at rest).</summary>

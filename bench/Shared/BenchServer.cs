@@ -2,10 +2,14 @@
 // a free loopback port, `dotnet Apertur.Server.dll` with the settings they all share, the idle collection's log lines echoed
 // (docs/performance.md "Memory after load"), and a wait until /healthz answers. Each bench adds its own settings to the
 // start info (database, workers, delivery concurrency, metrics, GC variables, an admin account) before it starts the process.
+// Also the calls more than one bench makes on it: a session created, the process's memory and CPU time read from /proc.
 // Linked into each bench's project (<Compile Include="../Shared/BenchServer.cs" Link=... />).
 using System.Diagnostics;
+using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
 
 namespace Apertur.Bench;
 
@@ -112,6 +116,34 @@ internal sealed class BenchServer : IDisposable
                 throw new TimeoutException($"the server did not start: GET {path} did not answer within {timeout.TotalSeconds:F0} s");
             }
         }
+    }
+
+    /// <summary>POST /api/v1/upload-sessions with <paramref name="json"/>: the new session's uuid (an exception with the answer if not 201).</summary>
+    public static async Task<string> CreateSessionAsync(HttpClient api, string json)
+    {
+        using var response = await api.PostAsync("/api/v1/upload-sessions", new StringContent(json, Encoding.UTF8, "application/json"));
+        var text = await response.Content.ReadAsStringAsync();
+        if (response.StatusCode != HttpStatusCode.Created)
+        {
+            throw new InvalidOperationException($"create session answered {(int)response.StatusCode}: {text}");
+        }
+        using var doc = JsonDocument.Parse(text);
+        return doc.RootElement.GetProperty("uuid").GetString()!;
+    }
+
+    /// <summary>A size field of the process's /proc status in MB: VmRSS (resident now), VmHWM (the peak over its life).</summary>
+    public double StatusMb(string field)
+    {
+        var line = File.ReadLines($"/proc/{Process.Id}/status").First(l => l.StartsWith(field + ":", StringComparison.Ordinal));
+        return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024.0;
+    }
+
+    /// <summary>The process's CPU time so far: utime + stime (fields 14 and 15 of /proc/pid/stat, in clock ticks of 1/100 s).</summary>
+    public double CpuSeconds()
+    {
+        var stat = File.ReadAllText($"/proc/{Process.Id}/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
     }
 
     /// <summary>Stops the process (and any it started) and waits for it to end.</summary>

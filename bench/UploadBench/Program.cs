@@ -18,7 +18,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
-using System.Text.Json;
 using Apertur.Bench;
 using Npgsql;
 
@@ -149,7 +148,7 @@ static async Task<Result> RunAsync(string target, string payload, byte[][] files
         var sessions = new string[options.Clients];
         for (var i = 0; i < options.Clients; i++)
         {
-            sessions[i] = target == "apertur" ? await CreateSessionAsync(http) : Guid.NewGuid().ToString();
+            sessions[i] = target == "apertur" ? await BenchServer.CreateSessionAsync(http, """{"max_images":1000000,"expires_in_hours":24}""") : Guid.NewGuid().ToString();
         }
 
         // A warm-up at full load first (not counted), so tiered JIT and pools have settled before the measured run. On a
@@ -157,14 +156,14 @@ static async Task<Result> RunAsync(string target, string payload, byte[][] files
         long images = 0, bytes = 0, errors = 0;
         await LoadAsync(TimeSpan.FromSeconds(options.WarmupSeconds));
         (images, bytes) = (0, 0);
-        var cpuBefore = CpuSeconds(server.Process.Id);
+        var cpuBefore = server.CpuSeconds();
         var stopAt = Stopwatch.StartNew();
         await LoadAsync(TimeSpan.FromSeconds(options.Seconds));
         var elapsed = stopAt.Elapsed.TotalSeconds;
-        var cpuMs = (CpuSeconds(server.Process.Id) - cpuBefore) * 1000;
+        var cpuMs = (server.CpuSeconds() - cpuBefore) * 1000;
         var cpuMsPerImage = images == 0 ? 0 : cpuMs / images;
         var cpuMsPerMb = bytes == 0 ? 0 : cpuMs / (bytes / (1024.0 * 1024));
-        return new Result(target, payload, images / elapsed, bytes / elapsed / (1024 * 1024), cpuMsPerImage, cpuMsPerMb, PeakRssMb(server.Process.Id), errors);
+        return new Result(target, payload, images / elapsed, bytes / elapsed / (1024 * 1024), cpuMsPerImage, cpuMsPerMb, server.StatusMb("VmHWM"), errors);
 
         Task LoadAsync(TimeSpan duration) => Task.WhenAll(Enumerable.Range(0, options.Clients).Select(async client =>
         {
@@ -204,7 +203,7 @@ static async Task<Result> RunAsync(string target, string payload, byte[][] files
     }
 }
 
-/// The real server: the benches' shared settings (bench/Shared/BenchServer.cs), the database of --database-provider, then --server-env.
+// The real server: the benches' shared settings (bench/Shared/BenchServer.cs), the database of --database-provider, then --server-env.
 static ProcessStartInfo AperturStartInfo(Options options, int port, string dataDirectory, string key, string? postgresDatabase)
 {
     var start = BenchServer.StartInfo(options.ServerDll, port, dataDirectory, key);
@@ -262,35 +261,6 @@ static HttpRequestMessage TusCreateWithUpload(byte[] file)
     request.Headers.Add("Tus-Resumable", "1.0.0");
     request.Headers.Add("Upload-Length", file.Length.ToString(CultureInfo.InvariantCulture));
     return request;
-}
-
-static async Task<string> CreateSessionAsync(HttpClient http)
-{
-    using var response = await http.PostAsync("/api/v1/upload-sessions",
-        new StringContent("""{"max_images":1000000,"expires_in_hours":24}""", System.Text.Encoding.UTF8, "application/json"));
-    var text = await response.Content.ReadAsStringAsync();
-    if (response.StatusCode != HttpStatusCode.Created)
-    {
-        throw new InvalidOperationException($"create session answered {(int)response.StatusCode}: {text}");
-    }
-    using var doc = JsonDocument.Parse(text);
-    return doc.RootElement.GetProperty("uuid").GetString()!;
-}
-
-static double PeakRssMb(int pid)
-{
-    // VmHWM: the peak resident set size of the process over its whole life.
-    var line = File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
-    var kb = long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);
-    return kb / 1024.0;
-}
-
-static double CpuSeconds(int pid)
-{
-    // utime + stime of the server process (fields 14 and 15 of /proc/pid/stat, in clock ticks of 1/100 s).
-    var stat = File.ReadAllText($"/proc/{pid}/stat");
-    var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-    return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
 }
 
 internal sealed record Result(string Target, string Payload, double ImagesPerSecond, double MegabytesPerSecond, double ServerCpuMsPerImage,
