@@ -67,8 +67,8 @@ internal sealed class BenchServer : IDisposable
 
     /// <summary>
     /// Starts <paramref name="start"/> with its output redirected: each standard output line with the idle collection's mark
-    /// goes, trimmed, to <paramref name="echo"/> (the bench writes it on standard error); the rest of both streams is read
-    /// and kept from the process, standard error for the message should it exit before it is up.
+    /// goes, trimmed, to <paramref name="echo"/> (the bench writes it on standard error); the other lines are read and dropped
+    /// (a full pipe would stall the server), and standard error is kept for the message should it exit before it is up.
     /// </summary>
     public static BenchServer Start(ProcessStartInfo start, Action<string> echo)
     {
