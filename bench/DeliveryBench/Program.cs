@@ -19,8 +19,8 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
-using System.Net.Sockets;
 using System.Text.Json;
+using Apertur.Bench;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Data.Sqlite;
@@ -404,10 +404,10 @@ internal sealed class Storage : IAsyncDisposable
 internal sealed class Server : IDisposable
 {
     public static readonly string Key = "aptr_live_" + new string('b', 32);
-    private readonly Process _process;
+    private readonly BenchServer _process;
     private readonly HttpClient _http;
 
-    private Server(Process process, HttpClient http)
+    private Server(BenchServer process, HttpClient http)
     {
         _process = process;
         _http = http;
@@ -417,57 +417,35 @@ internal sealed class Server : IDisposable
     public static async Task<Server> StartAsync(BenchOptions options, Storage storage, bool workerEnabled,
         IReadOnlyDictionary<string, string>? settings = null)
     {
-        var port = FreePort();
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(options.ServerDll);
+        var port = BenchServer.FreePort();
+        var start = BenchServer.StartInfo(options.ServerDll, port, storage.DataDirectory, Key);
         var env = start.Environment;
-        env["Urls"] = $"http://127.0.0.1:{port}";
-        env["Logging__LogLevel__Default"] = "Warning";
-        env["Apertur__PublicBaseUrl"] = $"http://127.0.0.1:{port}";
-        env["Apertur__DataDirectory"] = storage.DataDirectory;
         env["Apertur__Database__Provider"] = storage.Provider;
         if (storage.ConnectionString is not null)
         {
             env["Apertur__Database__ConnectionString"] = storage.ConnectionString;
         }
-        env["Apertur__Bootstrap__ApiKey"] = Key;
-        env["Apertur__Outbound__AllowedNetworks__0"] = "127.0.0.0/8";
-        env["Apertur__RateLimits__Upload"] = "0";
-        env["Apertur__RateLimits__UploadPerIp"] = "0";
-        env["Apertur__RateLimits__SessionCreate"] = "0";
-        env["Apertur__Sessions__MaxImagesCap"] = "1000000";
         env["Apertur__Workers__Enabled"] = workerEnabled ? "true" : "false";
         env["Apertur__Delivery__Concurrency"] = options.Concurrency.ToString(CultureInfo.InvariantCulture);
         foreach (var (key, value) in settings ?? new Dictionary<string, string>())
         {
             env[key] = value;
         }
-        var process = Process.Start(start)!;
-        _ = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
+        var process = BenchServer.Start(start, line => Console.Error.WriteLine($"server: {line}"));
         var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 64, UseCookies = false })
         {
             BaseAddress = new Uri($"http://127.0.0.1:{port}"),
             Timeout = TimeSpan.FromMinutes(1),
         };
-        for (var i = 0; ; i++)
+        try
         {
-            try
-            {
-                using var health = await http.GetAsync("/healthz");
-                if (health.IsSuccessStatusCode)
-                {
-                    break;
-                }
-            }
-            catch (HttpRequestException) when (i < 600 && !process.HasExited)
-            {
-                await Task.Delay(100);
-            }
-            catch (HttpRequestException)
-            {
-                throw new InvalidOperationException($"the server did not start: {await stderr}");
-            }
+            await process.WaitUntilUpAsync(http, TimeSpan.FromSeconds(60));
+        }
+        catch
+        {
+            http.Dispose();
+            process.Dispose();
+            throw;
         }
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Key);
         return new Server(process, http);
@@ -476,14 +454,7 @@ internal sealed class Server : IDisposable
     public async Task<string> CreateSessionAsync(IEnumerable<Guid> destinations)
     {
         var body = JsonSerializer.Serialize(new { destination_ids = destinations.Select(d => d.ToString()), max_images = 1_000_000, expires_in_hours = 24 });
-        using var response = await _http.PostAsync("/api/v1/upload-sessions", new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
-        var text = await response.Content.ReadAsStringAsync();
-        if (response.StatusCode != HttpStatusCode.Created)
-        {
-            throw new InvalidOperationException($"create session answered {(int)response.StatusCode}: {text}");
-        }
-        using var doc = JsonDocument.Parse(text);
-        return doc.RootElement.GetProperty("uuid").GetString()!;
+        return await BenchServer.CreateSessionAsync(_http, body);
     }
 
     /// <summary>A destination created through the management API, as an operator would (secrets protected at rest).</summary>
@@ -525,16 +496,7 @@ internal sealed class Server : IDisposable
     public void Dispose()
     {
         _http.Dispose();
-        _process.Kill(entireProcessTree: true);
-        _process.WaitForExit();
         _process.Dispose();
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
 

@@ -10,9 +10,9 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
-using System.Net.Sockets;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Apertur.Bench;
 using Microsoft.Data.Sqlite;
 using Npgsql;
 
@@ -246,12 +246,12 @@ internal static class History
 internal sealed partial class Server : IDisposable
 {
     private const string Key = "aptr_live_cccccccccccccccccccccccccccccccc";
-    private readonly Process _process;
+    private readonly BenchServer _process;
     private readonly HttpClient _api;
     private readonly HttpClient _dashboard;
     private readonly CookieContainer _cookies = new();
 
-    private Server(Process process, Uri address)
+    private Server(BenchServer process, Uri address)
     {
         _process = process;
         _api = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromMinutes(2) };
@@ -264,55 +264,27 @@ internal sealed partial class Server : IDisposable
 
     public static async Task<Server> StartAsync(string serverDll, string dataDirectory, string? postgres)
     {
-        int port;
-        using (var listener = new TcpListener(IPAddress.Loopback, 0))
-        {
-            listener.Start();
-            port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        }
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(serverDll);
+        var port = BenchServer.FreePort();
+        var start = BenchServer.StartInfo(serverDll, port, dataDirectory, Key);
         var env = start.Environment;
-        env["Urls"] = $"http://127.0.0.1:{port}";
-        env["Logging__LogLevel__Default"] = "Warning";
-        env["Apertur__PublicBaseUrl"] = $"http://127.0.0.1:{port}";
-        env["Apertur__DataDirectory"] = dataDirectory;
         env["Apertur__Database__Provider"] = postgres is null ? "Sqlite" : "Postgres";
         if (postgres is not null)
         {
             env["Apertur__Database__ConnectionString"] = postgres;
         }
-        env["Apertur__Bootstrap__ApiKey"] = Key;
         env["Apertur__Bootstrap__AdminUsername"] = "bench";
         env["Apertur__Bootstrap__AdminPassword"] = "bench-password-123456";
         env["Apertur__Workers__Enabled"] = "false";
-        env["Apertur__RateLimits__Api"] = "0";
-        env["Apertur__RateLimits__SessionRead"] = "0";
-        env["Apertur__RateLimits__SessionCreate"] = "0";
-        env["Apertur__RateLimits__Upload"] = "0";
-        env["Apertur__Outbound__AllowedNetworks__0"] = "127.0.0.0/8";
-        var process = Process.Start(start)!;
-        _ = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        var server = new Server(process, new Uri($"http://127.0.0.1:{port}"));
-        for (var i = 0; ; i++)
+        var server = new Server(BenchServer.Start(start, line => Console.Error.WriteLine($"server: {line}")), new Uri($"http://127.0.0.1:{port}"));
+        try
         {
-            try
-            {
-                using var health = await server._api.GetAsync("/healthz");
-                if (health.IsSuccessStatusCode)
-                {
-                    return server;
-                }
-            }
-            catch (HttpRequestException) when (i < 600 && !process.HasExited)
-            {
-            }
-            if (process.HasExited)
-            {
-                throw new InvalidOperationException($"the server did not start: {await stderr}");
-            }
-            await Task.Delay(100);
+            await server._process.WaitUntilUpAsync(server._api, TimeSpan.FromSeconds(60));
+            return server;
+        }
+        catch
+        {
+            server.Dispose();
+            throw;
         }
     }
 
@@ -407,8 +379,6 @@ internal sealed partial class Server : IDisposable
     {
         _api.Dispose();
         _dashboard.Dispose();
-        _process.Kill(entireProcessTree: true);
-        _process.WaitForExit();
         _process.Dispose();
     }
 }

@@ -10,10 +10,8 @@
 //                      idle-collection-off]
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
 using System.Net.Http.Headers;
-using System.Net.Sockets;
-using System.Text.Json;
+using Apertur.Bench;
 
 var configurations = new Dictionary<string, Dictionary<string, string>>
 {
@@ -55,77 +53,31 @@ return 0;
 
 async Task<Result> RunAsync(string name, Dictionary<string, string> gc)
 {
-    int port;
-    using (var listener = new TcpListener(IPAddress.Loopback, 0))
-    {
-        listener.Start();
-        port = ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    var port = BenchServer.FreePort();
     var dataDirectory = Path.Combine(Path.GetTempPath(), "apertur-bench", Guid.NewGuid().ToString("N"));
     var key = "aptr_live_" + new string('s', 32);
-    var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-    start.ArgumentList.Add(serverDll);
-    var env = start.Environment;
-    env["Urls"] = $"http://127.0.0.1:{port}";
-    env["Logging__LogLevel__Default"] = "Warning";
-    env["Logging__LogLevel__Apertur.Server.Hosting.IdleCollectionJob"] = "Information";
-    env["Apertur__DataDirectory"] = dataDirectory;
-    env["Apertur__Bootstrap__ApiKey"] = key;
-    env["Apertur__Metrics__Enabled"] = "true";
-    foreach (var policy in new[] { "Api", "SessionRead", "SessionCreate", "Upload", "UploadPerIp", "PublicSession" })
-    {
-        env[$"Apertur__RateLimits__{policy}"] = "0";
-    }
+    var start = BenchServer.StartInfo(serverDll, port, dataDirectory, key);
+    start.Environment["Apertur__Metrics__Enabled"] = "true";
     foreach (var (variable, value) in gc)
     {
-        env[variable] = value;
+        start.Environment[variable] = value;
     }
-    using var server = Process.Start(start)!;
     var started = Stopwatch.StartNew();
-    _ = Task.Run(async () =>
-    {
-        while (await server.StandardOutput.ReadLineAsync() is { } line)
-        {
-            if (line.Contains("Idle collection", StringComparison.Ordinal))
-            {
-                Console.Error.WriteLine($"{name} [{started.Elapsed.TotalSeconds:F0} s]: {line.Trim()}");
-            }
-        }
-    });
-    _ = server.StandardError.ReadToEndAsync();
+    var server = BenchServer.Start(start, line => Console.Error.WriteLine($"{name} [{started.Elapsed.TotalSeconds:F0} s]: {line}"));
     try
     {
         using var api = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromMinutes(2) };
-        for (var i = 0; ; i++)
-        {
-            try
-            {
-                using var health = await api.GetAsync("/healthz");
-                break;
-            }
-            catch (HttpRequestException) when (i < 600)
-            {
-                await Task.Delay(100);
-            }
-        }
+        await server.WaitUntilUpAsync(api, TimeSpan.FromSeconds(60));
         api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
         var sessions = new string[sessionCount];
         for (var i = 0; i < sessionCount; i++)
         {
-            using var created = await api.PostAsync("/api/v1/upload-sessions",
-                new StringContent("""{"max_images":10,"expires_in_hours":24}""", System.Text.Encoding.UTF8, "application/json"));
-            var body = await created.Content.ReadAsStringAsync();
-            if (created.StatusCode != HttpStatusCode.Created)
-            {
-                throw new InvalidOperationException($"create session answered {(int)created.StatusCode}: {body}");
-            }
-            using var doc = JsonDocument.Parse(body);
-            sessions[i] = doc.RootElement.GetProperty("uuid").GetString()!;
+            sessions[i] = await BenchServer.CreateSessionAsync(api, """{"max_images":10,"expires_in_hours":24}""");
         }
         await Task.Delay(TimeSpan.FromSeconds(3));
-        var rssStart = Status(server.Id, "VmRSS");
+        var rssStart = server.StatusMb("VmRSS");
         var heapStart = await HeapMbAsync(api);
-        var cpuStart = CpuSeconds(server.Id);
+        var cpuStart = server.CpuSeconds();
 
         // The streams: each on a connection of its own, read until the bench closes it; counts the events it saw.
         using var streamClient = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = int.MaxValue, UseCookies = false })
@@ -188,7 +140,7 @@ async Task<Result> RunAsync(string name, Dictionary<string, string> gc)
             await Task.Delay(200);
         }
         await Task.Delay(TimeSpan.FromSeconds(2));
-        var rssPeak = Status(server.Id, "VmRSS");
+        var rssPeak = server.StatusMb("VmRSS");
         var heapPeak = await HeapMbAsync(api);
         var withEvents = events.Count(e => e > 1);
 
@@ -197,21 +149,20 @@ async Task<Result> RunAsync(string name, Dictionary<string, string> gc)
         await Task.WhenAll(readers);
         Console.Error.WriteLine($"{name} [{started.Elapsed.TotalSeconds:F0} s]: every stream closed");
         await Task.Delay(TimeSpan.FromSeconds(1));
-        var rssAfterClose = Status(server.Id, "VmRSS");
+        var rssAfterClose = server.StatusMb("VmRSS");
         var samples = new List<double>();
         for (var t = 0; t < idleSeconds; t += 3)
         {
             await Task.Delay(TimeSpan.FromSeconds(3));
-            samples.Add(Status(server.Id, "VmRSS"));
+            samples.Add(server.StatusMb("VmRSS"));
         }
         Console.Error.WriteLine($"{name}: idle RSS samples {string.Join(' ', samples.Select(s => s.ToString("F0", CultureInfo.InvariantCulture)))}");
-        return new Result(rssStart, rssPeak, rssAfterClose, samples.LastOrDefault(rssAfterClose), Status(server.Id, "VmHWM"),
-            heapStart, heapPeak, await HeapMbAsync(api), CpuSeconds(server.Id) - cpuStart, withEvents);
+        return new Result(rssStart, rssPeak, rssAfterClose, samples.LastOrDefault(rssAfterClose), server.StatusMb("VmHWM"),
+            heapStart, heapPeak, await HeapMbAsync(api), server.CpuSeconds() - cpuStart, withEvents);
     }
     finally
     {
-        server.Kill(entireProcessTree: true);
-        await server.WaitForExitAsync();
+        server.Dispose();
         try
         {
             Directory.Delete(dataDirectory, recursive: true);
@@ -228,20 +179,6 @@ static async Task<double> HeapMbAsync(HttpClient api)
     var text = await api.GetStringAsync("/metrics");
     return text.Split('\n').Where(l => l.StartsWith("dotnet_gc_last_collection_heap_size_bytes{", StringComparison.Ordinal))
         .Sum(l => double.Parse(l.Split(' ')[1], CultureInfo.InvariantCulture)) / (1024 * 1024);
-}
-
-static double Status(int pid, string field)
-{
-    var line = File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith(field + ":", StringComparison.Ordinal));
-    return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024.0;
-}
-
-static double CpuSeconds(int pid)
-{
-    // utime + stime (fields 14 and 15 of /proc/pid/stat, in clock ticks of 1/100 s).
-    var stat = File.ReadAllText($"/proc/{pid}/stat");
-    var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-    return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
 }
 
 static string LoadAverage() => string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3));

@@ -18,8 +18,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
-using System.Net.Sockets;
-using System.Text.Json;
+using Apertur.Bench;
 using Npgsql;
 
 if (args is ["--serve-baseline", var baselinePort, ..])
@@ -121,53 +120,20 @@ static IEnumerable<(string Label, byte[][] Files)> Payloads(Options options, str
 
 static async Task<Result> RunAsync(string target, string payload, byte[][] files, Options options)
 {
-    var port = FreePort();
+    var port = BenchServer.FreePort();
     var dataDirectory = Path.Combine(Path.GetTempPath(), "apertur-bench", Guid.NewGuid().ToString("N"));
     var key = "aptr_live_" + new string('b', 32);
+    // PostgreSQL: a fresh database per run, dropped after it (the server did not start on a database an earlier run had used).
+    var postgresDatabase = target == "apertur" && IsPostgres(options) ? await CreatePostgresDatabaseAsync(options.DatabaseConnection!) : null;
     var start = target switch
     {
         "baseline" => new ProcessStartInfo(Environment.ProcessPath!, $"--serve-baseline {port}"),
         "baseline-disk" => new ProcessStartInfo(Environment.ProcessPath!, $"--serve-baseline {port} disk"),
         "tus" => new ProcessStartInfo("node", $"\"{Path.Combine(options.TusDirectory, "server.mjs")}\" {port} \"{dataDirectory}\""),
-        _ => new ProcessStartInfo("dotnet", $"\"{options.ServerDll}\""),
+        _ => AperturStartInfo(options, port, dataDirectory, key, postgresDatabase),
     };
-    start.RedirectStandardOutput = true;
-    start.RedirectStandardError = true;
-    start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
-    start.Environment["Urls"] = $"http://127.0.0.1:{port}";
-    start.Environment["Logging__LogLevel__Default"] = "Warning";
-    start.Environment["Apertur__DataDirectory"] = dataDirectory;
-    start.Environment["Apertur__Bootstrap__ApiKey"] = key;
-    start.Environment["Apertur__RateLimits__Upload"] = "0";
-    start.Environment["Apertur__RateLimits__UploadPerIp"] = "0";
-    start.Environment["Apertur__RateLimits__SessionCreate"] = "0";
-    start.Environment["Apertur__Sessions__MaxImagesCap"] = "1000000";
-    // PostgreSQL: a fresh database per run, dropped after it (the server did not start on a database an earlier run had used).
-    var postgresDatabase = target == "apertur" && IsPostgres(options) ? await CreatePostgresDatabaseAsync(options.DatabaseConnection!) : null;
-    if (options.DatabaseProvider is { } provider)
-    {
-        start.Environment["Apertur__Database__Provider"] = provider;
-        start.Environment["Apertur__Database__ConnectionString"] = postgresDatabase is null ? options.DatabaseConnection
-            : new NpgsqlConnectionStringBuilder(options.DatabaseConnection) { Database = postgresDatabase }.ConnectionString;
-    }
-    foreach (var variable in target == "apertur" ? options.ServerEnvironment : [])
-    {
-        start.Environment[variable[..variable.IndexOf('=', StringComparison.Ordinal)]] = variable[(variable.IndexOf('=', StringComparison.Ordinal) + 1)..];
-    }
-    start.Environment["Logging__LogLevel__Apertur.Server.Hosting.IdleCollectionJob"] = "Information";
-    using var server = Process.Start(start)!;
     // The server's idle collection must never run under load (docs/performance.md "Memory after load"): said if it does.
-    _ = Task.Run(async () =>
-    {
-        while (await server.StandardOutput.ReadLineAsync() is { } line)
-        {
-            if (line.Contains("Idle collection", StringComparison.Ordinal))
-            {
-                Console.Error.WriteLine($"{target}: {line.Trim()}");
-            }
-        }
-    });
-    _ = server.StandardError.ReadToEndAsync();
+    var server = BenchServer.Start(start, line => Console.Error.WriteLine($"{target}: {line}"));
     try
     {
         using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = options.Clients, UseCookies = false })
@@ -175,13 +141,14 @@ static async Task<Result> RunAsync(string target, string payload, byte[][] files
             BaseAddress = new Uri($"http://127.0.0.1:{port}"),
             Timeout = TimeSpan.FromMinutes(2),
         };
-        await WaitUntilUpAsync(http, target == "apertur");
+        // The baselines and tus have no /healthz: any answer on / says they listen.
+        await server.WaitUntilUpAsync(http, TimeSpan.FromSeconds(30), target == "apertur" ? "/healthz" : "/");
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
 
         var sessions = new string[options.Clients];
         for (var i = 0; i < options.Clients; i++)
         {
-            sessions[i] = target == "apertur" ? await CreateSessionAsync(http) : Guid.NewGuid().ToString();
+            sessions[i] = target == "apertur" ? await BenchServer.CreateSessionAsync(http, """{"max_images":1000000,"expires_in_hours":24}""") : Guid.NewGuid().ToString();
         }
 
         // A warm-up at full load first (not counted), so tiered JIT and pools have settled before the measured run. On a
@@ -189,14 +156,14 @@ static async Task<Result> RunAsync(string target, string payload, byte[][] files
         long images = 0, bytes = 0, errors = 0;
         await LoadAsync(TimeSpan.FromSeconds(options.WarmupSeconds));
         (images, bytes) = (0, 0);
-        var cpuBefore = CpuSeconds(server.Id);
+        var cpuBefore = server.CpuSeconds();
         var stopAt = Stopwatch.StartNew();
         await LoadAsync(TimeSpan.FromSeconds(options.Seconds));
         var elapsed = stopAt.Elapsed.TotalSeconds;
-        var cpuMs = (CpuSeconds(server.Id) - cpuBefore) * 1000;
+        var cpuMs = (server.CpuSeconds() - cpuBefore) * 1000;
         var cpuMsPerImage = images == 0 ? 0 : cpuMs / images;
         var cpuMsPerMb = bytes == 0 ? 0 : cpuMs / (bytes / (1024.0 * 1024));
-        return new Result(target, payload, images / elapsed, bytes / elapsed / (1024 * 1024), cpuMsPerImage, cpuMsPerMb, PeakRssMb(server.Id), errors);
+        return new Result(target, payload, images / elapsed, bytes / elapsed / (1024 * 1024), cpuMsPerImage, cpuMsPerMb, server.StatusMb("VmHWM"), errors);
 
         Task LoadAsync(TimeSpan duration) => Task.WhenAll(Enumerable.Range(0, options.Clients).Select(async client =>
         {
@@ -221,8 +188,7 @@ static async Task<Result> RunAsync(string target, string payload, byte[][] files
     }
     finally
     {
-        server.Kill(entireProcessTree: true);
-        await server.WaitForExitAsync();
+        server.Dispose();
         try
         {
             Directory.Delete(dataDirectory, recursive: true);
@@ -235,6 +201,23 @@ static async Task<Result> RunAsync(string target, string payload, byte[][] files
             await ExecutePostgresAsync(options.DatabaseConnection!, $"DROP DATABASE IF EXISTS \"{postgresDatabase}\" WITH (FORCE)");
         }
     }
+}
+
+// The real server: the benches' shared settings (bench/Shared/BenchServer.cs), the database of --database-provider, then --server-env.
+static ProcessStartInfo AperturStartInfo(Options options, int port, string dataDirectory, string key, string? postgresDatabase)
+{
+    var start = BenchServer.StartInfo(options.ServerDll, port, dataDirectory, key);
+    if (options.DatabaseProvider is { } provider)
+    {
+        start.Environment["Apertur__Database__Provider"] = provider;
+        start.Environment["Apertur__Database__ConnectionString"] = postgresDatabase is null ? options.DatabaseConnection
+            : new NpgsqlConnectionStringBuilder(options.DatabaseConnection) { Database = postgresDatabase }.ConnectionString;
+    }
+    foreach (var variable in options.ServerEnvironment)
+    {
+        start.Environment[variable[..variable.IndexOf('=', StringComparison.Ordinal)]] = variable[(variable.IndexOf('=', StringComparison.Ordinal) + 1)..];
+    }
+    return start;
 }
 
 static bool IsPostgres(Options options) => options.DatabaseProvider?.Equals("postgres", StringComparison.OrdinalIgnoreCase) == true;
@@ -278,59 +261,6 @@ static HttpRequestMessage TusCreateWithUpload(byte[] file)
     request.Headers.Add("Tus-Resumable", "1.0.0");
     request.Headers.Add("Upload-Length", file.Length.ToString(CultureInfo.InvariantCulture));
     return request;
-}
-
-static async Task<string> CreateSessionAsync(HttpClient http)
-{
-    using var response = await http.PostAsync("/api/v1/upload-sessions",
-        new StringContent("""{"max_images":1000000,"expires_in_hours":24}""", System.Text.Encoding.UTF8, "application/json"));
-    var text = await response.Content.ReadAsStringAsync();
-    if (response.StatusCode != HttpStatusCode.Created)
-    {
-        throw new InvalidOperationException($"create session answered {(int)response.StatusCode}: {text}");
-    }
-    using var doc = JsonDocument.Parse(text);
-    return doc.RootElement.GetProperty("uuid").GetString()!;
-}
-
-static async Task WaitUntilUpAsync(HttpClient http, bool apertur)
-{
-    for (var i = 0; i < 300; i++)
-    {
-        try
-        {
-            using var r = await http.GetAsync(apertur ? "/healthz" : "/");
-            return;
-        }
-        catch (HttpRequestException)
-        {
-            await Task.Delay(100);
-        }
-    }
-    throw new TimeoutException("the server did not start");
-}
-
-static double PeakRssMb(int pid)
-{
-    // VmHWM: the peak resident set size of the process over its whole life.
-    var line = File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
-    var kb = long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);
-    return kb / 1024.0;
-}
-
-static double CpuSeconds(int pid)
-{
-    // utime + stime of the server process (fields 14 and 15 of /proc/pid/stat, in clock ticks of 1/100 s).
-    var stat = File.ReadAllText($"/proc/{pid}/stat");
-    var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-    return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
-}
-
-static int FreePort()
-{
-    using var listener = new TcpListener(IPAddress.Loopback, 0);
-    listener.Start();
-    return ((IPEndPoint)listener.LocalEndpoint).Port;
 }
 
 internal sealed record Result(string Target, string Payload, double ImagesPerSecond, double MegabytesPerSecond, double ServerCpuMsPerImage,
