@@ -5,6 +5,7 @@
 #                                wait until ready (default: all)
 #   scripts/services.sh stop  [postgres ...]   stop what this script started
 #   scripts/services.sh status
+# postgres_durable (not in the default list) is a second PostgreSQL with the durability settings on, for the benchmarks.
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -12,6 +13,7 @@ state="$root/.services"
 mkdir -p "$state"
 
 PG_PORT="${APERTUR_PG_PORT:-55432}"
+PG_DURABLE_PORT="${APERTUR_PG_DURABLE_PORT:-55433}"
 PG_BIN=/usr/lib/postgresql/15/bin
 SMTP_PORT="${APERTUR_SMTP_PORT:-51025}"
 MAILDEV_HTTP_PORT="${APERTUR_MAILDEV_HTTP_PORT:-51080}"
@@ -62,6 +64,26 @@ postgres_stop() {
   [ -f "$state/postgres/postmaster.pid" ] && su postgres -c "$PG_BIN/pg_ctl -D '$state/postgres' -m fast -w stop" >/dev/null || true
 }
 postgres_status() { "$PG_BIN/pg_isready" -h 127.0.0.1 -p "$PG_PORT" 2>/dev/null || echo "postgres: not running"; }
+
+# --- PostgreSQL 15 on 127.0.0.1:$PG_DURABLE_PORT with its default durability (fsync, synchronous commit, full pages) ----
+# For the benchmarks only: a figure measured against a database that does not flush its WAL would not be a durable
+# upload's cost (docs/performance.md). Not started by default; bench/run-upload-bench.sh --postgres starts it.
+postgres_durable_start() {
+  apt_install postgresql
+  local dir="$state/postgres-durable"
+  if "$PG_BIN/pg_isready" -h 127.0.0.1 -p "$PG_DURABLE_PORT" >/dev/null 2>&1; then log "postgres_durable already running on $PG_DURABLE_PORT"; return 0; fi
+  if [ ! -f "$dir/PG_VERSION" ]; then
+    mkdir -p "$dir" && chown postgres:postgres "$dir" && chmod 700 "$dir"
+    su postgres -c "$PG_BIN/initdb -D '$dir' -U postgres --auth=trust -E UTF8 --locale=C.UTF-8" >/dev/null
+  fi
+  su postgres -c "$PG_BIN/pg_ctl -D '$dir' -l '$dir/server.log' -w start -o \"-c listen_addresses=127.0.0.1 -p $PG_DURABLE_PORT -k /tmp -c max_connections=300\"" >/dev/null
+  wait_for 30 postgres_durable "$PG_BIN/pg_isready" -h 127.0.0.1 -p "$PG_DURABLE_PORT"
+  log "postgres_durable ready on 127.0.0.1:$PG_DURABLE_PORT"
+}
+postgres_durable_stop() {
+  [ -f "$state/postgres-durable/postmaster.pid" ] && su postgres -c "$PG_BIN/pg_ctl -D '$state/postgres-durable' -m fast -w stop" >/dev/null || true
+}
+postgres_durable_status() { "$PG_BIN/pg_isready" -h 127.0.0.1 -p "$PG_DURABLE_PORT" 2>/dev/null || echo "postgres_durable: not running"; }
 
 # --- npm packages pinned in scripts/node (package.json + package-lock.json), installed once with npm ci ----------
 npm_install() {
@@ -399,6 +421,6 @@ for t in "${targets[@]}"; do
     start) "${t}_start" ;;
     stop) "${t}_stop" ;;
     status) "${t}_status" ;;
-    *) echo "usage: $0 start|stop|status [${ALL[*]}]"; exit 2 ;;
+    *) echo "usage: $0 start|stop|status [${ALL[*]} postgres_durable]"; exit 2 ;;
   esac
 done

@@ -65,8 +65,8 @@ var fixtures = samplePhotos.Select(name => Path.Combine(options.FixturesDirector
 Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {Environment.OSVersion}, .NET {Environment.Version}");
 Console.WriteLine($"clients: {options.Clients}, duration: {options.Seconds}s per run, server environment: {string.Join(' ', options.ServerEnvironment)}");
 Console.WriteLine();
-Console.WriteLine("| target | payload | images/s | MB/s | server CPU ms/image | server CPU ms/MB | server peak RSS (MB) | errors |");
-Console.WriteLine("|---|---|---|---|---|---|---|---|");
+Console.WriteLine("| target | payload | images/s | MB/s | server CPU ms/image | server CPU ms/MB | database CPU ms/image | server peak RSS (MB) | errors |");
+Console.WriteLine("|---|---|---|---|---|---|---|---|---|");
 
 var results = new List<Result>();
 foreach (var (label, files) in Payloads(options, fixtures))
@@ -75,7 +75,7 @@ foreach (var (label, files) in Payloads(options, fixtures))
     {
         var result = await RunAsync(target, label, files, options);
         results.Add(result);
-        Console.WriteLine($"| {result.Target} | {result.Payload} | {result.ImagesPerSecond:F1} | {result.MegabytesPerSecond:F1} | {result.ServerCpuMsPerImage:F2} | {result.ServerCpuMsPerMb:F2} | {result.PeakRssMb:F0} | {result.Errors} |");
+        Console.WriteLine($"| {result.Target} | {result.Payload} | {result.ImagesPerSecond:F1} | {result.MegabytesPerSecond:F1} | {result.ServerCpuMsPerImage:F2} | {result.ServerCpuMsPerMb:F2} | {(result.DatabaseCpuMsPerImage is { } db ? db.ToString("F2", CultureInfo.InvariantCulture) : "–")} | {result.PeakRssMb:F0} | {result.Errors} |");
     }
 }
 Console.WriteLine();
@@ -157,13 +157,16 @@ static async Task<Result> RunAsync(string target, string payload, byte[][] files
         await LoadAsync(TimeSpan.FromSeconds(options.WarmupSeconds));
         (images, bytes) = (0, 0);
         var cpuBefore = server.CpuSeconds();
+        var databaseCpuBefore = postgresDatabase is null ? 0 : PostgresCpuSeconds();
         var stopAt = Stopwatch.StartNew();
         await LoadAsync(TimeSpan.FromSeconds(options.Seconds));
         var elapsed = stopAt.Elapsed.TotalSeconds;
         var cpuMs = (server.CpuSeconds() - cpuBefore) * 1000;
         var cpuMsPerImage = images == 0 ? 0 : cpuMs / images;
         var cpuMsPerMb = bytes == 0 ? 0 : cpuMs / (bytes / (1024.0 * 1024));
-        return new Result(target, payload, images / elapsed, bytes / elapsed / (1024 * 1024), cpuMsPerImage, cpuMsPerMb, server.StatusMb("VmHWM"), errors);
+        double? databaseCpuMsPerImage = postgresDatabase is null || images == 0 ? null : (PostgresCpuSeconds() - databaseCpuBefore) * 1000 / images;
+        return new Result(target, payload, images / elapsed, bytes / elapsed / (1024 * 1024), cpuMsPerImage, cpuMsPerMb, databaseCpuMsPerImage,
+            server.StatusMb("VmHWM"), errors);
 
         Task LoadAsync(TimeSpan duration) => Task.WhenAll(Enumerable.Range(0, options.Clients).Select(async client =>
         {
@@ -220,6 +223,34 @@ static ProcessStartInfo AperturStartInfo(Options options, int port, string dataD
     return start;
 }
 
+// The CPU time of every PostgreSQL process on the machine (the server's backends, the writer, the WAL writer, and what exited
+// backends left in their parent's cumulative fields), so the database's share of a PostgreSQL run is seen: it runs on the same cores.
+static double PostgresCpuSeconds()
+{
+    long ticks = 0;
+    foreach (var directory in Directory.EnumerateDirectories("/proc"))
+    {
+        try
+        {
+            if (!int.TryParse(Path.GetFileName(directory), out _) || File.ReadAllText(Path.Combine(directory, "comm")).Trim() != "postgres")
+            {
+                continue;
+            }
+            var stat = File.ReadAllText(Path.Combine(directory, "stat"));
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            for (var i = 11; i <= 14; i++)
+            {
+                ticks += long.Parse(fields[i], CultureInfo.InvariantCulture);
+            }
+        }
+        catch (IOException)
+        {
+            // The process ended while being read.
+        }
+    }
+    return ticks / 100.0;
+}
+
 static bool IsPostgres(Options options) => options.DatabaseProvider?.Equals("postgres", StringComparison.OrdinalIgnoreCase) == true;
 
 static async Task<string> CreatePostgresDatabaseAsync(string adminConnection)
@@ -264,7 +295,7 @@ static HttpRequestMessage TusCreateWithUpload(byte[] file)
 }
 
 internal sealed record Result(string Target, string Payload, double ImagesPerSecond, double MegabytesPerSecond, double ServerCpuMsPerImage,
-    double ServerCpuMsPerMb, double PeakRssMb, long Errors);
+    double ServerCpuMsPerMb, double? DatabaseCpuMsPerImage, double PeakRssMb, long Errors);
 
 internal sealed record Options(string ServerDll, int Clients, int Seconds, int WarmupSeconds, int[] PaddedSizesMb, string FixturesDirectory, string[] Targets,
     string TusDirectory, string? DatabaseProvider, string? DatabaseConnection, string[] ServerEnvironment, bool IdempotencyKeys)
