@@ -63,6 +63,10 @@ public static class DataServices
 
     private static string ResolveConnectionString(DatabaseOptions options, string dataDirectory)
     {
+        if (options.Provider == DatabaseProvider.Postgres)
+        {
+            return PostgresConnectionDefaults.Apply(options.ConnectionString ?? "");
+        }
         if (!string.IsNullOrWhiteSpace(options.ConnectionString))
         {
             return options.ConnectionString;

@@ -468,6 +468,33 @@ public sealed class UploadsApiTests
             .Select(d => d.DestinationId).ToListAsync()).ShouldBe([hook]);
     }
 
+    // On PostgreSQL the upload's statements are kept prepared (Data/PostgresConnectionDefaults.cs). A newer replica's
+    // migration that adds a column must not break them on a replica still running: a prepared "RETURNING *" would answer
+    // "cached plan must not change result type" on every pooled connection that had prepared it.
+    [Theory, ClassData(typeof(Databases))]
+    public async Task Upload_AfterAMigrationAddsASessionColumn_StillCommits(string db)
+    {
+        await using var app = await TestApp.StartAsync(db);
+        var session = (await app.Client.CreateSessionAsync("""{"max_images":40}""")).SessionId();
+        using var anonymous = app.CreateClient();
+        var photo = Fixture.Bytes("small.jpg");
+        // More uploads than Npgsql's usages before it prepares a statement (5): the claim is prepared by now.
+        for (var i = 0; i < 12; i++)
+        {
+            using var response = await anonymous.UploadAsync(session, photo, "small.jpg", "image/jpeg");
+            response.StatusCode.ShouldBe(HttpStatusCode.Created);
+        }
+        await using (var scope = app.Services.CreateAsyncScope())
+        {
+            await scope.ServiceProvider.GetRequiredService<AperturDb>().Database.ExecuteSqlRawAsync("ALTER TABLE sessions ADD COLUMN added_by_a_newer_version INTEGER");
+        }
+        for (var i = 0; i < 6; i++)
+        {
+            using var response = await anonymous.UploadAsync(session, photo, "small.jpg", "image/jpeg");
+            response.StatusCode.ShouldBe(HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
+        }
+    }
+
     [Theory, ClassData(typeof(Databases))]
     public async Task Upload_AfterThePerSessionLimit_Answers429WithRetryAfter(string db)
     {
