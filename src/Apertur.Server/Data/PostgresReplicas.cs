@@ -22,7 +22,7 @@ internal sealed record ReplicaMessage(
 
 /// <summary>
 /// The PostgreSQL side of <see cref="IReplicaSignals"/> (docs/scale-out.md): signals queue here and a background loop sends
-/// them as <c>pg_notify</c> over a pooled connection, after the publisher's own commit, as the in-process hub delivers.
+/// them as <c>pg_notify</c> over a pooled connection, all those queued at once in one statement, after the publisher's own commit, as the in-process hub delivers.
 /// Never blocks the publisher; a full queue drops the oldest signal (a lost signal costs a poll interval).
 /// </summary>
 public sealed partial class PostgresReplicas(DatabaseSettings database, ILogger<PostgresReplicas> logger) : BackgroundService, IReplicaSignals
@@ -32,6 +32,9 @@ public sealed partial class PostgresReplicas(DatabaseSettings database, ILogger<
 
     /// <summary>NOTIFY payloads must stay under 8000 bytes; an event larger than this reaches this replica's subscribers only.</summary>
     private const int MaxPayloadBytes = 7900;
+
+    /// <summary>Signals sent in one statement at most (a few MB at the largest payloads).</summary>
+    private const int MaxPerStatement = 500;
 
     private readonly Channel<string> _outbox = System.Threading.Channels.Channel.CreateBounded<string>(new BoundedChannelOptions(10_000)
     {
@@ -66,15 +69,19 @@ public sealed partial class PostgresReplicas(DatabaseSettings database, ILogger<
             {
                 try
                 {
+                    // Everything queued by now goes in one statement (array order), so signals under load cost one round
+                    // trip per batch, not one each; the same nudge queued twice is sent once.
+                    var payloads = new List<string>();
+                    while (payloads.Count < MaxPerStatement && _outbox.Reader.TryRead(out var payload))
+                    {
+                        payloads.Add(payload);
+                    }
                     await using var connection = new NpgsqlConnection(database.ConnectionString);
                     await connection.OpenAsync(stoppingToken);
-                    while (_outbox.Reader.TryRead(out var payload))
-                    {
-                        await using var notify = new NpgsqlCommand("SELECT pg_notify(@channel, @payload)", connection);
-                        notify.Parameters.AddWithValue("channel", Channel);
-                        notify.Parameters.AddWithValue("payload", payload);
-                        await notify.ExecuteNonQueryAsync(stoppingToken);
-                    }
+                    await using var notify = new NpgsqlCommand("SELECT pg_notify(@channel, payload) FROM unnest(@payloads) AS payload", connection);
+                    notify.Parameters.AddWithValue("channel", Channel);
+                    notify.Parameters.AddWithValue("payloads", payloads.Distinct().ToArray());
+                    await notify.ExecuteNonQueryAsync(stoppingToken);
                 }
                 catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException)
                 {

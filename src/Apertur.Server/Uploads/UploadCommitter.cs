@@ -4,7 +4,9 @@ using Apertur.Server.EventWebhooks;
 using Apertur.Server.Hosting;
 using Apertur.Server.Sessions;
 using Apertur.Server.Storage;
+using System.Runtime.CompilerServices;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata;
 
 namespace Apertur.Server.Uploads;
 
@@ -45,15 +47,24 @@ public sealed partial class UploadCommitter(IServiceScopeFactory scopes, Databas
     /// The claim of the session's next slot, answering the session row as it is after it (RETURNING, on both databases):
     /// no row when the session is closed or full. One statement instead of an update and a read, and plain SQL instead of
     /// an <c>ExecuteUpdate</c> that EF Core translates on every call (docs/performance.md "Issue 21"). <paramref name="now"/>
-    /// as the database stores times: unix milliseconds on SQLite, timestamptz on PostgreSQL.
+    /// as the database stores times: unix milliseconds on SQLite, timestamptz on PostgreSQL. The columns are named, not
+    /// <c>*</c>: on PostgreSQL the statement is kept prepared (Data/PostgresConnectionDefaults.cs), and a prepared <c>*</c>
+    /// fails once a newer replica's migration adds a column to sessions.
     /// </summary>
-    private static FormattableString ClaimSql(Guid sessionId, object now) => $"""
+    private static FormattableString ClaimSql(string columns, Guid sessionId, object now) => FormattableStringFactory.Create($$"""
         UPDATE sessions
-        SET image_count = image_count + 1, last_changed_at = {now},
-            status = CASE WHEN image_count + 1 >= max_images THEN {SessionStatus.Completed} ELSE status END
-        WHERE id = {sessionId} AND status = {SessionStatus.Active} AND image_count < max_images AND expires_at > {now} AND deleted_at IS NULL
-        RETURNING *
-        """;
+        SET image_count = image_count + 1, last_changed_at = {0},
+            status = CASE WHEN image_count + 1 >= max_images THEN {1} ELSE status END
+        WHERE id = {2} AND status = {3} AND image_count < max_images AND expires_at > {0} AND deleted_at IS NULL
+        RETURNING {{columns}}
+        """, now, SessionStatus.Completed, sessionId, SessionStatus.Active);
+
+    // The sessions table's columns as the model maps them, read once.
+    private static string? _sessionColumns;
+
+    private static string SessionColumns(AperturDb db) => _sessionColumns ??= string.Join(", ",
+        db.Model.FindEntityType(typeof(Session))!.GetProperties()
+            .Select(p => "\"" + p.GetColumnName(StoreObjectIdentifier.Table("sessions", null)) + "\""));
 
     private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
 
@@ -123,13 +134,15 @@ public sealed partial class UploadCommitter(IServiceScopeFactory scopes, Databas
             var events = scope.ServiceProvider.GetRequiredService<EventPublisher>();
             // On SQLite the transaction waits for the write gate (Data/WriteGate.cs): the time is read once it has it.
             await using var tx = await db.Database.BeginTransactionAsync(CancellationToken.None);
+            // A failure rolls the whole batch back: the savepoint EF Core would set around each save inside it serves nothing.
+            db.Database.AutoSavepointsEnabled = false;
             var now = Iso.Millis(time.GetUtcNow());
-            var keyed = new Dictionary<(Guid, string), Image>();
+            var work = new BatchWork();
             // Session rows are claimed in one order (by id) in every batch of every replica: two batches that both touch
             // sessions S1 and S2 in opposite orders would deadlock on PostgreSQL. Stable: a session's uploads keep their order.
             foreach (var item in batch.OrderBy(i => i.SessionId))
             {
-                if (await ClaimAsync(db, events, item, now, keyed) is { } result)
+                if (await ClaimAsync(db, events, item, now, work) is { } result)
                 {
                     committed.Add((item, result));
                 }
@@ -140,7 +153,8 @@ public sealed partial class UploadCommitter(IServiceScopeFactory scopes, Databas
                 item.CommitSent = true;
             }
             await tx.CommitAsync(CancellationToken.None);
-            if (committed.Count > 0)
+            // Only when an event webhook has something to send: a wake-up for nothing costs the worker a lease query.
+            if (work.EventsQueued)
             {
                 events.Nudge();
             }
@@ -174,11 +188,11 @@ public sealed partial class UploadCommitter(IServiceScopeFactory scopes, Databas
     }
 
     // Claims the session's next slot and stages the rows; a closed or full session fails only this upload.
-    private async Task<CommittedImage?> ClaimAsync(AperturDb db, EventPublisher events, Pending item, DateTimeOffset now,
-        Dictionary<(Guid, string), Image> keyed)
+    private async Task<CommittedImage?> ClaimAsync(AperturDb db, EventPublisher events, Pending item, DateTimeOffset now, BatchWork work)
     {
+        var keyed = work.Keyed;
         var sessionId = item.SessionId;
-        var claimSql = ClaimSql(sessionId, database.Provider == DatabaseProvider.Sqlite ? now.ToUnixTimeMilliseconds() : now);
+        var claimSql = ClaimSql(SessionColumns(db), sessionId, database.Provider == DatabaseProvider.Sqlite ? now.ToUnixTimeMilliseconds() : now);
         var session = (await db.Sessions.FromSql(claimSql).AsNoTracking().ToListAsync(CancellationToken.None)).SingleOrDefault();
         if (item.Image.IdempotencyKey is { } key && await FindKeyedAsync(db, keyed, sessionId, key) is { } original)
         {
@@ -245,9 +259,20 @@ public sealed partial class UploadCommitter(IServiceScopeFactory scopes, Databas
             });
         }
         var completed = session.Status == SessionStatus.Completed;
-        await events.PublishAsync(item.Listeners, session.Env, EventTopics.UploadCompleted, EventData.UploadCompleted(row, session, completed),
-            CancellationToken.None);
+        if (await events.PublishAsync(item.Listeners, session.Env, EventTopics.UploadCompleted, EventData.UploadCompleted(row, session, completed),
+                CancellationToken.None) > 0)
+        {
+            work.EventsQueued = true;
+        }
         return new CommittedImage(row, destinationIds.Count, completed);
+    }
+
+    // What one batch's claims share: the keys staged so far, and whether any event webhook delivery was queued.
+    private sealed class BatchWork
+    {
+        public Dictionary<(Guid, string), Image> Keyed { get; } = [];
+
+        public bool EventsQueued { get; set; }
     }
 
     // The image already stored under this key: earlier in this batch, or committed before it (unique per session in the schema).

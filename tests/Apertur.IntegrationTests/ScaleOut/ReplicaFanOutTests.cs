@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.Json;
 using Apertur.IntegrationTests.Deliveries;
 using Apertur.IntegrationTests.Infrastructure;
 using Apertur.IntegrationTests.Uploads;
@@ -107,6 +108,98 @@ public sealed class ReplicaFanOutTests
         await stop.CancelAsync();
         await publishing;
         b.Output.Text.ShouldContain("Lost the connection listening to other replicas");
+    }
+
+    // What a replica says on the channel: every signal queued at once arrives, in order (they go in one statement); an
+    // upload nudges the other replicas' event-webhook workers only when an event webhook listens to its completion.
+    [Fact]
+    public async Task Signals_QueuedTogetherArriveInOrder_AndUploadsNudgeTheEventWorkerOnlyForAListeningWebhook()
+    {
+        await using var a = await TestApp.StartAsync(Databases.Postgres);
+        var uuid = (await a.Client.CreateSessionAsync("""{"max_images":10}""")).GetProperty("uuid").GetString()!;
+        await using var channel = await ChannelListener.StartAsync(a);
+
+        for (var i = 0; i < 300; i++)
+        {
+            Seed.Publish(a, uuid, SessionEventNames.SessionUpdated, new { i });
+        }
+        var numbers = new List<int>();
+        while (numbers.Count < 300)
+        {
+            using var message = JsonDocument.Parse(await channel.NextAsync(Arrival));
+            if (message.RootElement.TryGetProperty("d", out var data) && data.GetString() is { } json && json.Contains("\"i\"", StringComparison.Ordinal))
+            {
+                numbers.Add(JsonDocument.Parse(json).RootElement.GetProperty("i").GetInt32());
+            }
+        }
+        numbers.ShouldBe(Enumerable.Range(0, 300));
+
+        // No event webhook: the uploads' events arrive and no event-delivery nudge comes before them (the committer would
+        // queue it before the handler publishes the upload's session event).
+        using var phone = a.CreateClient();
+        var lastImage = "";
+        for (var i = 0; i < 3; i++)
+        {
+            lastImage = (await phone.UploadOkAsync(uuid, "small.jpg")).GetProperty("id").GetString()!;
+        }
+        var nudges = new List<string>();
+        while (true)
+        {
+            var message = await channel.NextAsync(Arrival);
+            nudges.AddRange(NudgeName(message) is { } nudge ? [nudge] : []);
+            if (message.Contains(lastImage, StringComparison.Ordinal))
+            {
+                break;
+            }
+        }
+        nudges.ShouldNotContain("event-delivery");
+
+        // A webhook listening to completed uploads only: the commit queues its delivery and nudges.
+        await EventWebhooks.EventHooks.CreateWebhookAsync(a, """{"url":"https://example.com/hook","topics":["project.upload.completed"]}""");
+        await phone.UploadOkAsync(uuid, "small.jpg");
+        while (NudgeName(await channel.NextAsync(Arrival)) != "event-delivery")
+        {
+        }
+
+        static string? NudgeName(string message) =>
+            JsonDocument.Parse(message).RootElement.TryGetProperty("u", out var nudge) ? nudge.GetString() : null;
+    }
+
+    // A LISTEN on the replicas' channel of the app's database, as another replica would hold it.
+    private sealed class ChannelListener : IAsyncDisposable
+    {
+        private readonly NpgsqlConnection _connection;
+        private readonly System.Collections.Concurrent.ConcurrentQueue<string> _received = new();
+
+        private ChannelListener(NpgsqlConnection connection)
+        {
+            _connection = connection;
+            _connection.Notification += (_, e) => _received.Enqueue(e.Payload);
+        }
+
+        public static async Task<ChannelListener> StartAsync(TestApp app)
+        {
+            var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(app.Settings["Apertur:Database:ConnectionString"]) { Pooling = false }.ConnectionString);
+            await connection.OpenAsync();
+            await using var listen = new NpgsqlCommand($"LISTEN {PostgresReplicas.Channel}", connection);
+            await listen.ExecuteNonQueryAsync();
+            return new ChannelListener(connection);
+        }
+
+        public async Task<string> NextAsync(TimeSpan timeout)
+        {
+            var waited = System.Diagnostics.Stopwatch.StartNew();
+            string? message;
+            while (!_received.TryDequeue(out message))
+            {
+                var left = timeout - waited.Elapsed;
+                left.ShouldBeGreaterThan(TimeSpan.Zero, "no message on the replicas' channel");
+                await _connection.WaitAsync(left);
+            }
+            return message;
+        }
+
+        public ValueTask DisposeAsync() => _connection.DisposeAsync();
     }
 
     private static async Task<int> ListenersAsync(NpgsqlConnection admin, string database, bool terminate)
