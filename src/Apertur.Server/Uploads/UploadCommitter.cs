@@ -27,12 +27,16 @@ public sealed record CommittedImage(Image Image, int Destinations, bool Complete
 /// <c>project.upload.completed</c> event for subscribed event webhooks, and commits.
 /// Uploads that arrive while a commit runs are committed together in the next transaction: one fsync for the batch
 /// instead of one each (group commit), which is what lets SQLite keep up with many concurrent uploads. A lone upload
-/// commits at once. Each upload claims its own slot, so a full session fails only that upload, never the batch.
+/// commits at once. Each upload claims its own slot, so a full session fails only that upload, never the batch. On
+/// PostgreSQL two batches are in flight at once, so the server's CPU is not idle while a commit waits for its flush.
 /// </summary>
 public sealed partial class UploadCommitter(IServiceScopeFactory scopes, DatabaseSettings database, TimeProvider time,
     ILogger<UploadCommitter> logger) : BackgroundService
 {
     private const int MaxBatch = 64;
+
+    /// <summary>Batches committed at once on PostgreSQL.</summary>
+    private const int PostgresBatchesInFlight = 2;
 
     // The per-upload queries.
     private static readonly CompiledQuery<Func<AperturDb, Guid, IAsyncEnumerable<Guid>>> ActiveDestinationIds = new(() =>
@@ -66,7 +70,7 @@ public sealed partial class UploadCommitter(IServiceScopeFactory scopes, Databas
         db.Model.FindEntityType(typeof(Session))!.GetProperties()
             .Select(p => "\"" + p.GetColumnName(StoreObjectIdentifier.Table("sessions", null)) + "\""));
 
-    private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = false });
 
     private sealed record Pending(Guid SessionId, NewImage Image, EventListeners Listeners, TaskCompletionSource<CommittedImage> Done)
     {
@@ -100,6 +104,20 @@ public sealed partial class UploadCommitter(IServiceScopeFactory scopes, Databas
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // SQLite has one writer: one batch at a time. PostgreSQL takes several: while one batch waits for its commit's WAL
+        // flush, the next is built and sent (docs/performance.md "Issue 21"). Batches lock session rows in one order, so
+        // two in flight wait for each other at worst, never deadlock.
+        var loops = database.Provider == DatabaseProvider.Postgres ? PostgresBatchesInFlight : 1;
+        await Task.WhenAll(Enumerable.Range(0, loops).Select(_ => CommitLoopAsync(stoppingToken)));
+        _queue.Writer.TryComplete();
+        while (_queue.Reader.TryRead(out var left))
+        {
+            left.Done.TrySetException(new ApiException(503, "SHUTTING_DOWN", "The server is shutting down; send the image again."));
+        }
+    }
+
+    private async Task CommitLoopAsync(CancellationToken stoppingToken)
+    {
         var batch = new List<Pending>(MaxBatch);
         try
         {
@@ -109,18 +127,16 @@ public sealed partial class UploadCommitter(IServiceScopeFactory scopes, Databas
                 {
                     batch.Add(next);
                 }
-                await CommitBatchAsync(batch);
-                batch.Clear();
+                if (batch.Count > 0)
+                {
+                    await CommitBatchAsync(batch);
+                    batch.Clear();
+                }
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
             // Stopping: requests still queued fail and clean up after themselves.
-        }
-        _queue.Writer.TryComplete();
-        while (_queue.Reader.TryRead(out var left))
-        {
-            left.Done.TrySetException(new ApiException(503, "SHUTTING_DOWN", "The server is shutting down; send the image again."));
         }
     }
 
