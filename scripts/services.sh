@@ -45,44 +45,35 @@ apt_install() { # apt_install <package...>: installs the missing ones only
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
-# --- PostgreSQL 15 on 127.0.0.1:$PG_PORT, trust auth, user postgres --------------------------------------------
-postgres_start() {
+# --- PostgreSQL 15 clusters, trust auth, user postgres -------------------------------------------------------------
+pg_cluster_start() { # pg_cluster_start <name> <port> [server options...]: init once under .services/<name>, start, wait
+  local name=$1 port=$2; shift 2
   apt_install postgresql
-  local dir="$state/postgres"
+  local dir="$state/$name"
   # Already serving on the port (started by this script from another checkout, for instance): use it as it is.
-  if "$PG_BIN/pg_isready" -h 127.0.0.1 -p "$PG_PORT" >/dev/null 2>&1; then log "postgres already running on $PG_PORT"; return 0; fi
+  if "$PG_BIN/pg_isready" -h 127.0.0.1 -p "$port" >/dev/null 2>&1; then log "$name already running on $port"; return 0; fi
   if [ ! -f "$dir/PG_VERSION" ]; then
     mkdir -p "$dir" && chown postgres:postgres "$dir" && chmod 700 "$dir"
     su postgres -c "$PG_BIN/initdb -D '$dir' -U postgres --auth=trust -E UTF8 --locale=C.UTF-8" >/dev/null
   fi
-  # Fast, disposable test server: durability settings off.
-  su postgres -c "$PG_BIN/pg_ctl -D '$dir' -l '$dir/server.log' -w start -o \"-c listen_addresses=127.0.0.1 -p $PG_PORT -k /tmp -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300\"" >/dev/null
-  wait_for 30 postgres "$PG_BIN/pg_isready" -h 127.0.0.1 -p "$PG_PORT"
-  log "postgres ready on 127.0.0.1:$PG_PORT"
+  su postgres -c "$PG_BIN/pg_ctl -D '$dir' -l '$dir/server.log' -w start -o \"-c listen_addresses=127.0.0.1 -p $port -k /tmp -c max_connections=300 $*\"" >/dev/null
+  wait_for 30 "$name" "$PG_BIN/pg_isready" -h 127.0.0.1 -p "$port"
+  log "$name ready on 127.0.0.1:$port"
 }
-postgres_stop() {
-  [ -f "$state/postgres/postmaster.pid" ] && su postgres -c "$PG_BIN/pg_ctl -D '$state/postgres' -m fast -w stop" >/dev/null || true
+pg_cluster_stop() { # pg_cluster_stop <name>
+  [ -f "$state/$1/postmaster.pid" ] && su postgres -c "$PG_BIN/pg_ctl -D '$state/$1' -m fast -w stop" >/dev/null || true
 }
+
+# The tests' server on 127.0.0.1:$PG_PORT: fast and disposable, durability settings off.
+postgres_start() { pg_cluster_start postgres "$PG_PORT" -c fsync=off -c synchronous_commit=off -c full_page_writes=off; }
+postgres_stop() { pg_cluster_stop postgres; }
 postgres_status() { "$PG_BIN/pg_isready" -h 127.0.0.1 -p "$PG_PORT" 2>/dev/null || echo "postgres: not running"; }
 
-# --- PostgreSQL 15 on 127.0.0.1:$PG_DURABLE_PORT with its default durability (fsync, synchronous commit, full pages) ----
-# For the benchmarks only: a figure measured against a database that does not flush its WAL would not be a durable
-# upload's cost (docs/performance.md). Not started by default; bench/run-upload-bench.sh --postgres starts it.
-postgres_durable_start() {
-  apt_install postgresql
-  local dir="$state/postgres-durable"
-  if "$PG_BIN/pg_isready" -h 127.0.0.1 -p "$PG_DURABLE_PORT" >/dev/null 2>&1; then log "postgres_durable already running on $PG_DURABLE_PORT"; return 0; fi
-  if [ ! -f "$dir/PG_VERSION" ]; then
-    mkdir -p "$dir" && chown postgres:postgres "$dir" && chmod 700 "$dir"
-    su postgres -c "$PG_BIN/initdb -D '$dir' -U postgres --auth=trust -E UTF8 --locale=C.UTF-8" >/dev/null
-  fi
-  su postgres -c "$PG_BIN/pg_ctl -D '$dir' -l '$dir/server.log' -w start -o \"-c listen_addresses=127.0.0.1 -p $PG_DURABLE_PORT -k /tmp -c max_connections=300\"" >/dev/null
-  wait_for 30 postgres_durable "$PG_BIN/pg_isready" -h 127.0.0.1 -p "$PG_DURABLE_PORT"
-  log "postgres_durable ready on 127.0.0.1:$PG_DURABLE_PORT"
-}
-postgres_durable_stop() {
-  [ -f "$state/postgres-durable/postmaster.pid" ] && su postgres -c "$PG_BIN/pg_ctl -D '$state/postgres-durable' -m fast -w stop" >/dev/null || true
-}
+# The benchmarks' server on 127.0.0.1:$PG_DURABLE_PORT with PostgreSQL's default durability (fsync, synchronous commit,
+# full pages): a figure measured against a database that does not flush its WAL would not be a durable upload's cost
+# (docs/performance.md). Not started by default; bench/run-upload-bench.sh --postgres starts it.
+postgres_durable_start() { pg_cluster_start postgres-durable "$PG_DURABLE_PORT"; }
+postgres_durable_stop() { pg_cluster_stop postgres-durable; }
 postgres_durable_status() { "$PG_BIN/pg_isready" -h 127.0.0.1 -p "$PG_DURABLE_PORT" 2>/dev/null || echo "postgres_durable: not running"; }
 
 # --- npm packages pinned in scripts/node (package.json + package-lock.json), installed once with npm ci ----------
