@@ -70,7 +70,9 @@ public sealed partial class PostgresReplicas(DatabaseSettings database, ILogger<
                 try
                 {
                     // Everything queued by now goes in one statement (array order), so signals under load cost one round
-                    // trip per batch, not one each; the same nudge queued twice is sent once.
+                    // trip per batch, not one each. Identical signals of one statement arrive once (PostgreSQL delivers
+                    // one of identical notifications of a transaction): a nudge queued twice, or an event repeated with
+                    // the same data, which tells the other replicas nothing more.
                     var payloads = new List<string>();
                     while (payloads.Count < MaxPerStatement && _outbox.Reader.TryRead(out var payload))
                     {
