@@ -40,7 +40,7 @@ public sealed class DashboardFlowTests(Chromium chromium) : IAsyncLifetime
 
         await site.SignInAsync(page, "admin", DashboardSite.AdminPassword);
         // The only project opens at once.
-        await page.WaitForURLAsync(url => url.Contains("/dashboard/projects/", StringComparison.Ordinal));
+        await page.WaitForURLAsync(url => url.Contains("/dashboard/projects/", StringComparison.Ordinal), DashboardSite.SignedInUrl);
         await Expect(page.Locator("h1")).ToHaveTextAsync("Default");
     }
 

@@ -40,7 +40,7 @@ public sealed class DashboardPolishTests(Chromium chromium)
 
         await page.GotoAsync($"{site.Origin}/dashboard/login");
         await site.SignInAsync(page, "admin", DashboardSite.AdminPassword);
-        await page.WaitForURLAsync(url => !url.Contains("/dashboard/login", StringComparison.Ordinal));
+        await page.WaitForURLAsync(url => !url.Contains("/dashboard/login", StringComparison.Ordinal), DashboardSite.SignedInUrl);
         foreach (var section in Sections)
         {
             await site.OpenAsync(page, section);
@@ -106,7 +106,7 @@ public sealed class DashboardPolishTests(Chromium chromium)
         await using var site = await DashboardSite.StartAsync(chromium);
         var page = await site.NewPageAsync();
         await site.SignInAsync(page, "admin", DashboardSite.AdminPassword);
-        await page.WaitForURLAsync(url => url.Contains("/dashboard/projects/", StringComparison.Ordinal));
+        await page.WaitForURLAsync(url => url.Contains("/dashboard/projects/", StringComparison.Ordinal), DashboardSite.SignedInUrl);
         await Expect(page.Locator("h1")).ToHaveTextAsync("Default");
 
         await page.Locator(".switcher summary").ClickAsync();

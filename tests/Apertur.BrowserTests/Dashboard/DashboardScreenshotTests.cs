@@ -70,7 +70,7 @@ public sealed class DashboardScreenshotTests(Chromium chromium) : IAsyncLifetime
         await ShootAsync(page, "login");
         await site.SignInAsync(page, "admin", DashboardSite.AdminPassword);
         // The only project opens at once; the list is one link away.
-        await page.WaitForURLAsync(url => url.Contains("/dashboard/projects/", StringComparison.Ordinal));
+        await page.WaitForURLAsync(url => url.Contains("/dashboard/projects/", StringComparison.Ordinal), DashboardSite.SignedInUrl);
         await ShootAsync(page, "overview");
         await page.GotoAsync($"{site.Origin}/dashboard?all=true");
         await ShootAsync(page, "projects");

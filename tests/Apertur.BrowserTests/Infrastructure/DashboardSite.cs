@@ -58,9 +58,16 @@ public sealed class DashboardSite : IAsyncDisposable
     {
         var page = await NewPageAsync(phone);
         await SignInAsync(page, "admin", AdminPassword);
-        await page.WaitForURLAsync(url => !url.Contains("/dashboard/login", StringComparison.Ordinal));
+        await page.WaitForURLAsync(url => !url.Contains("/dashboard/login", StringComparison.Ordinal), DashboardSite.SignedInUrl);
         return page;
     }
+
+    /// <summary>
+    /// How to wait for the page after signing in: until the URL is the signed-in one on a committed navigation, not for
+    /// that navigation's "load" (the sign-in answers with redirects; waiting for the load of one of them timed out once in
+    /// a full run with the network already idle). What follows waits for the page it needs (locators, ShootAsync).
+    /// </summary>
+    public static readonly PageWaitForURLOptions SignedInUrl = new() { WaitUntil = WaitUntilState.Commit };
 
     public async Task SignInAsync(IPage page, string username, string password)
     {
