@@ -139,11 +139,23 @@ internal sealed class BenchServer : IDisposable
     }
 
     /// <summary>The process's CPU time so far: utime + stime (fields 14 and 15 of /proc/pid/stat, in clock ticks of 1/100 s).</summary>
-    public double CpuSeconds()
+    public double CpuSeconds() => CpuTicks(Process.Id, withExitedChildren: false) / 100.0;
+
+    /// <summary>
+    /// A process's CPU time in clock ticks from /proc/pid/stat: utime + stime, plus cutime + cstime (what its exited and
+    /// waited-for children used) when <paramref name="withExitedChildren"/>.
+    /// </summary>
+    public static long CpuTicks(int pid, bool withExitedChildren)
     {
-        var stat = File.ReadAllText($"/proc/{Process.Id}/stat");
+        var stat = File.ReadAllText($"/proc/{pid}/stat");
         var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-        return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
+        var last = withExitedChildren ? 14 : 12;
+        long ticks = 0;
+        for (var i = 11; i <= last; i++)
+        {
+            ticks += long.Parse(fields[i], CultureInfo.InvariantCulture);
+        }
+        return ticks;
     }
 
     /// <summary>Stops the process (and any it started) and waits for it to end.</summary>

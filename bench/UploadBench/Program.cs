@@ -232,15 +232,9 @@ static double PostgresCpuSeconds()
     {
         try
         {
-            if (!int.TryParse(Path.GetFileName(directory), out _) || File.ReadAllText(Path.Combine(directory, "comm")).Trim() != "postgres")
+            if (int.TryParse(Path.GetFileName(directory), out var pid) && File.ReadAllText(Path.Combine(directory, "comm")).Trim() == "postgres")
             {
-                continue;
-            }
-            var stat = File.ReadAllText(Path.Combine(directory, "stat"));
-            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-            for (var i = 11; i <= 14; i++)
-            {
-                ticks += long.Parse(fields[i], CultureInfo.InvariantCulture);
+                ticks += BenchServer.CpuTicks(pid, withExitedChildren: true);
             }
         }
         catch (IOException)

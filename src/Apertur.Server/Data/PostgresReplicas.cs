@@ -82,7 +82,7 @@ public sealed partial class PostgresReplicas(DatabaseSettings database, ILogger<
                     await connection.OpenAsync(stoppingToken);
                     await using var notify = new NpgsqlCommand("SELECT pg_notify(@channel, payload) FROM unnest(@payloads) AS payload", connection);
                     notify.Parameters.AddWithValue("channel", Channel);
-                    notify.Parameters.AddWithValue("payloads", payloads.Distinct().ToArray());
+                    notify.Parameters.AddWithValue("payloads", payloads.ToArray());
                     await notify.ExecuteNonQueryAsync(stoppingToken);
                 }
                 catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException)

@@ -6,7 +6,6 @@ using Apertur.Server.Sessions;
 using Apertur.Server.Storage;
 using System.Runtime.CompilerServices;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Metadata;
 
 namespace Apertur.Server.Uploads;
 
@@ -68,7 +67,7 @@ public sealed partial class UploadCommitter(IServiceScopeFactory scopes, Databas
 
     private static string SessionColumns(AperturDb db) => _sessionColumns ??= string.Join(", ",
         db.Model.FindEntityType(typeof(Session))!.GetProperties()
-            .Select(p => "\"" + p.GetColumnName(StoreObjectIdentifier.Table("sessions", null)) + "\""));
+            .Select(p => "\"" + p.GetColumnName() + "\""));
 
     private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = false });
 
@@ -206,11 +205,10 @@ public sealed partial class UploadCommitter(IServiceScopeFactory scopes, Databas
     // Claims the session's next slot and stages the rows; a closed or full session fails only this upload.
     private async Task<CommittedImage?> ClaimAsync(AperturDb db, EventPublisher events, Pending item, DateTimeOffset now, BatchWork work)
     {
-        var keyed = work.Keyed;
         var sessionId = item.SessionId;
         var claimSql = ClaimSql(SessionColumns(db), sessionId, database.Provider == DatabaseProvider.Sqlite ? now.ToUnixTimeMilliseconds() : now);
         var session = (await db.Sessions.FromSql(claimSql).AsNoTracking().ToListAsync(CancellationToken.None)).SingleOrDefault();
-        if (item.Image.IdempotencyKey is { } key && await FindKeyedAsync(db, keyed, sessionId, key) is { } original)
+        if (item.Image.IdempotencyKey is { } key && await FindKeyedAsync(db, work.Keyed, sessionId, key) is { } original)
         {
             // Checked after the claim, which holds the session row until commit: a twin committed by another replica is seen.
             if (session is not null)
@@ -257,7 +255,7 @@ public sealed partial class UploadCommitter(IServiceScopeFactory scopes, Databas
         db.Images.Add(row);
         if (row.IdempotencyKey is { } newKey)
         {
-            keyed[(sessionId, newKey)] = row;
+            work.Keyed[(sessionId, newKey)] = row;
         }
         foreach (var destinationId in destinationIds)
         {

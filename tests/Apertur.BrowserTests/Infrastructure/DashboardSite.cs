@@ -58,7 +58,7 @@ public sealed class DashboardSite : IAsyncDisposable
     {
         var page = await NewPageAsync(phone);
         await SignInAsync(page, "admin", AdminPassword);
-        await page.WaitForURLAsync(url => !url.Contains("/dashboard/login", StringComparison.Ordinal), DashboardSite.SignedInUrl);
+        await page.WaitForURLAsync(url => !url.Contains("/dashboard/login", StringComparison.Ordinal), SignedInUrl);
         return page;
     }
 

@@ -146,7 +146,10 @@ public sealed class ReplicaFanOutTests
         while (true)
         {
             var message = await channel.NextAsync(Arrival);
-            nudges.AddRange(NudgeName(message) is { } nudge ? [nudge] : []);
+            if (NudgeName(message) is { } nudge)
+            {
+                nudges.Add(nudge);
+            }
             if (message.Contains(lastImage, StringComparison.Ordinal))
             {
                 break;
